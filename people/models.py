@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core.models import TimeStampedModel
+
+
+class Function(models.TextChoices):
+    """The business function a person works in. Manager cohorts mix functions on purpose."""
+
+    SALES = "sales", "Sales"
+    MARKETING = "marketing", "Marketing"
+    CUSTOMER_SUCCESS = "customer_success", "Customer success"
+    ENGINEERING = "engineering", "Engineering"
+    PRODUCT = "product", "Product"
+    FINANCE = "finance", "Finance"
+    OPERATIONS = "operations", "Operations"
+    HR = "hr", "Human resources"
+    LEGAL = "legal", "Legal"
+    EXECUTIVE = "executive", "Executive"
+    OTHER = "other", "Other"
+
+
+class OrgUnit(TimeStampedModel):
+    """A team, region, department or the company itself, in a tree.
+
+    `path` is a materialised path of primary keys ("/1/4/9/") kept by people.services, so a whole subtree is
+    one indexed prefix query instead of a recursive walk.
+    """
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", "Company"
+        FUNCTION = "function", "Function"
+        REGION = "region", "Region"
+        DEPARTMENT = "department", "Department"
+        TEAM = "team", "Team"
+
+    code = models.CharField(max_length=64, unique=True, help_text="The unit's id in the HR system.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEAM)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(max_length=1024, db_index=True, blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmploymentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_LEAVE = "on_leave", "On leave"
+    INACTIVE = "inactive", "Inactive"
+
+
+class LeavingReason(models.TextChoices):
+    NONE = "", "—"
+    VOLUNTARY = "voluntary", "Voluntary"
+    INVOLUNTARY = "involuntary", "Involuntary"
+
+
+class Person(TimeStampedModel):
+    """An employee as the HR system knows them. Never deleted: leavers become inactive and keep their history.
+
+    `path` is the materialised reporting line of primary keys from the top of the tree down to this person
+    ("/1/7/42/"), kept by people.services, so a leader's whole reporting subtree is one prefix query.
+    """
+
+    employee_id = models.CharField(max_length=64, unique=True, help_text="The id in the HR system.")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField("work email", unique=True)
+    function = models.CharField(max_length=32, choices=Function.choices, default=Function.OTHER, db_index=True)
+    department = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="direct_reports"
+    )
+    org_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    region = models.CharField(max_length=100, blank=True, db_index=True)
+    location = models.CharField(max_length=100, blank=True)
+    hire_date = models.DateField(null=True, blank=True)
+    manager_since = models.DateField(
+        null=True, blank=True, help_text="The date they became a people manager (their promotion date)."
+    )
+    status = models.CharField(
+        max_length=16, choices=EmploymentStatus.choices, default=EmploymentStatus.ACTIVE, db_index=True
+    )
+    end_date = models.DateField(null=True, blank=True)
+    leaving_reason = models.CharField(max_length=16, choices=LeavingReason.choices, blank=True, default="")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    path = models.CharField(max_length=2048, db_index=True, blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != EmploymentStatus.INACTIVE
+
+    @property
+    def is_sales(self) -> bool:
+        return self.function == Function.SALES

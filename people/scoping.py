@@ -1,0 +1,106 @@
+"""Who may see whom. Every selector that returns people or their data filters through `visible_people`.
+
+Scope by role (a user's scope is the union over the roles they hold):
+- administrator: everyone;
+- HR partner: everyone in the org units they support, and those units' sub-units;
+- senior sales leader: their whole reporting subtree;
+- sales manager: their direct reports;
+- seller (and anyone with a person record): themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, RoleGrant
+from people.models import OrgUnit, Person
+
+_CACHE_ATTR = "_promoted_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one signed-in user may see, computed once per request."""
+
+    roles: frozenset[str]
+    person_id: int | None
+    person_path: str
+    hr_unit_paths: tuple[str, ...]
+
+    @property
+    def sees_everyone(self) -> bool:
+        return Role.ADMINISTRATOR in self.roles
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def is_hr(self) -> bool:
+        return self.has(Role.HR_PARTNER, Role.ADMINISTRATOR)
+
+    def people_q(self) -> Q:
+        """A filter on Person for everyone this scope may see. Matches nothing for a user with no scope."""
+        if self.sees_everyone:
+            return Q()
+        q = Q(pk__in=[])
+        if self.person_id is not None:
+            q |= Q(pk=self.person_id)
+            if Role.SALES_MANAGER in self.roles:
+                q |= Q(manager_id=self.person_id)
+            if Role.SENIOR_SALES_LEADER in self.roles and self.person_path:
+                q |= Q(path__startswith=self.person_path)
+        if Role.HR_PARTNER in self.roles:
+            for unit_path in self.hr_unit_paths:
+                q |= Q(org_unit__path__startswith=unit_path)
+        return q
+
+
+def scope_for(user: Any) -> Scope:
+    """The scope of `user`, cached on the user object for the rest of the request."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False):
+        scope = Scope(roles=frozenset(), person_id=None, person_path="", hr_unit_paths=())
+    else:
+        grants = list(RoleGrant.objects.filter(user=user).prefetch_related("org_units"))
+        roles = {g.role for g in grants}
+        if user.is_superuser:
+            roles.add(Role.ADMINISTRATOR)
+        person = Person.objects.filter(user=user).only("pk", "path").first()
+        unit_paths = tuple(
+            sorted({u.path for g in grants if g.role == Role.HR_PARTNER for u in g.org_units.all() if u.path})
+        )
+        scope = Scope(
+            roles=frozenset(roles),
+            person_id=person.pk if person else None,
+            person_path=person.path if person else "",
+            hr_unit_paths=unit_paths,
+        )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope (after roles change within one request or test)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def visible_people(user: Any) -> QuerySet[Person]:
+    """Every person `user` may see, inactive ones included."""
+    return Person.objects.filter(scope_for(user).people_q())
+
+
+def visible_org_units(user: Any) -> QuerySet[OrgUnit]:
+    """Org units `user` may see: all for administrators; for others, the units of the people they may see."""
+    scope = scope_for(user)
+    if scope.sees_everyone:
+        return OrgUnit.objects.all()
+    unit_q = Q(pk__in=visible_people(user).exclude(org_unit=None).values("org_unit_id"))
+    for unit_path in scope.hr_unit_paths:
+        unit_q |= Q(path__startswith=unit_path)
+    return OrgUnit.objects.filter(unit_q)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from people import import_views, views
+
+app_name = "people"
+
+urlpatterns = [
+    path("people/", views.directory, name="directory"),
+    path("people/<int:person_id>/", views.person, name="person"),
+    path("people/<int:person_id>/team/", views.team, name="team"),
+    path("imports/people/", import_views.import_list, name="import_list"),
+    path("imports/people/upload/", import_views.import_upload, name="import_upload"),
+    path("imports/people/<int:import_id>/", import_views.import_detail, name="import_detail"),
+]

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from api.urls import api
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("", include("people.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
