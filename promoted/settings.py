@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "people",
+    "crm",
+    "insights",
+    "training",
     "api",
 ]
 

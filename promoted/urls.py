@@ -6,6 +6,9 @@ from api.urls import api
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("people.urls")),
+    path("crm/", include("crm.urls")),
+    path("insights/", include("insights.urls")),
+    path("training/", include("training.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
