@@ -12,7 +12,11 @@ from people.scoping import scope_for, visible_people
 def home_summary(*, user: Any) -> dict[str, Any]:
     """Figures for the home page, each limited to what `user` may see."""
     scope = scope_for(user)
-    me = Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
+    me = (
+        Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
+        if scope.person_id is not None
+        else None
+    )
     visible = visible_people(user)
     counts = visible.aggregate(
         active=Count("pk", filter=~Q(status=EmploymentStatus.INACTIVE)),

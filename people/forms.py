@@ -21,9 +21,11 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "All regions")] + [(r, r) for r in regions]
+        region_field = self.fields["region"]
+        assert isinstance(region_field, forms.ChoiceField)
+        region_field.choices = [("", "All regions")] + [(r, r) for r in regions]
 
-    def cleaned_filters(self) -> dict[str, str]:
+    def cleaned_filters(self) -> dict[str, Any]:
         if not self.is_bound or not self.is_valid():
             return {"query": "", "function": "", "region": "", "status": "active"}
         data = self.cleaned_data

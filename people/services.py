@@ -141,12 +141,14 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
             removed += 1
     added = 0
     for (user_id, role), unit_pks in wanted.items():
-        grant = existing.get((user_id, role))
-        if grant is None:
+        found = existing.get((user_id, role))
+        if found is None:
             grant = RoleGrant.objects.create(user_id=user_id, role=role, source=RoleGrant.Source.DERIVED)
             added += 1
-        elif grant.source == RoleGrant.Source.MANUAL:
+        elif found.source == RoleGrant.Source.MANUAL:
             continue
+        else:
+            grant = found
         if role == Role.HR_PARTNER:
             current = set(grant.org_units.values_list("pk", flat=True))
             if current != set(unit_pks):

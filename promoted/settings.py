@@ -166,3 +166,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
