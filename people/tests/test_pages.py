@@ -32,7 +32,8 @@ def test_person_page_shows_employment_facts_and_reports(login, company):
     html = login("dirk").get(f"/people/{company.nora.pk}/").content.decode()
     assert "Nora Acme" in html
     assert company.nora.employee_id in html
-    assert "Sam Acme" in html and "Sara Acme" in html
+    assert "Sam Acme" in html
+    assert "Sara Acme" in html
     assert "Lou Acme" not in html.split("Direct reports")[1]  # leavers are not listed as reports
 
 
