@@ -28,6 +28,10 @@ class EmailUserManager(UserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Emails are stored lower-case; people type them however they like.
+        return self.get(email=(username or "").strip().lower())
+
     def create_user(self, username: str | None = None, email: str | None = None, password: str | None = None,
                     **extra_fields: Any) -> User:
         extra_fields.setdefault("is_staff", False)
