@@ -1,3 +1,34 @@
-from ninja import NinjaAPI
+"""The JSON API at /api/v1/ (mounted in promoted/urls.py). See docs/api.md.
 
-api = NinjaAPI(title="Promoted API", version="1.0.0", urls_namespace="api-1.0.0")
+Adding your app's endpoints: write a ninja Router (e.g. api/routers/<app>.py or <app>/api.py) whose operations
+call your selectors and services, then register it below with ONE line:
+
+    api.add_router("/<resource>", "<module>.router")
+
+Every router inherits token-or-session authentication, the error body and the 404-outside-scope rule.
+"""
+
+from api.auth import DEFAULT_AUTH
+from api.base import LocalSwagger, PromotedAPI
+from api.errors import install_error_handlers
+
+api = PromotedAPI(
+    title="Promoted API",
+    version="1.0.0",
+    description=(
+        "Read what you may see in Promoted. Authenticate with your browser session (unsafe methods need the "
+        "X-CSRFToken header) or a personal API token: `Authorization: Bearer pmt_…` (create one at "
+        "/accounts/tokens/). Errors answer `{\"error\": {\"code\", \"message\", \"details\"}}`; anything "
+        "outside your scope answers 404 like something that does not exist."
+    ),
+    urls_namespace="api-1.0.0",
+    auth=DEFAULT_AUTH,
+    docs=LocalSwagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+)
+install_error_handlers(api)
+
+# Routers: one line each. Keep this list in order of the URL prefix.
+api.add_router("", "api.routers.people.me_router")
+api.add_router("/org-units", "api.routers.people.org_router")
+api.add_router("/people", "api.routers.people.router")
+api.add_router("/tokens", "api.routers.tokens.router")

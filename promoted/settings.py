@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its bundled Swagger UI assets and templates, so the API docs load nothing from a CDN
     "core",
     "accounts",
     "people",

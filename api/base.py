@@ -1,0 +1,99 @@
+"""The NinjaAPI subclass behind /api/v1/ and its self-hosted interactive docs.
+
+What it adds to django-ninja:
+- every operation authenticates itself (token or session, see api.auth), so the API's URLs are exempt from
+  Django's LoginRequiredMiddleware, which would otherwise answer token clients with a redirect to the sign-in page;
+- the error body (api.errors) also for what happens outside operations: unknown URLs under /api/v1/, methods an
+  endpoint does not accept, and the OpenAPI schema asked for without credentials;
+- the docs page loads Swagger UI from django-ninja's bundled static files (never a CDN) and stays a sign-in page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.urls import URLPattern, URLResolver, re_path
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from api.auth import authenticate_request
+from api.errors import NOT_FOUND_MESSAGE, UNAUTHORIZED_MESSAGE, error_response
+
+View = Callable[..., HttpResponseBase]
+
+
+class LocalSwagger(Swagger):
+    """Swagger UI served from django-ninja's own static files, inside a page with a way back to the app."""
+
+    template = "api/docs.html"
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        swagger_settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        context = {
+            "api": api,
+            "swagger_settings": json.dumps(swagger_settings, indent=1),
+            "add_csrf": True,
+            "page_title": f"{api.title} documentation",
+        }
+        return render(request, self.template, context)
+
+
+def _json_errors(view: View) -> View:
+    """Wrap an API URL's view so that 404s and 405s also answer with the error body."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return error_response(404, "not_found", NOT_FOUND_MESSAGE)
+        if response.status_code == 405:
+            allowed = response.get("Allow", "")
+            converted = error_response(
+                405, "bad_request", f"{request.method} is not accepted here. Allowed: {allowed}."
+            )
+            converted["Allow"] = allowed
+            return converted
+        return response
+
+    wrapped.login_required = False  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _requires_credentials(view: View) -> View:
+    """The OpenAPI schema answers only callers who could use the API: by token or session, else 401."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if authenticate_request(request) is None:
+            return error_response(401, "unauthorized", UNAUTHORIZED_MESSAGE)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _unknown_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return error_response(404, "not_found", "No API endpoint here. The endpoints are listed at /api/v1/docs.")
+
+
+_unknown_endpoint.login_required = False  # type: ignore[attr-defined]
+
+
+class PromotedAPI(NinjaAPI):
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if not isinstance(pattern, URLPattern) or pattern.name == "openapi-view":
+                continue  # the docs page is a page: signing in is a redirect, as everywhere else
+            view = pattern.callback
+            if pattern.name == "openapi-json":
+                view = _requires_credentials(view)
+            pattern.callback = _json_errors(view)
+        patterns.append(re_path(r"^(?P<rest>.*)$", _unknown_endpoint, name="unknown-endpoint"))
+        return patterns, app_name, namespace
