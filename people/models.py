@@ -115,3 +115,62 @@ class Person(TimeStampedModel):
     @property
     def is_sales(self) -> bool:
         return self.function == Function.SALES
+
+
+class PeopleImport(TimeStampedModel):
+    """One load of the HR file: who loaded which file, when, how it went and what it changed.
+
+    A failed import changed nothing but this record; `errors` lists every problem found, each as
+    {row, column, value, message} with the row numbered as in the file (header = row 1, None for the whole file).
+    Imports started from the upload page wait in `queued` until the background worker runs them; `upload`
+    holds the file only until then (and, for a successful check, until it is imported or replaced).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to run"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="people_imports"
+    )
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField("file SHA-256", max_length=64, db_index=True)
+    full = models.BooleanField(
+        default=True, help_text="Full: the file lists everyone, and active people missing from it become inactive."
+    )
+    dry_run = models.BooleanField("check only", default=False, help_text="Validated and compared; nothing written.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    reactivated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Who was created, updated, deactivated or reactivated (first 50 each)."
+    )
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == self.Status.SUCCEEDED
+
+    @property
+    def mode_label(self) -> str:
+        mode = "Full" if self.full else "Partial"
+        return f"{mode}, check only" if self.dry_run else mode

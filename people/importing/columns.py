@@ -1,0 +1,163 @@
+"""The HR file's columns and the words its coded columns accept.
+
+docs/imports.md describes the same set for people who prepare the file; the upload page renders `COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from people.models import EmploymentStatus, Function, LeavingReason, OrgUnit
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    description: str
+    example: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("employee_id", True, "The person's id in the HR system. Matches people between imports.", "E1001"),
+    Column("first_name", True, "First name.", "Maria"),
+    Column("last_name", True, "Last name.", "Lopez"),
+    Column("email", True, "Work email; also the person's sign-in. Unique.", "maria.lopez@example.com"),
+    Column("function", True, "Business function: " + ", ".join(label for _, label in Function.choices) + ".",
+           "Sales"),
+    Column("hire_date", True, "First day at the company, YYYY-MM-DD.", "2019-04-01"),
+    Column("department", False, "Department name as the HR system shows it (free text).", "Sales North"),
+    Column("job_title", False, "Job title (free text).", "Sales Manager"),
+    Column("manager_employee_id", False, "employee_id of the person's manager. Empty for the top of the tree.",
+           "E1000"),
+    Column("org_unit_code", False, "Code of the person's org unit (team, region, department...).", "NA"),
+    Column("org_unit_name", False, "Name of that unit. Needed on at least one row for a unit new to Promoted.",
+           "Team North A"),
+    Column("org_unit_parent_code", False, "Code of the unit's parent unit (may be given on any row of the unit).",
+           "NORTH"),
+    Column("org_unit_kind", False, "company, function, region, department or team (default team).", "team"),
+    Column("region", False, "Sales region (free text, used in filters).", "North"),
+    Column("location", False, "Office or city (free text).", "Hamburg"),
+    Column("manager_since", False, "The date the person became a people manager, YYYY-MM-DD.", "2021-01-01"),
+    Column("status", False, "active, on_leave or inactive. Empty: active, or inactive with a past end_date.",
+           "active"),
+    Column("end_date", False, "Last day of employment, YYYY-MM-DD. A past end date makes the person inactive.",
+           ""),
+    Column("leaving_reason", False, "voluntary or involuntary; only with an end_date.", ""),
+    Column("hr_partner_for", False, "Org unit codes this person supports as HR partner, separated by ';'.", ""),
+)
+
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+ALL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+DATE_COLUMNS = frozenset({"hire_date", "manager_since", "end_date"})
+UNIT_DEFINITION_COLUMNS = ("org_unit_name", "org_unit_parent_code", "org_unit_kind")
+
+# Longest values the database columns hold.
+MAX_LENGTHS: dict[str, int] = {
+    "employee_id": 64,
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "department": 200,
+    "job_title": 200,
+    "manager_employee_id": 64,
+    "org_unit_code": 64,
+    "org_unit_name": 200,
+    "org_unit_parent_code": 64,
+    "region": 100,
+    "location": 100,
+}
+
+# Two example rows for the downloadable template: a manager in a sales unit and a seller in a team below it.
+TEMPLATE_ROWS: tuple[dict[str, str], ...] = (
+    {
+        "employee_id": "E1001", "first_name": "Maria", "last_name": "Lopez", "email": "maria.lopez@example.com",
+        "function": "Sales", "hire_date": "2019-04-01", "department": "Sales North", "job_title": "Sales Manager",
+        "manager_employee_id": "", "org_unit_code": "NORTH", "org_unit_name": "Sales North",
+        "org_unit_parent_code": "", "org_unit_kind": "region", "region": "North", "location": "Hamburg",
+        "manager_since": "2021-01-01", "status": "active", "end_date": "", "leaving_reason": "",
+        "hr_partner_for": "",
+    },
+    {
+        "employee_id": "E1002", "first_name": "Tom", "last_name": "Berger", "email": "tom.berger@example.com",
+        "function": "Sales", "hire_date": "2022-09-15", "department": "Sales North",
+        "job_title": "Account Executive", "manager_employee_id": "E1001", "org_unit_code": "NA",
+        "org_unit_name": "Team North A", "org_unit_parent_code": "NORTH", "org_unit_kind": "team",
+        "region": "North", "location": "Hamburg", "manager_since": "", "status": "active", "end_date": "",
+        "leaving_reason": "", "hr_partner_for": "",
+    },
+)
+
+
+def header_key(raw: str) -> str:
+    """A header cell as a column name: case and surrounding spaces ignored, "Employee ID" -> "employee_id"."""
+    return re.sub(r"[\s\-]+", "_", raw.strip().lower())
+
+
+def vocabulary_key(raw: str) -> str:
+    """A coded value reduced for lookup: "R&D" -> "r and d", "Customer-Success" -> "customer success"."""
+    text = raw.strip().lower().replace("&", " and ")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _vocabulary(choices: list[tuple[str, str]], synonyms: dict[str, str]) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for value, label in choices:
+        if value:
+            words[vocabulary_key(value)] = value
+            words[vocabulary_key(label)] = value
+    words.update({vocabulary_key(word): value for word, value in synonyms.items()})
+    return words
+
+
+FUNCTION_WORDS = _vocabulary(
+    Function.choices,
+    {
+        "HR": Function.HR, "People": Function.HR, "People & Culture": Function.HR, "People Operations": Function.HR,
+        "Personnel": Function.HR, "Talent": Function.HR,
+        "R&D": Function.ENGINEERING, "Research and development": Function.ENGINEERING,
+        "Development": Function.ENGINEERING, "Software engineering": Function.ENGINEERING,
+        "Technology": Function.ENGINEERING, "Tech": Function.ENGINEERING,
+        "Business development": Function.SALES, "Bizdev": Function.SALES, "Presales": Function.SALES,
+        "Pre-sales": Function.SALES, "Inside sales": Function.SALES, "Field sales": Function.SALES,
+        "Sales operations": Function.SALES,
+        "CS": Function.CUSTOMER_SUCCESS, "Customer service": Function.CUSTOMER_SUCCESS,
+        "Customer support": Function.CUSTOMER_SUCCESS, "Support": Function.CUSTOMER_SUCCESS,
+        "Account management": Function.CUSTOMER_SUCCESS,
+        "Product management": Function.PRODUCT,
+        "Accounting": Function.FINANCE, "Finance & Accounting": Function.FINANCE, "Controlling": Function.FINANCE,
+        "Ops": Function.OPERATIONS,
+        "Legal & Compliance": Function.LEGAL, "Compliance": Function.LEGAL,
+        "Exec": Function.EXECUTIVE, "Management": Function.EXECUTIVE, "Leadership": Function.EXECUTIVE,
+        "Marketing & Communications": Function.MARKETING, "Communications": Function.MARKETING,
+    },
+)
+
+STATUS_WORDS = _vocabulary(
+    EmploymentStatus.choices,
+    {
+        "Leave": EmploymentStatus.ON_LEAVE, "Leave of absence": EmploymentStatus.ON_LEAVE,
+        "Parental leave": EmploymentStatus.ON_LEAVE,
+        "Left": EmploymentStatus.INACTIVE, "Terminated": EmploymentStatus.INACTIVE,
+        "Leaver": EmploymentStatus.INACTIVE, "Former": EmploymentStatus.INACTIVE,
+    },
+)
+
+LEAVING_REASON_WORDS = _vocabulary(
+    LeavingReason.choices,
+    {
+        "Resigned": LeavingReason.VOLUNTARY, "Resignation": LeavingReason.VOLUNTARY,
+        "Retired": LeavingReason.VOLUNTARY, "Retirement": LeavingReason.VOLUNTARY,
+        "Dismissed": LeavingReason.INVOLUNTARY, "Dismissal": LeavingReason.INVOLUNTARY,
+        "Terminated": LeavingReason.INVOLUNTARY, "Laid off": LeavingReason.INVOLUNTARY,
+        "Layoff": LeavingReason.INVOLUNTARY, "Redundancy": LeavingReason.INVOLUNTARY,
+    },
+)
+
+ORG_UNIT_KIND_WORDS = _vocabulary(OrgUnit.Kind.choices, {"Dept": OrgUnit.Kind.DEPARTMENT})
+
+FUNCTION_HINT = ", ".join(label for _, label in Function.choices)
+STATUS_HINT = ", ".join(value for value, _ in EmploymentStatus.choices)
+LEAVING_REASON_HINT = ", ".join(value for value, _ in LeavingReason.choices if value)
+ORG_UNIT_KIND_HINT = ", ".join(value for value, _ in OrgUnit.Kind.choices)

@@ -1,0 +1,225 @@
+"""Turning an uploaded HR file (CSV or XLSX) into header-checked rows of cells.
+
+Nothing here knows what a person is: it finds the header row, maps header names to the documented columns and
+hands back each non-blank row with its number as the user sees it in the file (header = row 1). Problems that
+make the whole file unreadable raise `FileRejected` with one clear message.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from people.importing.columns import ALL_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, header_key
+
+Cell = str | dt.date  # dates only come from XLSX date cells; everything else is stripped text
+MAX_ROWS = 100_000
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 binary Excel format
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem (or warning) found in the file, addressed the way the user will look for it."""
+
+    row: int | None  # None: the whole file
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+
+
+class FileRejected(Exception):
+    """The file cannot be read as an HR file at all."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(issue.message for issue in issues))
+        self.issues = issues
+
+
+@dataclass
+class Sheet:
+    """The rows of the file, keyed by documented column name."""
+
+    columns: frozenset[str]
+    rows: list[tuple[int, dict[str, Cell]]]
+    warnings: list[Issue] = field(default_factory=list)
+
+
+def _reject(message: str, *, row: int | None = None, column: str = "", value: str = "") -> FileRejected:
+    return FileRejected([Issue(row, column, value, message)])
+
+
+def read_sheet(data: bytes, filename: str) -> Sheet:
+    """Read `data` (the file's bytes) as CSV or XLSX, chosen by content and the file name's extension."""
+    extension = PurePath(filename).suffix.lower()
+    if not data.strip():
+        raise _reject("The file is empty.")
+    if data.startswith(_OLE_MAGIC) or extension == ".xls":
+        raise _reject(
+            "This is an old-style Excel file (.xls). Open it in Excel and save it as an Excel workbook (.xlsx) "
+            "or as 'CSV UTF-8', then upload that."
+        )
+    warnings: list[Issue] = []
+    if data.startswith(_ZIP_MAGIC):
+        if extension not in (".xlsx", ".xlsm"):
+            raise _reject(f"'{filename}' is not a CSV or XLSX file. Upload a .csv (UTF-8) or .xlsx file.")
+        raw_rows = _xlsx_rows(data, warnings)
+    elif extension in (".xlsx", ".xlsm"):
+        raise _reject("The file is named .xlsx but is not an Excel workbook. Save it from Excel again.")
+    elif extension in (".csv", ".txt"):
+        raw_rows = _csv_rows(data)
+    else:
+        raise _reject(f"'{filename}' is not a CSV or XLSX file. Upload a .csv (UTF-8) or .xlsx file.")
+    return _sheet(raw_rows, warnings)
+
+
+def _column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: how spreadsheets name columns."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _reject(
+            f"The file is not UTF-8 text (the first character that is not is on line {line}). In Excel choose "
+            "'Save As' > 'CSV UTF-8 (Comma delimited)'; in other programs save or export the CSV with the UTF-8 "
+            "encoding, then upload it again."
+        ) from exc
+
+
+def _delimiter(first_line: str) -> str:
+    """Comma unless the header reads better split on semicolons or tabs (European Excel writes semicolons)."""
+
+    def known(delimiter: str) -> int:
+        return sum(header_key(part.strip('"')) in ALL_COLUMNS for part in first_line.split(delimiter))
+
+    return max([",", ";", "\t"], key=known)
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
+    text = _decode(data)
+    if "\x00" in text:
+        raise _reject("The file contains binary data, so it is not a CSV file. Upload a .csv (UTF-8) or .xlsx file.")
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    row_number = 0
+    try:
+        for row_number, values in enumerate(reader, start=1):
+            yield row_number, [value.strip() for value in values]
+    except csv.Error as exc:
+        raise _reject(f"The file could not be read as CSV after row {row_number}: {exc}.") from exc
+
+
+def _xlsx_cell(value: Any) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores every number as a float: 1001.0 is employee 1001
+    return str(value).strip()
+
+
+def _xlsx_rows(data: bytes, warnings: list[Issue]) -> Iterator[tuple[int, list[Cell]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of error on a damaged workbook
+        raise _reject("The file could not be opened as an Excel workbook (.xlsx). Save it from Excel again.") from exc
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise _reject("The workbook has no sheets.")
+        if len(sheets) > 1:
+            warnings.append(Issue(None, "", sheets[0].title, (
+                f"The workbook has {len(sheets)} sheets; only the first, '{sheets[0].title}', was read."
+            )))
+        for row_number, values in enumerate(sheets[0].iter_rows(values_only=True), start=1):
+            yield row_number, [_xlsx_cell(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _header(cells: list[Cell]) -> tuple[dict[int, str], list[Issue], list[Issue]]:
+    """Map cell positions to documented columns. Returns (positions, errors, warnings)."""
+    positions: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    for index, cell in enumerate(cells):
+        raw = cell.isoformat() if isinstance(cell, dt.date) else cell
+        if not raw:
+            continue
+        name = header_key(raw)
+        if name not in ALL_COLUMNS:
+            warnings.append(Issue(1, raw, raw, (
+                f"Column '{raw}' (column {_column_letter(index)}) is not one Promoted reads, so it was ignored."
+            )))
+            continue
+        if name in seen:
+            errors.append(Issue(1, name, raw, (
+                f"Column '{name}' appears twice (columns {_column_letter(seen[name])} and "
+                f"{_column_letter(index)}). Keep one of them."
+            )))
+            continue
+        seen[name] = index
+        positions[index] = name
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if missing:
+        errors.append(Issue(1, ", ".join(missing), "", (
+            f"Required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}. The first row must "
+            "hold the column names; download the template to see them."
+        )))
+    return positions, errors, warnings
+
+
+def _sheet(raw_rows: Iterable[tuple[int, list[Cell]]], warnings: list[Issue]) -> Sheet:
+    rows_iter = iter(raw_rows)
+    first = next(rows_iter, None)
+    if first is None:
+        raise _reject("The file is empty.")
+    _, header_cells = first
+    if not any(header_cells):
+        raise _reject("Row 1 is empty. The first row must hold the column names; download the template to see "
+                      "them.", row=1)
+    positions, errors, header_warnings = _header(header_cells)
+    if errors:
+        raise FileRejected(errors)
+    warnings.extend(header_warnings)
+    rows: list[tuple[int, dict[str, Cell]]] = []
+    for row_number, cells in rows_iter:
+        if not any(cells):
+            continue  # blank lines, often at the end of spreadsheets
+        if len(rows) >= MAX_ROWS:
+            raise _reject(f"The file has more than {MAX_ROWS:,} rows. Split it and use partial imports.")
+        values: dict[str, Cell] = {}
+        for index, name in positions.items():
+            cell = cells[index] if index < len(cells) else ""
+            if isinstance(cell, dt.date) and name not in DATE_COLUMNS:
+                cell = cell.isoformat()
+            values[name] = cell
+        rows.append((row_number, values))
+    if not rows:
+        raise _reject("The file has the column names but no people in it.")
+    return Sheet(columns=frozenset(positions.values()), rows=rows, warnings=warnings)

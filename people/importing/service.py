@@ -1,0 +1,214 @@
+"""The HR import as a whole: read, validate, compare, load, rebuild the trees and access, record it.
+
+All-or-nothing: a file with any problem changes nothing but its own `PeopleImport` record (status failed, every
+problem listed). A valid file is loaded, the org and reporting paths rebuilt and sign-ins and derived roles
+synced, and an audit event written, in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.services import audit_log
+from people.importing.loading import apply_changes, hr_partner_units, plan_changes
+from people.importing.reading import FileRejected, Issue, read_sheet
+from people.importing.state import Snapshot
+from people.importing.validation import validate
+from people.models import PeopleImport
+from people.services import access_sync, org_unit_paths_rebuild, reporting_paths_rebuild
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_LOCK_KEY = 7_310_442  # PostgreSQL advisory lock: one people import at a time
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: list[Issue], warnings: list[Issue]) -> None:
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+        self.warnings = warnings
+
+
+def _read(file: BinaryIO | Path) -> bytes:
+    return file.read_bytes() if isinstance(file, Path) else file.read()
+
+
+def import_people(
+    *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool = True, dry_run: bool = False
+) -> PeopleImport:
+    """Import people and org units from an HR file (CSV or XLSX) and return the saved import record.
+
+    - `full`: the file lists everyone; active people missing from it become inactive (end date today if they
+      have none). With `full=False` only the rows given are created or updated.
+    - `dry_run`: validate and work out what would change, write nothing but the record.
+    On any problem the record has status failed and every problem in `errors`; nothing else changed.
+    """
+    data = _read(file)
+    record = PeopleImport(
+        actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
+        dry_run=dry_run, status=PeopleImport.Status.RUNNING,
+    )
+    return _process(record, data)
+
+
+def people_import_enqueue(
+    *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool, dry_run: bool
+) -> PeopleImport:
+    """Save the upload as a queued import for the background worker (manage.py db_worker) and enqueue it."""
+    from people.importing.tasks import run_people_import
+
+    data = _read(file)
+    record = PeopleImport.objects.create(
+        actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
+        dry_run=dry_run, status=PeopleImport.Status.QUEUED, upload=data,
+    )
+    run_people_import.enqueue(import_id=record.pk)
+    record.refresh_from_db()  # a worker running in-process (tests, demos) may have finished it already
+    return record
+
+
+def people_import_confirm(*, check: PeopleImport, actor: User | None) -> PeopleImport:
+    """Import for real the file a successful check (dry run) validated, with the same mode."""
+    if not (check.dry_run and check.succeeded and check.upload):
+        raise ValueError("Only a successful check that still holds its file can be imported.")
+    data = bytes(check.upload)
+    check.upload = None
+    check.save(update_fields=["upload", "updated_at"])
+    return people_import_enqueue(file=io.BytesIO(data), filename=check.filename, actor=actor, full=check.full,
+                                 dry_run=False)
+
+
+def people_import_run(*, import_id: int) -> PeopleImport:
+    """Run a queued import (the background job's body). Safe to call twice: a finished import is left alone."""
+    with transaction.atomic():
+        record = PeopleImport.objects.select_for_update().get(pk=import_id)
+        if record.status != PeopleImport.Status.QUEUED:
+            return record
+        record.status = PeopleImport.Status.RUNNING
+        record.save(update_fields=["status", "updated_at"])
+    data = bytes(record.upload or b"")
+    try:
+        return _process(record, data)
+    except Exception:
+        logger.exception("People import %s failed unexpectedly", import_id)
+        problem = Issue(None, "", "", (
+            "Promoted hit an unexpected error while importing this file, so nothing was changed. The error was "
+            "logged for the administrators; please try again or contact them."
+        ))
+        return _finish_failed(record, [problem], [])
+
+
+def _finish_failed(record: PeopleImport, errors: list[Issue], warnings: list[Issue]) -> PeopleImport:
+    record.status = PeopleImport.Status.FAILED
+    record.errors = [issue.as_dict() for issue in errors]
+    record.warnings = [issue.as_dict() for issue in warnings]
+    record.created = record.updated = record.unchanged = record.deactivated = record.reactivated = 0
+    record.changes = {}
+    record.upload = None
+    record.finished_at = timezone.now()
+    record.save()
+    return record
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def _same_file_warning(record: PeopleImport) -> list[Issue]:
+    earlier = (
+        PeopleImport.objects.filter(sha256=record.sha256, status=PeopleImport.Status.SUCCEEDED, dry_run=False)
+        .exclude(pk=record.pk)
+        .select_related("actor")
+        .only("created_at", "actor__email")
+        .first()
+    )
+    if earlier is None:
+        return []
+    who = earlier.actor.email if earlier.actor else "the command line"
+    when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
+    return [Issue(None, "", "", f"This exact file was already imported on {when} by {who}.")]
+
+
+def _process(record: PeopleImport, data: bytes) -> PeopleImport:
+    today = timezone.localdate()
+    try:
+        sheet = read_sheet(data, record.filename)
+    except FileRejected as rejected:
+        return _finish_failed(record, rejected.issues, [])
+    try:
+        with transaction.atomic():
+            _lock()
+            snapshot = Snapshot.load()
+            plan = validate(sheet, snapshot=snapshot, full=record.full, today=today)
+            warnings = [*sheet.warnings, *plan.warnings, *_same_file_warning(record)]
+            if plan.errors:
+                raise _Invalid(plan.errors, warnings)
+            changes = plan_changes(plan, snapshot, full=record.full, today=today)
+            record.rows = len(plan.people)
+            for outcome in ("created", "updated", "unchanged", "deactivated", "reactivated"):
+                setattr(record, outcome, changes.count(outcome))
+            record.changes = changes.summary()
+            record.warnings = [issue.as_dict() for issue in warnings]
+            record.errors = []
+            record.status = PeopleImport.Status.SUCCEEDED
+            if not record.dry_run:
+                keys = apply_changes(changes, snapshot)
+                org_unit_paths_rebuild()
+                reporting_paths_rebuild()
+                record.changes["access"] = access_sync(
+                    hr_partner_units=hr_partner_units(plan, full=record.full, keys=keys)
+                )
+                record.upload = None
+            elif record.upload:
+                # A successful check keeps its file so it can be imported with one click; only the latest.
+                PeopleImport.objects.exclude(upload=None).exclude(pk=record.pk).update(upload=None)
+            record.finished_at = timezone.now()
+            record.save()
+            if not record.dry_run:
+                audit_log(actor=record.actor, action="people.imported", target=record,
+                          summary=_summary(record), details=_counts(record))
+        return record
+    except _Invalid as invalid:
+        record.rows = len(sheet.rows)
+        return _finish_failed(record, invalid.errors, invalid.warnings)
+    except IntegrityError:
+        logger.warning("People import %s hit a conflicting change", record.pk, exc_info=True)
+        problem = Issue(None, "", "", (
+            "The people data changed in Promoted while this file was being imported, so nothing was changed. "
+            "Please import the file again."
+        ))
+        return _finish_failed(record, [problem], [])
+
+
+def _counts(record: PeopleImport) -> dict[str, Any]:
+    return {
+        "filename": record.filename,
+        "sha256": record.sha256,
+        "full": record.full,
+        "rows": record.rows,
+        "created": record.created,
+        "updated": record.updated,
+        "unchanged": record.unchanged,
+        "deactivated": record.deactivated,
+        "reactivated": record.reactivated,
+    }
+
+
+def _summary(record: PeopleImport) -> str:
+    mode = "full" if record.full else "partial"
+    return (
+        f"Imported {record.filename} ({mode}): {record.rows} rows, {record.created} created, {record.updated} "
+        f"updated, {record.unchanged} unchanged, {record.deactivated} deactivated, {record.reactivated} "
+        "reactivated"
+    )

@@ -1,0 +1,73 @@
+"""manage.py import_people PATH [--partial] [--dry-run] [--actor EMAIL]: load an HR file from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from people.importing import import_people
+from people.models import PeopleImport
+
+
+class Command(BaseCommand):
+    help = (
+        "Import people and org units from an HR file (CSV or XLSX; see docs/imports.md). Full by default: active "
+        "people missing from the file are marked as having left. Prints the counts, or every problem with its row "
+        "and column and exits with status 1 (nothing is changed then)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="The .csv (UTF-8) or .xlsx file.")
+        parser.add_argument("--partial", action="store_true",
+                            help="Only add or update the people in the file; leave everyone else as is.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Check the file and show what would change, without changing anything.")
+        parser.add_argument("--actor", metavar="EMAIL", help="Record the import as made by this user.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["path"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        actor = None
+        if options["actor"]:
+            actor = User.objects.filter(email__iexact=options["actor"].strip()).first()
+            if actor is None:
+                raise CommandError(f"No user with the email {options['actor']}.")
+        record = import_people(file=path, filename=path.name, actor=actor, full=not options["partial"],
+                               dry_run=options["dry_run"])
+        for warning in record.warnings:
+            self.stderr.write(f"Note: {_where(warning)}{warning['message']}")
+        if record.status == PeopleImport.Status.FAILED:
+            for error in record.errors:
+                self.stderr.write(f"{_where(error)}{error['message']}")
+            count = len(record.errors)
+            raise CommandError(
+                f"{path.name}: {count} problem{'s' if count != 1 else ''}, nothing was changed (import {record.pk})."
+            )
+        self.stdout.write(self.style.SUCCESS(_outcome(record)))
+
+
+def _where(issue: dict[str, Any]) -> str:
+    parts = []
+    if issue.get("row"):
+        parts.append(f"row {issue['row']}")
+    if issue.get("column"):
+        parts.append(f"column {issue['column']}")
+    if issue.get("value"):
+        parts.append(f"value {issue['value']!r}")
+    return (", ".join(parts).capitalize() + ": ") if parts else ""
+
+
+def _outcome(record: PeopleImport) -> str:
+    mode = "full" if record.full else "partial"
+    verb = "Checked" if record.dry_run else "Imported"
+    would = "would be " if record.dry_run else ""
+    return (
+        f"{verb} {record.filename} ({mode} import, {record.rows} rows): {record.created} {would}created, "
+        f"{record.updated} {would}updated, {record.unchanged} unchanged, {record.deactivated} {would}deactivated, "
+        f"{record.reactivated} {would}reactivated."
+        + (" Nothing was changed." if record.dry_run else "")
+    )
