@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crm",
     "insights",
     "training",
+    "development",
     "api",
 ]
 
@@ -158,6 +159,12 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# The learning record store that completions and mastery go to as xAPI statements (docs/configuration.md).
+LRS_URL = env_str("LRS_URL", "")
+LRS_USERNAME = env_str("LRS_USERNAME", "")
+LRS_PASSWORD = env_str("LRS_PASSWORD", "")
+LRS_TIMEOUT = env_int("LRS_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("insights/", include("insights.urls")),
     path("training/", include("training.urls")),
+    path("development/", include("development.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

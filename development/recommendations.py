@@ -1,0 +1,138 @@
+"""From a manager's team coaching needs (the bottom-up engine in insights) to the sales-management courses that
+teach the manager to coach those tasks, with the reasons kept so the plan can say why.
+
+The engine's contract: `insights.selectors.manager_coaching_needs(*, user, manager)` returns items (objects or
+dicts) with `task_key`, `task_name`, `priority`, `sellers` and `reason`, most urgent first. Courses name the
+seller tasks they teach through training.CourseSellerTask.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from people.models import Person
+from training.models import Course
+
+logger = logging.getLogger(__name__)
+
+NO_ANALYSIS = "No team analysis yet: the coaching needs of this manager's team have not been computed."
+ANALYSIS_FAILED = "The team analysis could not be read just now; the error has been logged."
+
+
+@dataclass(frozen=True)
+class CoachingNeed:
+    task_key: str
+    task_name: str
+    priority: str
+    reason: str
+    sellers: tuple[tuple[str, str], ...]  # (id, name)
+
+    def as_reason(self) -> dict[str, Any]:
+        return {
+            "task_key": self.task_key,
+            "task_name": self.task_name,
+            "priority": self.priority,
+            "reason": self.reason,
+            "sellers": [{"id": sid, "name": name} for sid, name in self.sellers],
+        }
+
+
+@dataclass
+class NeedsResult:
+    """The needs, or why there are none to show (`note`)."""
+
+    needs: list[CoachingNeed] = field(default_factory=list)
+    available: bool = True
+    note: str = ""
+
+
+@dataclass
+class Recommendation:
+    course: Course
+    needs: list[CoachingNeed]
+    rank: int
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        return [need.as_reason() for need in self.needs]
+
+
+def _get(item: Any, name: str, default: Any = "") -> Any:
+    if isinstance(item, dict):
+        return item.get(name, default)
+    return getattr(item, name, default)
+
+
+def _seller(item: Any) -> tuple[str, str]:
+    """A seller as (id, display name), whatever shape the engine hands over (Person, dict, id or name)."""
+    if isinstance(item, Person):
+        return (str(item.pk), item.full_name)
+    if isinstance(item, dict):
+        sid = item.get("id") or item.get("person_id") or item.get("employee_id") or ""
+        name = item.get("name") or item.get("full_name") or item.get("employee_id") or str(sid)
+        return (str(sid), str(name))
+    full_name = getattr(item, "full_name", None)
+    if full_name:
+        return (str(getattr(item, "pk", getattr(item, "id", ""))), str(full_name))
+    return ("", str(item))
+
+
+def normalise_need(item: Any) -> CoachingNeed:
+    sellers = _get(item, "sellers", ()) or ()
+    return CoachingNeed(
+        task_key=str(_get(item, "task_key")),
+        task_name=str(_get(item, "task_name") or _get(item, "task_key")),
+        priority=str(_get(item, "priority")),
+        reason=str(_get(item, "reason")),
+        sellers=tuple(_seller(s) for s in sellers),
+    )
+
+
+def team_coaching_needs(*, user: Any, manager: Person) -> NeedsResult:
+    """The manager's team coaching needs as `user` may see them, or a note saying why there are none."""
+    try:
+        from insights.selectors import manager_coaching_needs  # the engine may not be installed yet
+    except (ImportError, AttributeError):
+        return NeedsResult(available=False, note=NO_ANALYSIS)
+    try:
+        items = manager_coaching_needs(user=user, manager=manager)
+    except Exception:
+        # The plan must still open when the analytics store is down or not loaded; the log keeps the cause.
+        logger.exception("manager_coaching_needs failed for manager %s", manager.pk)
+        return NeedsResult(available=False, note=ANALYSIS_FAILED)
+    if items is None:
+        return NeedsResult(available=False, note=NO_ANALYSIS)
+    return NeedsResult(needs=[normalise_need(item) for item in items if _get(item, "task_key")])
+
+
+def recommend_courses(needs: Iterable[CoachingNeed]) -> tuple[list[Recommendation], list[CoachingNeed]]:
+    """Active courses teaching the needed tasks, most urgent first (by their most urgent need), and the needs no
+    course teaches yet (so HR can see the curriculum's gaps)."""
+    ordered = list(needs)
+    keys = {need.task_key for need in ordered}
+    courses: dict[int, Course] = {}
+    tasks_of: dict[int, set[str]] = {}
+    for course in (
+        Course.objects.filter(is_active=True, seller_tasks__task_key__in=keys)
+        .select_related("track", "provider")
+        .prefetch_related("seller_tasks", "competencies")
+        .distinct()
+    ):
+        courses[course.pk] = course
+        tasks_of[course.pk] = {t.task_key for t in course.seller_tasks.all()}
+    recommendations: dict[int, Recommendation] = {}
+    covered: set[str] = set()
+    for position, need in enumerate(ordered):
+        for course_id, course in courses.items():
+            if need.task_key not in tasks_of[course_id]:
+                continue
+            covered.add(need.task_key)
+            rec = recommendations.setdefault(course_id, Recommendation(course=course, needs=[], rank=position))
+            if need not in rec.needs:
+                rec.needs.append(need)
+    result = sorted(recommendations.values(), key=lambda r: (r.rank, r.course.title))
+    uncovered = [need for need in ordered if need.task_key not in covered]
+    return result, uncovered

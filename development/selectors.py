@@ -1,0 +1,621 @@
+"""Reads of mastery, plans and learning records, always scoped to what the signed-in person may see.
+
+A manager outside the caller's scope, or one they have no standing towards (see development.permissions),
+answers 404, never a hint that they exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from core.models import AuditEvent
+from development.models import (
+    CompletionImport,
+    DevelopmentPlan,
+    ImportedCompletion,
+    MasteryEvidence,
+    PlanCheckIn,
+    PlanModule,
+    XapiOutbox,
+)
+from development.permissions import relation_to
+from people.models import EmploymentStatus, Person
+from people.scoping import scope_for, visible_people
+from training.models import Booking, Competency, Course, Enrolment, Track
+
+ACTIVE_STATUSES = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mastery
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def mastered_competencies(*, manager: Person) -> dict[int, dt.datetime]:
+    """Competency id -> when first mastered, from accepted evidence only. Attendance never masters anything."""
+    mastered: dict[int, dt.datetime] = {}
+    for competency_id, decided_at in (
+        MasteryEvidence.objects.filter(
+            manager=manager, status=MasteryEvidence.Status.ACCEPTED, decided_at__isnull=False
+        )
+        .order_by("decided_at")
+        .values_list("competency_id", "decided_at")
+    ):
+        if decided_at is not None:
+            mastered.setdefault(competency_id, decided_at)
+    return mastered
+
+
+def _mastered_by_manager(manager_ids: Iterable[int]) -> dict[int, set[int]]:
+    result: dict[int, set[int]] = defaultdict(set)
+    for manager_id, competency_id in MasteryEvidence.objects.filter(
+        manager_id__in=list(manager_ids), status=MasteryEvidence.Status.ACCEPTED
+    ).values_list("manager_id", "competency_id"):
+        result[manager_id].add(competency_id)
+    return result
+
+
+def coaching_tasks_mastered(*, manager: Person) -> set[str]:
+    """Seller task keys the manager is equipped to coach: those taught by courses whose every competency the
+    manager has mastered (by accepted evidence). A course without competencies equips no one."""
+    mastered = set(mastered_competencies(manager=manager))
+    if not mastered:
+        return set()
+    keys: set[str] = set()
+    courses = Course.objects.filter(seller_tasks__isnull=False).prefetch_related("competencies", "seller_tasks")
+    for course in courses.distinct():
+        required = {c.pk for c in course.competencies.all()}
+        if required and required <= mastered:
+            keys.update(t.task_key for t in course.seller_tasks.all())
+    return keys
+
+
+def _managers_reviewable_by(user: Any) -> QuerySet[Person]:
+    """People whose evidence `user` may review: in scope, not themself, and HR for them or above them."""
+    scope = scope_for(user)
+    people = visible_people(user)
+    if scope.person_id is not None:
+        people = people.exclude(pk=scope.person_id)
+    if scope.sees_everyone:
+        return people
+    standing = Q(pk__in=[])
+    if scope.person_path:
+        standing |= Q(path__startswith=scope.person_path)
+    for unit_path in scope.hr_unit_paths:
+        standing |= Q(org_unit__path__startswith=unit_path)
+    return people.filter(standing)
+
+
+def _evidence_base() -> QuerySet[MasteryEvidence]:
+    return MasteryEvidence.objects.select_related(
+        "manager", "manager__org_unit", "competency", "course", "submitted_by", "submitted_by__person",
+        "reviewer", "reviewer__person",
+    )
+
+
+def review_queue(*, user: Any) -> list[MasteryEvidence]:
+    """Open evidence (submitted or in review) that `user` may sign off, oldest first."""
+    return list(
+        _evidence_base()
+        .filter(manager__in=_managers_reviewable_by(user), status__in=[
+            MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.IN_REVIEW])
+        .order_by("submitted_at", "pk")
+    )
+
+
+def evidence_list(*, user: Any, manager_id: int | None = None, status: str = "") -> QuerySet[MasteryEvidence]:
+    """Evidence `user` may see: their own, and that of managers they lead or support as HR."""
+    scope = scope_for(user)
+    standing = Q(manager__in=_managers_reviewable_by(user))
+    if scope.person_id is not None:
+        standing |= Q(manager_id=scope.person_id)
+    evidence = _evidence_base().filter(standing)
+    if manager_id is not None:
+        evidence = evidence.filter(manager_id=manager_id)
+    if status:
+        evidence = evidence.filter(status=status)
+    return evidence.order_by("-submitted_at", "-pk")
+
+
+def evidence_detail(*, user: Any, evidence_id: int) -> tuple[MasteryEvidence, str]:
+    """One piece of evidence and the caller's standing towards its manager ("self", "leader", "hr"), or 404."""
+    evidence = _evidence_base().select_related("course__track").filter(pk=evidence_id).first()
+    if evidence is None:
+        raise Http404
+    relation = relation_to(user, evidence.manager)
+    if not relation:
+        raise Http404
+    return evidence, relation
+
+
+def evidence_history(*, evidence: MasteryEvidence) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(target_type=evidence._meta.label_lower, target_id=str(evidence.pk))
+        .select_related("actor", "actor__person")
+        .order_by("at", "pk")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def is_people_manager(person: Person) -> bool:
+    """People managers have a plan: someone with a promotion date to manager, or with active direct reports."""
+    if person.manager_since is not None:
+        return True
+    return person.direct_reports.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+def plan_manager(*, user: Any, manager_id: int) -> tuple[Person, str]:
+    """The manager whose plan `user` asks for and the user's standing towards them, or 404."""
+    manager = (
+        visible_people(user).select_related("manager", "org_unit", "user").filter(pk=manager_id).first()
+    )
+    if manager is None or not is_people_manager(manager):
+        raise Http404
+    relation = relation_to(user, manager)
+    if not relation:
+        raise Http404
+    return manager, relation
+
+
+@dataclass
+class CompetencyState:
+    competency: Competency
+    mastered_at: dt.datetime | None
+    open_evidence: list[MasteryEvidence] = field(default_factory=list)
+    sent_back: list[MasteryEvidence] = field(default_factory=list)
+
+    @property
+    def mastered(self) -> bool:
+        return self.mastered_at is not None
+
+    @property
+    def label(self) -> str:
+        if self.mastered:
+            return "Mastered"
+        if any(e.status == MasteryEvidence.Status.IN_REVIEW for e in self.open_evidence):
+            return "In review"
+        if self.open_evidence:
+            return "Evidence submitted"
+        if self.sent_back:
+            return "Sent back"
+        return "Not yet evidenced"
+
+    @property
+    def badge(self) -> str:
+        return {"Mastered": "badge--good", "In review": "badge--warn", "Evidence submitted": "badge--warn",
+                "Sent back": "badge--bad"}.get(self.label, "badge--muted")
+
+
+@dataclass
+class CourseProgress:
+    """A course on the plan: its enrolment (if any), completion, and mastery of its competencies."""
+
+    course: Course
+    enrolment: Enrolment | None
+    completed_on: dt.date | None
+    completed_via: str
+    competencies: list[CompetencyState]
+    attendance: list[Booking] = field(default_factory=list)
+
+    @property
+    def competencies_mastered(self) -> int:
+        return sum(1 for c in self.competencies if c.mastered)
+
+    @property
+    def done(self) -> bool:
+        """Mastered when the course has competencies (attendance alone is not enough); else completed."""
+        if self.competencies:
+            return self.competencies_mastered == len(self.competencies)
+        return self.completed_on is not None or self.exempted
+
+    @property
+    def exempted(self) -> bool:
+        return self.enrolment is not None and self.enrolment.status == Enrolment.Status.EXEMPTED
+
+    @property
+    def fraction(self) -> float:
+        if self.done:
+            return 1.0
+        if self.competencies:
+            return self.competencies_mastered / len(self.competencies)
+        return 0.0
+
+    @property
+    def status_label(self) -> str:
+        if self.exempted:
+            return "Exempted by HR"
+        if self.done and self.competencies:
+            return "Mastered"
+        if self.completed_on is not None:
+            return "Completed" if not self.competencies else "Completed, mastery not yet shown"
+        if self.enrolment is not None and self.enrolment.status == Enrolment.Status.ENROLLED:
+            return "Enrolled"
+        return "Not enrolled"
+
+    @property
+    def badge(self) -> str:
+        if self.done:
+            return "badge--good"
+        if self.completed_on is not None:
+            return "badge--warn"
+        return "" if self.enrolment is not None else "badge--muted"
+
+
+@dataclass
+class ModuleProgress:
+    module: PlanModule
+    progress: CourseProgress
+    reasons: list[dict[str, Any]]
+    today: dt.date
+
+    @property
+    def due_on(self) -> dt.date:
+        return self.module.due_on
+
+    @property
+    def overdue_days(self) -> int:
+        return 0 if self.progress.done else self.module.days_overdue(self.today)
+
+
+@dataclass
+class PlanView:
+    manager: Person
+    relation: str
+    plan: DevelopmentPlan
+    fundamentals: list[CourseProgress]
+    modules: list[ModuleProgress]
+    retired_modules: list[ModuleProgress]
+    other_training: list[CourseProgress]
+    competencies: list[CompetencyState]
+    evidence: list[MasteryEvidence]
+    check_ins: list[PlanCheckIn]
+    uncovered_needs: list[dict[str, Any]]
+    today: dt.date
+
+    @property
+    def can_manage(self) -> bool:
+        return self.relation in ("leader", "hr")
+
+    @property
+    def can_review(self) -> bool:
+        return self.relation in ("leader", "hr")
+
+    @property
+    def fundamentals_done(self) -> int:
+        return sum(1 for f in self.fundamentals if f.completed_on is not None or f.exempted)
+
+    @property
+    def fundamentals_overdue(self) -> int:
+        return sum(1 for f in self.fundamentals if f.enrolment is not None and f.enrolment.days_overdue(self.today))
+
+    @property
+    def fundamentals_status(self) -> str:
+        total = len(self.fundamentals)
+        if total == 0:
+            return "No fundamentals courses defined"
+        if self.fundamentals_done == total:
+            return "Complete"
+        if self.fundamentals_overdue:
+            return "Overdue"
+        if not any(f.enrolment for f in self.fundamentals):
+            return "Not enrolled yet"
+        return "In progress"
+
+    @property
+    def modules_done(self) -> int:
+        return sum(1 for m in self.modules if m.progress.done)
+
+    @property
+    def modules_overdue(self) -> int:
+        return sum(1 for m in self.modules if m.overdue_days)
+
+    @property
+    def percent(self) -> int:
+        parts = [1.0 if (f.completed_on is not None or f.exempted) else 0.0 for f in self.fundamentals]
+        parts += [m.progress.fraction for m in self.modules]
+        return round(100 * sum(parts) / len(parts)) if parts else 0
+
+    @property
+    def next_due(self) -> dt.date | None:
+        dates = [m.due_on for m in self.modules if not m.progress.done]
+        dates += [f.enrolment.due_on for f in self.fundamentals
+                  if f.enrolment is not None and f.enrolment.status == Enrolment.Status.ENROLLED]
+        return min(dates) if dates else None
+
+
+def _fundamentals_courses() -> list[Course]:
+    return list(
+        Course.objects.filter(is_active=True, track__is_active=True, track__audience=Track.Audience.ALL_MANAGERS)
+        .select_related("track").prefetch_related("competencies")
+        .order_by("track__position", "position", "title")
+    )
+
+
+def _latest_enrolments(enrolments: Iterable[Enrolment]) -> dict[int, Enrolment]:
+    """Per course, the enrolment that counts: an open or completed one before an exempted or older one."""
+    rank = {Enrolment.Status.ENROLLED: 0, Enrolment.Status.COMPLETED: 1, Enrolment.Status.EXEMPTED: 2}
+    best: dict[int, Enrolment] = {}
+    for enrolment in enrolments:
+        current = best.get(enrolment.course_id)
+        key = (rank[Enrolment.Status(enrolment.status)], -enrolment.enrolled_on.toordinal())
+        if current is None or key < (rank[Enrolment.Status(current.status)], -current.enrolled_on.toordinal()):
+            best[enrolment.course_id] = enrolment
+    return best
+
+
+def _visible_seller_ids(user: Any, reasons: Iterable[dict[str, Any]]) -> set[str]:
+    ids = {str(s.get("id")) for r in reasons for s in r.get("sellers", []) if str(s.get("id", "")).isdigit()}
+    if not ids:
+        return set()
+    return {str(pk) for pk in visible_people(user).filter(pk__in=[int(i) for i in ids])
+            .values_list("pk", flat=True)}
+
+
+def _scoped_reasons(reasons: list[dict[str, Any]], visible: set[str]) -> list[dict[str, Any]]:
+    """The recorded reasons with sellers the viewer may not see replaced by a count (no names leak)."""
+    scoped = []
+    for reason in reasons:
+        sellers = reason.get("sellers", [])
+        shown = [s for s in sellers if not str(s.get("id", "")).isdigit() or str(s.get("id")) in visible]
+        hidden = len(sellers) - len(shown)
+        scoped.append({**reason, "sellers": shown, "hidden_sellers": hidden})
+    return scoped
+
+
+def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | None = None) -> PlanView:
+    """Everything the plan page shows, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    modules = list(
+        plan.modules.select_related("course", "course__track", "course__provider")
+        .prefetch_related("course__competencies")
+    )
+    enrolments = _latest_enrolments(
+        Enrolment.objects.filter(person=manager).select_related("course", "course__track")
+        .prefetch_related(Prefetch("bookings", queryset=Booking.objects.select_related("session")))
+    )
+    imported: dict[int, ImportedCompletion] = {}
+    for completion in ImportedCompletion.objects.filter(person=manager).order_by("completed_on"):
+        imported[completion.course_id] = completion
+    evidence = list(_evidence_base().filter(manager=manager).order_by("-submitted_at", "-pk"))
+    mastered: dict[int, dt.datetime] = {}
+    open_by: dict[int, list[MasteryEvidence]] = defaultdict(list)
+    sent_back_by: dict[int, list[MasteryEvidence]] = defaultdict(list)
+    for item in sorted(evidence, key=lambda e: (e.decided_at or e.submitted_at)):
+        if item.status == MasteryEvidence.Status.ACCEPTED and item.decided_at is not None:
+            mastered.setdefault(item.competency_id, item.decided_at)
+        elif item.is_open:
+            open_by[item.competency_id].append(item)
+        else:
+            sent_back_by[item.competency_id].append(item)
+    states: dict[int, CompetencyState] = {}
+
+    def state(competency: Competency) -> CompetencyState:
+        if competency.pk not in states:
+            states[competency.pk] = CompetencyState(
+                competency, mastered.get(competency.pk), open_by.get(competency.pk, []),
+                sent_back_by.get(competency.pk, []),
+            )
+        return states[competency.pk]
+
+    def progress(course: Course) -> CourseProgress:
+        enrolment = enrolments.get(course.pk)
+        completed_on, via = None, ""
+        if enrolment is not None and enrolment.status == Enrolment.Status.COMPLETED:
+            completed_on, via = enrolment.completed_on, "training"
+        elif course.pk in imported and imported[course.pk].passed is not False:
+            completed_on, via = imported[course.pk].completed_on, imported[course.pk].source_system
+        bookings = [b for b in enrolment.bookings.all()] if enrolment is not None else []
+        return CourseProgress(course, enrolment, completed_on, via,
+                              [state(c) for c in course.competencies.all()], bookings)
+
+    fundamentals = [progress(course) for course in _fundamentals_courses()]
+    all_reasons = [r for m in modules for r in m.reasons] + list(plan.uncovered_needs)
+    visible = _visible_seller_ids(user, all_reasons)
+    module_rows = [
+        ModuleProgress(m, progress(m.course), _scoped_reasons(m.reasons, visible), today) for m in modules
+    ]
+    shown_courses = {f.course.pk for f in fundamentals} | {m.course.pk for m in modules}
+    other_ids = [e.course_id for e in enrolments.values() if e.course_id not in shown_courses]
+    other = [
+        progress(course)
+        for course in Course.objects.filter(pk__in=other_ids).select_related("track")
+        .prefetch_related("competencies").order_by("track__position", "position", "title")
+    ] if other_ids else []
+    for item in evidence:
+        state(item.competency)
+    return PlanView(
+        manager=manager,
+        relation=relation,
+        plan=plan,
+        fundamentals=fundamentals,
+        modules=[m for m in module_rows if m.module.still_indicated or m.module.source == PlanModule.Source.LEADER],
+        retired_modules=[m for m in module_rows
+                         if not m.module.still_indicated and m.module.source != PlanModule.Source.LEADER],
+        other_training=other,
+        competencies=sorted(states.values(), key=lambda s: (s.mastered, s.competency.name)),
+        evidence=evidence,
+        check_ins=list(plan.check_ins.select_related("author", "author__person")[:20]),
+        uncovered_needs=_scoped_reasons(list(plan.uncovered_needs), visible),
+        today=today,
+    )
+
+
+@dataclass
+class PlanRow:
+    """One line of a leader's or HR's list of plans."""
+
+    manager: Person
+    fundamentals_total: int
+    fundamentals_done: int
+    fundamentals_overdue: int
+    modules_total: int
+    modules_done: int
+    modules_overdue: int
+    competencies_mastered: int
+    awaiting_review: int
+    refreshed_at: dt.datetime | None
+    next_due: dt.date | None
+
+    @property
+    def percent(self) -> int:
+        total = self.fundamentals_total + self.modules_total
+        return round(100 * (self.fundamentals_done + self.modules_done) / total) if total else 0
+
+
+def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
+    """The plans of every people manager `user` leads (anywhere below them) or supports as HR, with progress.
+
+    A fixed number of queries however many managers: managers, fundamentals courses, enrolments, imported
+    completions, plan modules with their courses' competencies, accepted and open evidence.
+    """
+    today = today or timezone.localdate()
+    managers = list(
+        _managers_reviewable_by(user)
+        .filter(status__in=ACTIVE_STATUSES)
+        .filter(Q(manager_since__isnull=False) | Q(direct_reports__status__in=ACTIVE_STATUSES))
+        .select_related("org_unit", "manager", "development_plan")
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    ids = [m.pk for m in managers]
+    fundamentals = {c.pk for c in _fundamentals_courses()}
+    by_person: dict[int, list[Enrolment]] = defaultdict(list)
+    for enrolment in Enrolment.objects.filter(person_id__in=ids).only(
+        "person_id", "course_id", "status", "due_on", "enrolled_on", "completed_on"
+    ):
+        by_person[enrolment.person_id].append(enrolment)
+    enrolments = {person_id: _latest_enrolments(items) for person_id, items in by_person.items()}
+    imported: dict[int, set[int]] = defaultdict(set)
+    for person_id, course_id in ImportedCompletion.objects.filter(person_id__in=ids).exclude(
+        passed=False
+    ).values_list("person_id", "course_id"):
+        imported[person_id].add(course_id)
+    modules: dict[int, list[PlanModule]] = defaultdict(list)
+    for module in PlanModule.objects.filter(plan__manager_id__in=ids).filter(
+        Q(still_indicated=True) | Q(source=PlanModule.Source.LEADER)
+    ).select_related("plan").prefetch_related("course__competencies"):
+        modules[module.plan.manager_id].append(module)
+    mastered = _mastered_by_manager(ids)
+    awaiting = dict(
+        MasteryEvidence.objects.filter(manager_id__in=ids, status__in=[
+            MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.IN_REVIEW])
+        .values("manager_id").annotate(n=Count("pk")).values_list("manager_id", "n")
+    )
+    rows = []
+    for manager in managers:
+        per = enrolments.get(manager.pk, {})
+
+        def completed(course_id: int, per: dict[int, Enrolment] = per, pid: int = manager.pk) -> bool:
+            enrolment = per.get(course_id)
+            if enrolment is not None and enrolment.status in (Enrolment.Status.COMPLETED,
+                                                              Enrolment.Status.EXEMPTED):
+                return True
+            return course_id in imported.get(pid, set())
+
+        f_done = sum(1 for cid in fundamentals if completed(cid))
+        f_overdue = sum(1 for cid in fundamentals if cid in per and per[cid].days_overdue(today))
+        m_done = m_overdue = 0
+        next_due: dt.date | None = None
+        for module in modules.get(manager.pk, []):
+            required = {c.pk for c in module.course.competencies.all()}
+            done = required <= mastered.get(manager.pk, set()) if required else completed(module.course_id)
+            if done:
+                m_done += 1
+            else:
+                m_overdue += 1 if module.due_on < today else 0
+                next_due = module.due_on if next_due is None else min(next_due, module.due_on)
+        plan = getattr(manager, "development_plan", None)
+        rows.append(PlanRow(
+            manager=manager, fundamentals_total=len(fundamentals), fundamentals_done=f_done,
+            fundamentals_overdue=f_overdue, modules_total=len(modules.get(manager.pk, [])), modules_done=m_done,
+            modules_overdue=m_overdue, competencies_mastered=len(mastered.get(manager.pk, set())),
+            awaiting_review=awaiting.get(manager.pk, 0),
+            refreshed_at=plan.refreshed_at if plan is not None else None, next_due=next_due,
+        ))
+    return rows
+
+
+def own_plan_manager(*, user: Any) -> Person | None:
+    """The signed-in person, when they are a people manager (they have a plan of their own)."""
+    scope = scope_for(user)
+    if scope.person_id is None:
+        return None
+    me = Person.objects.filter(pk=scope.person_id).first()
+    return me if me is not None and is_people_manager(me) else None
+
+
+def addable_courses(*, plan: DevelopmentPlan) -> QuerySet[Course]:
+    """Active courses a leader may add to the plan by hand (not on it already)."""
+    return (
+        Course.objects.filter(is_active=True, track__is_active=True)
+        .exclude(pk__in=plan.modules.values("course_id"))
+        .select_related("track")
+        .order_by("track__position", "position", "title")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Imports and learning records (HR)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def completion_imports(*, user: Any) -> QuerySet[CompletionImport]:
+    """Imports HR sees: administrators all; HR partners the ones they ran."""
+    scope = scope_for(user)
+    if not scope.is_hr:
+        raise Http404
+    imports = CompletionImport.objects.select_related("imported_by").order_by("-created_at", "-pk")
+    return imports if scope.sees_everyone else imports.filter(imported_by=user)
+
+
+def completion_import_detail(*, user: Any, import_id: int) -> CompletionImport:
+    found = completion_imports(user=user).filter(pk=import_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass
+class OutboxSummary:
+    configured: bool
+    endpoint: str
+    counts: dict[str, int]
+    recent_problems: list[XapiOutbox]
+    recent_sent: list[XapiOutbox]
+
+
+def outbox_summary(*, user: Any) -> OutboxSummary:
+    """The learning-record outbox for HR and administrators: configuration, counts, recent problems."""
+    from development.xapi import LrsConfig
+
+    scope = scope_for(user)
+    if not scope.is_hr:
+        raise Http404
+    config = LrsConfig.from_settings()
+    counts = {status: 0 for status in XapiOutbox.Status.values}
+    for status, n in XapiOutbox.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"):
+        counts[status] = n
+    rows = XapiOutbox.objects.select_related("person")
+    if not scope.sees_everyone:
+        rows = rows.filter(person__in=visible_people(user))
+    return OutboxSummary(
+        configured=config is not None,
+        endpoint=config.statements_url if config is not None else "",
+        counts=counts,
+        recent_problems=list(rows.exclude(last_error="").exclude(status=XapiOutbox.Status.SENT)
+                             .order_by("-updated_at")[:20]),
+        recent_sent=list(rows.filter(status=XapiOutbox.Status.SENT).order_by("-sent_at")[:10]),
+    )
