@@ -96,7 +96,7 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def django_validation_details(exc: DjangoValidationError) -> list[dict[str, Any]]:
     if hasattr(exc, "error_dict"):
         return [
-            {"field": field, "message": message, "location": "body", "type": "invalid"}
+            {"field": field, "message": message, "location": None, "type": "invalid"}
             for field, messages in exc.message_dict.items()
             for message in messages
         ]

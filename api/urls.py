@@ -27,8 +27,9 @@ api = PromotedAPI(
 )
 install_error_handlers(api)
 
-# Routers: one line each. Keep this list in order of the URL prefix.
+# Routers: one line each. Add yours at the end (see docs/api.md, "Adding your app's endpoints").
 api.add_router("", "api.routers.people.me_router")
 api.add_router("/org-units", "api.routers.people.org_router")
 api.add_router("/people", "api.routers.people.router")
 api.add_router("/tokens", "api.routers.tokens.router")
+api.add_router("/training", "training.api.router")

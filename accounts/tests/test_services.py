@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def test_create_stores_only_the_digest(company):
     user = company.user("nora")
     token, raw = api_token_create(user=user, name="  CRM sync  ")
-    assert raw.startswith("pmt_") and len(raw) == 47
+    assert raw.startswith("pmt_")
+    assert len(raw) == 47
     token.refresh_from_db()
     assert token.name == "CRM sync"
     assert token.digest == ApiToken.digest_of(raw)
@@ -26,7 +27,9 @@ def test_create_stores_only_the_digest(company):
     stored = [str(v) for v in ApiToken.objects.values_list(flat=False).get(pk=token.pk)]
     assert raw not in stored
     event = AuditEvent.objects.get(action="api_token.created")
-    assert event.actor == user and raw not in str(event.details) and raw not in event.summary
+    assert event.actor == user
+    assert raw not in str(event.details)
+    assert raw not in event.summary
 
 
 def test_each_token_is_different(company):
@@ -66,7 +69,8 @@ def test_only_owner_or_admin_may_revoke(company):
     token.refresh_from_db()
     assert token.revoked_at is not None
     event = AuditEvent.objects.get(action="api_token.revoked")
-    assert event.actor == company.admin and "nora@acme.example" in event.summary
+    assert event.actor == company.admin
+    assert "nora@acme.example" in event.summary
 
 
 def test_authenticate(company):
@@ -107,5 +111,6 @@ def test_authenticate_touches_last_used_at_once_a_minute(company, django_assert_
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(seconds=61))
     api_token_authenticate(raw=raw)
     token.refresh_from_db()
-    assert token.last_used_at is not None and token.last_used_at > first - dt.timedelta(seconds=1)
+    assert token.last_used_at is not None
+    assert token.last_used_at > first - dt.timedelta(seconds=1)
     assert token.last_used_at > timezone.now() - dt.timedelta(seconds=5)
