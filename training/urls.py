@@ -1,5 +1,45 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from training import views
 
 app_name = "training"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("me/", views.my_training, name="my_training"),
+    path("me/calendar/", views.calendar_feed_create, name="calendar_feed_manage"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("notices/<int:notice_id>/read/", views.notice_read, name="notice_read"),
+    path("curriculum/", views.curriculum, name="curriculum"),
+    path("courses/new/", views.course_edit, name="course_new"),
+    path("courses/<int:course_id>/", views.course_detail, name="course"),
+    path("courses/<int:course_id>/edit/", views.course_edit, name="course_edit"),
+    path("providers/", views.provider_list, name="providers"),
+    path("providers/new/", views.provider_edit, name="provider_new"),
+    path("providers/<int:provider_id>/", views.provider_detail, name="provider"),
+    path("providers/<int:provider_id>/edit/", views.provider_edit, name="provider_edit"),
+    path("providers/<int:provider_id>/rate/", views.provider_rate, name="provider_rate"),
+    path("settings/", views.program_settings, name="settings"),
+    path("cohorts/", views.cohort_list, name="cohorts"),
+    path("cohorts/new/", views.cohort_create, name="cohort_new"),
+    path("cohorts/<int:cohort_id>/", views.cohort_detail, name="cohort"),
+    path("sessions/new/", views.session_create, name="session_new"),
+    path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
+    path("sessions/<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
+    path("bookings/<int:booking_id>/attendance/", views.attendance_mark, name="attendance_mark"),
+    path("bookings/<int:booking_id>/defer/", views.deferral_request, name="deferral_request"),
+    path("deferrals/", views.deferral_list, name="deferrals"),
+    path("deferrals/<int:deferral_id>/", views.deferral_detail, name="deferral"),
+    path("deferrals/<int:deferral_id>/decide/", views.deferral_decide, name="deferral_decide"),
+    path("enrolments/<int:enrolment_id>/exempt/", views.exemption_grant, name="exemption_grant"),
+    path("enrolments/<int:enrolment_id>/complete/", views.enrolment_complete, name="enrolment_complete"),
+    path("people/", views.person_lookup, name="people"),
+    path("people/<int:person_id>/", views.person_training, name="person"),
+    path("people/<int:person_id>/promote/", views.person_promote, name="person_promote"),
+    path("people/<int:person_id>/enrol/", views.person_enrol, name="person_enrol"),
+    path("accountability/", views.accountability, name="accountability"),
+    path("accountability/<int:leader_id>/", views.accountability, name="leader_accountability"),
+    path("behind/", views.behind, name="behind"),
+    path("compliance/", views.compliance, name="compliance"),
+]
