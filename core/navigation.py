@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from accounts.models import Role
+from development.navigation import sees_development as _sees_development
 from people.scoping import Scope
+from training import navigation as _training
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "core:home", _anyone, ""),
     NavItem("People", "people:directory", _sees_others, "people"),
     NavItem("HR imports", "people:import_list", _hr_or_admin, "imports"),
+    NavItem("Training", "training:home", _training.sees_training, "training"),
+    NavItem("Development", "development:index", _sees_development, "development"),
     NavItem("API", "api-1.0.0:openapi-view", _anyone, "api"),
 ]
 
