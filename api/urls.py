@@ -29,8 +29,8 @@ install_error_handlers(api)
 
 # Routers: one line each. Add yours at the end (see docs/api.md, "Adding your app's endpoints").
 api.add_router("", "api.routers.people.me_router")
-api.add_router("/development", "development.api.router")
 api.add_router("/org-units", "api.routers.people.org_router")
 api.add_router("/people", "api.routers.people.router")
 api.add_router("/tokens", "api.routers.tokens.router")
 api.add_router("/training", "training.api.router")
+api.add_router("/development", "development.api.router")

@@ -208,6 +208,7 @@ class CourseProgress:
     completed_via: str
     competencies: list[CompetencyState]
     attendance: list[Booking] = field(default_factory=list)
+    overdue_days: int = 0
 
     @property
     def competencies_mastered(self) -> int:
@@ -417,9 +418,10 @@ def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | Non
             completed_on, via = enrolment.completed_on, "training"
         elif course.pk in imported and imported[course.pk].passed is not False:
             completed_on, via = imported[course.pk].completed_on, imported[course.pk].source_system
-        bookings = [b for b in enrolment.bookings.all()] if enrolment is not None else []
+        bookings = list(enrolment.bookings.all()) if enrolment is not None else []
         return CourseProgress(course, enrolment, completed_on, via,
-                              [state(c) for c in course.competencies.all()], bookings)
+                              [state(c) for c in course.competencies.all()], bookings,
+                              enrolment.days_overdue(today) if enrolment is not None else 0)
 
     fundamentals = [progress(course) for course in _fundamentals_courses()]
     all_reasons = [r for m in modules for r in m.reasons] + list(plan.uncovered_needs)

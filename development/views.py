@@ -25,6 +25,7 @@ from development.forms import (
     ReviewForm,
 )
 from development.models import MasteryEvidence, PlanModule
+from people.models import Person
 from people.scoping import scope_for
 from training.models import Competency, Course
 
@@ -54,18 +55,9 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _plan_context(request: HttpRequest, person_id: int) -> dict[str, Any]:
-    manager, relation = selectors.plan_manager(user=request.user, manager_id=person_id)
+def _plan_context(request: HttpRequest, manager: Person, relation: str) -> dict[str, Any]:
     view = selectors.plan_view(user=request.user, manager=manager, relation=relation)
-    return {"view": view, "manager": manager, "plan": view.plan}
-
-
-def plan(request: HttpRequest, person_id: int) -> HttpResponse:
-    """A manager's development plan: fundamentals, modules their team's gaps call for (and why), mastery."""
-    manager, relation = selectors.plan_manager(user=request.user, manager_id=person_id)
-    services.plan_refresh(user=request.user, manager=manager)
-    view = selectors.plan_view(user=request.user, manager=manager, relation=relation)
-    context = {
+    return {
         "page_title": f"Development plan: {manager.full_name}",
         "view": view,
         "manager": manager,
@@ -73,7 +65,15 @@ def plan(request: HttpRequest, person_id: int) -> HttpResponse:
         "add_form": AddModuleForm(courses=selectors.addable_courses(plan=view.plan)) if view.can_manage else None,
         "check_in_form": CheckInForm() if view.can_manage else None,
     }
-    return render(request, "development/plan.html", context)
+
+
+def plan(request: HttpRequest, person_id: int) -> HttpResponse:
+    """A manager's development plan: fundamentals, modules their team's gaps call for (and why), mastery.
+
+    Opening it re-reads the team's coaching needs when the last read is older than a quarter of an hour."""
+    manager, relation = selectors.plan_manager(user=request.user, manager_id=person_id)
+    services.plan_refresh(user=request.user, manager=manager)
+    return render(request, "development/plan.html", _plan_context(request, manager, relation))
 
 
 @require_POST
@@ -89,16 +89,15 @@ def plan_refresh(request: HttpRequest, person_id: int) -> HttpResponse:
     return redirect("development:plan", person_id=manager.pk)
 
 
-def _modules_response(request: HttpRequest, person_id: int) -> HttpResponse:
+def _modules_response(request: HttpRequest, manager: Person, relation: str) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
-        context = _plan_context(request, person_id)
-        return render(request, "development/_modules.html", context)
-    return redirect("development:plan", person_id=person_id)
+        return render(request, "development/_modules.html", _plan_context(request, manager, relation))
+    return redirect("development:plan", person_id=manager.pk)
 
 
 @require_POST
 def module_due(request: HttpRequest, person_id: int, module_id: int) -> HttpResponse:
-    manager, _ = selectors.plan_manager(user=request.user, manager_id=person_id)
+    manager, relation = selectors.plan_manager(user=request.user, manager_id=person_id)
     module = get_object_or_404(PlanModule.objects.select_related("plan__manager", "course"),
                                pk=module_id, plan__manager=manager)
     form = DueDateForm(request.POST)
@@ -111,7 +110,7 @@ def module_due(request: HttpRequest, person_id: int, module_id: int) -> HttpResp
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
         raise Http404 from exc
-    return _modules_response(request, person_id)
+    return _modules_response(request, manager, relation)
 
 
 @require_POST
@@ -217,7 +216,7 @@ def evidence_review(request: HttpRequest, evidence_id: int) -> HttpResponse:
         return render(request, "development/_review_panel.html", {
             "evidence": evidence, "relation": relation, "can_review": relation in ("leader", "hr"),
             "review_form": form if error else ReviewForm(), "error": error,
-        }, status=422 if error else 200)
+        })  # 200 even with an error: htmx swaps only successful responses
     if error:
         messages.error(request, error)
     else:
