@@ -1,0 +1,286 @@
+"""Typed values from text columns, with the checks that say where a value is not what it should be.
+
+`Fields` wraps one raw (all-text) file. Each accessor returns an Ibis expression for the typed value and records a
+`Check`: an expression that is true on the rows whose text is not a valid value. The pipeline first counts every
+check in one scan of the file and only then, if some failed, fetches the offending rows with their row numbers.
+
+Parsing is SQL run in the engine. On DuckDB the checks use TRY_CAST / TRY_STRPTIME (exact: 2024-02-30 fails).
+Elsewhere (PostgreSQL and other engines without a non-failing cast) a value is first matched against the
+pattern of its type and only cast when it matches, so a bad value is reported instead of aborting the query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from crm.importing.sources import RawFile
+from crm.schema import MONEY, TS
+
+DATE = dt.Date()
+NAIVE_TS = dt.Timestamp()
+_SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+DECIMAL = r"^[+-]?(\d{1,16}(\.\d*)?|\.\d+)$"
+INTEGER = r"^[+-]?\d{1,18}$"
+FLOAT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+EPOCH_MS = r"^-?\d{9,15}$"
+
+
+@ibis.udf.scalar.builtin(name="try_strptime", signature=((dt.string, dt.string), NAIVE_TS))
+def _try_strptime(value: str, fmt: str) -> None:
+    """DuckDB's TRY_STRPTIME: null where the text does not match the format."""
+
+
+@ibis.udf.scalar.builtin(name="timezone", signature=((dt.string, NAIVE_TS), TS))
+def _in_zone(zone: str, value: object) -> None:
+    """timezone(zone, naive timestamp): the instant that wall-clock time in `zone` is (DuckDB and PostgreSQL)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows where `bad` is true are errors: `message` about `column` (the header as in the file) and `value`."""
+
+    column: str
+    bad: ir.BooleanValue
+    message: str
+    value: ir.Value
+
+
+def strptime_pattern(fmt: str) -> str:
+    """A regular expression matching the text a strftime-style format produces (for engines without TRY_)."""
+    parts = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "I": r"\d{1,2}",
+             "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,9}", "p": "(AM|PM|am|pm)", "b": "[A-Za-z]{3}",
+             "B": "[A-Za-z]+", "z": r"(Z|[+-]\d{2}:?\d{2})", "j": r"\d{1,3}", "%": "%"}
+    out, i = "^", 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1]
+            if code not in parts:
+                raise ValueError(f"the date format {fmt!r} uses %{code}, which is not supported")
+            out += parts[code]
+            i += 2
+        else:
+            out += re.escape(fmt[i])
+            i += 1
+    return out + "$"
+
+
+class Fields:
+    """Typed accessors over one raw file's text columns; every accessor records its checks in `self.checks`."""
+
+    def __init__(self, raw: RawFile, table: ir.Table, engine: str) -> None:
+        self.raw = raw
+        self.t = table
+        self.exact = engine == "duckdb"
+        self.checks: list[Check] = []
+
+    # --- plumbing -----------------------------------------------------------------------------------------------
+
+    def has(self, header: str) -> bool:
+        return self.raw.has(header)
+
+    def pick(self, *headers: str) -> str | None:
+        """The first of `headers` that the file has (sources name the same field differently)."""
+        return next((h for h in headers if self.raw.has(h)), None)
+
+    def clean(self, header: str | None) -> ir.StringValue:
+        """The trimmed text of `header`, null when blank or when the file has no such column."""
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast("string")
+        column: ir.StringValue = self.t[self.raw.column_name(header)]
+        return column.strip().nullif("")
+
+    def check(self, header: str, bad: ir.BooleanValue, message: str) -> None:
+        self.checks.append(Check(column=self.label(header), bad=bad, message=message, value=self.clean(header)))
+
+    def label(self, header: str) -> str:
+        return self.raw.headers[int(self.raw.column_name(header)[1:])] if self.raw.has(header) else header
+
+    def _require(self, header: str | None, value: ir.Value, required: bool) -> None:
+        if required and header is not None and self.raw.has(header):
+            self.check(header, value.isnull(), "is required but empty")
+
+    def _guarded(self, header: str, text: ir.StringValue, pattern: str, cast_to: dt.DataType,
+                 message: str) -> ir.Value:
+        if self.exact:
+            value = text.try_cast(cast_to)
+            self.check(header, text.notnull() & value.isnull(), message)
+            return value
+        ok = text.re_search(pattern)
+        self.check(header, text.notnull() & ~ok, message)
+        return ok.ifelse(text.cast(cast_to), ibis.null().cast(cast_to))
+
+    # --- text and ids -------------------------------------------------------------------------------------------
+
+    def text(self, header: str | None, *, required: bool = False, lower: bool = False) -> ir.StringValue:
+        value = self.clean(header)
+        self._require(header, value, required)
+        return value.lower() if lower else value
+
+    def salesforce_id(self, header: str | None, *, required: bool = False) -> ir.StringValue:
+        """A Salesforce record id in its 18-character form (15-character ids get their checksum suffix)."""
+        if header is None or not self.raw.has(header):
+            return self.clean(None)
+        text = self.clean(header)
+        self._require(header, text, required)
+        self.check(header, text.notnull() & ~text.re_search(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$"),
+                   "is not a Salesforce id (15 or 18 letters and digits)")
+        return salesforce_id18(text)
+
+    # --- times --------------------------------------------------------------------------------------------------
+
+    def timestamp(self, header: str | None, *, fmt: str | None = None, zone: str = "UTC",
+                  epoch_ms: bool = False, required: bool = False) -> ir.TimestampValue:
+        """A UTC timestamp. ISO 8601 by default (a missing zone means `zone`), or `fmt` (strftime codes)
+        read as wall-clock time in `zone`; with `epoch_ms`, all-digit values are epoch milliseconds."""
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast(TS)
+        text = self.clean(header)
+        self._require(header, text, required)
+        parsed = self._parse_time(header, text, fmt, zone, epoch_ms)
+        return parsed.cast(TS)
+
+    def _parse_time(self, header: str, text: ir.StringValue, fmt: str | None, zone: str,
+                    epoch_ms: bool) -> ir.Value:
+        expected = f"a date and time in the format {fmt}" if fmt else (
+            "a date and time (ISO 8601, such as 2024-03-01T14:05:00.000Z)")
+        if epoch_ms:
+            expected += " or epoch milliseconds"
+        digits = text.re_search(EPOCH_MS) if epoch_ms else ibis.literal(False)
+        if fmt:
+            if self.exact:
+                value = _try_strptime(text, fmt)
+            else:
+                value = text.re_search(strptime_pattern(fmt)).ifelse(
+                    text.as_timestamp(fmt).cast(NAIVE_TS), ibis.null().cast(NAIVE_TS))
+            value = _in_zone(zone, value)
+        else:
+            value = self._iso(text, zone)
+        if epoch_ms:
+            millis = digits.ifelse(text, ibis.null().cast("string")).cast("int64")
+            from_epoch = (millis / 1000).as_timestamp("s").cast(TS)
+            value = digits.ifelse(from_epoch, value)
+        self.check(header, text.notnull() & value.isnull(), f"is not {expected}")
+        return value
+
+    def _iso(self, text: ir.StringValue, zone: str) -> ir.Value:
+        has_zone = text.re_search(r"(Z|[+-]\d{2}(:?\d{2})?)$") & text.re_search(r"\d[T ]\d")
+        if self.exact:
+            aware = text.try_cast(TS)
+            naive = _in_zone(zone, text.try_cast(NAIVE_TS))
+        else:
+            ok = text.re_search(ISO_TIMESTAMP)
+            aware = ok.ifelse(text.cast(TS), ibis.null().cast(TS))
+            naive = _in_zone(zone, ok.ifelse(text.cast(NAIVE_TS), ibis.null().cast(NAIVE_TS)))
+        if zone == "UTC":
+            return aware
+        return has_zone.ifelse(aware, naive)
+
+    def date(self, header: str | None, *, fmt: str | None = None, required: bool = False) -> ir.DateValue:
+        """A calendar date: ISO `yyyy-mm-dd` by default, or `fmt`. A date-time value keeps its date part."""
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast(DATE)
+        text = self.clean(header)
+        self._require(header, text, required)
+        if fmt:
+            if self.exact:
+                value = _try_strptime(text, fmt)
+            else:
+                value = text.re_search(strptime_pattern(fmt)).ifelse(
+                    text.as_timestamp(fmt).cast(NAIVE_TS), ibis.null().cast(NAIVE_TS))
+            self.check(header, text.notnull() & value.isnull(), f"is not a date in the format {fmt}")
+            return value.cast(DATE)
+        day = text.substr(0, 10)
+        value = self._guarded(header, day, ISO_DATE, DATE, "is not a date (yyyy-mm-dd, such as 2024-03-31)")
+        self.check(header, text.notnull() & (text.length() > 10) & ~text.re_search(r"^\d{4}-\d{2}-\d{2}[T ]"),
+                   "is not a date (yyyy-mm-dd, such as 2024-03-31)")
+        return value
+
+    # --- numbers and flags --------------------------------------------------------------------------------------
+
+    def _number_text(self, header: str, thousands: str, decimal: str) -> ir.StringValue:
+        text = self.clean(header)
+        if thousands:
+            text = text.replace(thousands, "")
+        if decimal != ".":
+            text = text.replace(decimal, ".")
+        return text
+
+    def money(self, header: str | None, *, required: bool = False, thousands: str = "",
+              decimal: str = ".") -> ir.DecimalValue:
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast(MONEY)
+        text = self._number_text(header, thousands, decimal)
+        self._require(header, text, required)
+        return self._guarded(header, text, DECIMAL, MONEY, "is not an amount (digits with a . for decimals)")
+
+    def number(self, header: str | None, *, required: bool = False, thousands: str = "",
+               decimal: str = ".") -> ir.FloatingValue:
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast("float64")
+        text = self._number_text(header, thousands, decimal)
+        self._require(header, text, required)
+        return self._guarded(header, text, FLOAT, dt.float64, "is not a number")
+
+    def integer(self, header: str | None, *, required: bool = False, thousands: str = "") -> ir.IntegerValue:
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast("int64")
+        text = self._number_text(header, thousands, ".")
+        self._require(header, text, required)
+        return self._guarded(header, text, INTEGER, dt.int64, "is not a whole number")
+
+    def boolean(self, header: str | None, *, true: Iterable[str] = ("true", "1"),
+                false: Iterable[str] = ("false", "0"), required: bool = False) -> ir.BooleanValue:
+        if header is None or not self.raw.has(header):
+            return ibis.null().cast("boolean")
+        true_set = sorted({v.lower() for v in true})
+        false_set = sorted({v.lower() for v in false})
+        text = self.clean(header).lower()
+        self._require(header, text, required)
+        self.check(header, text.notnull() & ~text.isin([*true_set, *false_set]),
+                   f"is not {' or '.join(repr(v) for v in [*true_set, *false_set])}")
+        return ibis.cases((text.isin(true_set), True), (text.isin(false_set), False),
+                          else_=ibis.null().cast("boolean"))
+
+
+def salesforce_id18(text: ir.StringValue) -> ir.StringValue:
+    """15-character (case-sensitive) Salesforce ids become the 18-character form Data Loader writes.
+
+    The suffix encodes, for each block of five characters, which are upper-case letters (Salesforce's
+    documented checksum), so the same record joins whether a file carried its 15- or its 18-character id.
+    """
+    suffix = ibis.literal("")
+    for block in range(3):
+        bits: ir.IntegerValue = ibis.literal(0)
+        for i in range(5):
+            char = text.substr(block * 5 + i, 1)
+            is_upper = (char.upper() == char) & (char.lower() != char)
+            bits = bits + is_upper.ifelse(1 << i, 0)
+        suffix = suffix + ibis.literal(_SF_SUFFIX).substr(bits, 1)
+    return ibis.cases(
+        (text.length() == 15, text + suffix),
+        (text.length() == 18, text.substr(0, 15) + text.substr(15, 3).upper()),
+        else_=text,
+    )
+
+
+def salesforce_id18_py(value: str) -> str:
+    """The same normalisation in Python (for ids typed into mapping files and for tests)."""
+    value = value.strip()
+    if len(value) == 18:
+        return value[:15] + value[15:].upper()
+    if len(value) != 15:
+        return value
+    suffix = ""
+    for block in range(3):
+        bits = sum(1 << i for i, ch in enumerate(value[block * 5: block * 5 + 5]) if "A" <= ch <= "Z")
+        suffix += _SF_SUFFIX[bits]
+    return value + suffix

@@ -1,0 +1,383 @@
+"""Salesforce: the CSV files Data Loader exports, exactly as it writes them.
+
+Objects and files (any file name that contains the object's API name, e.g. `Opportunity.csv` or
+`extract_OpportunityHistory.csv`; a file named otherwise is recognised by its columns):
+
+    User, UserRole, Account, Contact, Opportunity, OpportunityHistory, OpportunityLineItem, Task, Event,
+    ForecastingQuota (optional: quotas)
+
+Headers are API field names; ids are 15 or 18 characters (normalised to 18); datetimes are UTC ISO 8601,
+dates yyyy-mm-dd, booleans true/false. Rows with IsDeleted = true ("Export All") are skipped, and so are child
+events (IsChild = true: an invitee's copy of a meeting, counted once on the parent).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+
+from crm.importing.errors import Issue
+from crm.importing.fields import Fields
+from crm.importing.pipeline import Built, Pipeline
+from crm.importing.sources import RawFile
+from crm.schema import TS
+
+# Object -> columns that must be present. Checked before any row is read.
+REQUIRED: dict[str, list[str | tuple[str, ...]]] = {
+    "User": ["Id"],
+    "UserRole": ["Id", "Name"],
+    "Account": ["Id"],
+    "Contact": ["Id"],
+    "Opportunity": ["Id", "OwnerId", "StageName", "IsClosed", "IsWon"],
+    "OpportunityHistory": ["Id", "OpportunityId", "CreatedDate"],
+    "OpportunityLineItem": ["Id", "OpportunityId"],
+    "Task": ["Id", "OwnerId", ("CompletedDateTime", "ActivityDate", "CreatedDate")],
+    "Event": ["Id", "OwnerId", ("StartDateTime", "ActivityDateTime", "ActivityDate")],
+    "ForecastingQuota": ["QuotaOwnerId", "StartDate", "QuotaAmount"],
+}
+OBJECTS = sorted(REQUIRED, key=len, reverse=True)
+
+
+def detect_object(raw: RawFile) -> str | None:
+    """Which Salesforce object a file holds: by its name first, then by the columns only that object has."""
+    stem = re.sub(r"[^a-z]", "", raw.name.rsplit(".", 1)[0].lower())
+    for name in OBJECTS:
+        key = name.lower()
+        if stem == key or stem.startswith(key) or stem.endswith(key):
+            return name
+    has = raw.has
+    if has("QuotaOwnerId"):
+        return "ForecastingQuota"
+    if has("Username"):
+        return "User"
+    if has("ParentRoleId"):
+        return "UserRole"
+    if has("OpportunityId") and (has("UnitPrice") or has("Quantity") or has("PricebookEntryId")):
+        return "OpportunityLineItem"
+    if has("OpportunityId") and has("StageName"):
+        return "OpportunityHistory"
+    if has("StageName") and has("IsWon"):
+        return "Opportunity"
+    if has("TaskSubtype") or (has("Status") and has("WhoId") and has("ActivityDate")):
+        return "Task"
+    if has("DurationInMinutes") or has("StartDateTime"):
+        return "Event"
+    if has("Industry") or has("BillingCountry") or has("NumberOfEmployees"):
+        return "Account"
+    if has("LastName") and has("AccountId"):
+        return "Contact"
+    return None
+
+
+def plan(pipeline: Pipeline, paths: list[Path]) -> None:
+    """Register every recognised file with the pipeline (errors for files it cannot place)."""
+    opened: dict[str, list[RawFile]] = {}
+    for path in paths:
+        raw = pipeline.open(path)
+        if raw is None:
+            continue
+        obj = detect_object(raw)
+        if obj is None:
+            pipeline.log.error(Issue(
+                file=raw.name, row=1,
+                message="is not a Salesforce export this importer knows (name the file after its object, e.g. "
+                        "Opportunity.csv; expected objects: " + ", ".join(sorted(REQUIRED)) + ")"))
+            continue
+        if pipeline.require_headers(raw, REQUIRED[obj]):
+            opened.setdefault(obj, []).append(raw)
+    if not opened:
+        if not pipeline.log.has_errors:
+            pipeline.log.error(Issue(file="(upload)", message="no Salesforce export files were given"))
+        return
+
+    roles: dict[str, str] = {}
+    for raw in opened.get("UserRole", []):
+        for row in pipeline.lookup(raw, _roles):
+            if row["id"]:
+                roles[row["id"]] = row["name"]
+    builders = {
+        "User": ("crm_users", lambda f: _users(f, roles)),
+        "Account": ("accounts", _accounts),
+        "Contact": ("contacts", _contacts),
+        "Opportunity": ("opportunities", _opportunities),
+        "OpportunityHistory": ("opportunity_stage_history", _history),
+        "OpportunityLineItem": ("opportunity_line_items", _line_items),
+        "Task": ("activities", _tasks),
+        "Event": ("activities", _events),
+        "ForecastingQuota": ("quotas", _quotas),
+    }
+    for obj, (table, build) in builders.items():
+        for raw in opened.get(obj, []):
+            pipeline.add(table, raw, build)
+    if opened.get("Account"):
+        pipeline.after_stage.append(_ownership_from_accounts)
+    if opened.get("ForecastingQuota") and not all(r.has("EndDate") for r in opened["ForecastingQuota"]):
+        pipeline.log.warn("ForecastingQuota has no EndDate column: each quota is taken to cover one quarter "
+                          "from its StartDate (Salesforce's default forecast period).")
+
+
+# --- shared pieces ---------------------------------------------------------------------------------------------
+
+
+def _not_deleted(f: Fields) -> ir.BooleanValue | None:
+    if not f.has("IsDeleted"):
+        return None
+    return f.boolean("IsDeleted").fill_null(False) == False  # noqa: E712 - SQL comparison
+
+
+def _name(f: Fields) -> ir.StringValue:
+    full = (f.text("FirstName").fill_null("") + " " + f.text("LastName").fill_null("")).strip().nullif("")
+    return f.text("Name").coalesce(full)
+
+
+def _forecast_category(f: Fields, *headers: str) -> ir.StringValue:
+    key = f.text(f.pick(*headers), lower=True).replace(" ", "").replace("_", "")
+    return key.substitute({"pipeline": "pipeline", "bestcase": "best_case", "commit": "commit",
+                           "forecast": "commit", "mostlikely": "most_likely", "closed": "closed",
+                           "omitted": "omitted"}, else_=key)
+
+
+def _opportunity_type(f: Fields) -> ir.StringValue:
+    kind = f.text("Type", lower=True)
+    return ibis.cases(
+        (kind.contains("new"), "new"),
+        (kind.re_search("existing|renew|upsell|upgrade|expansion|cross|add-on|downgrade"), "existing"),
+        else_=ibis.null().cast("string"),
+    )
+
+
+def _prefixed(value: ir.StringValue, prefix: str) -> ir.StringValue:
+    return value.startswith(prefix).ifelse(value, ibis.null().cast("string"))
+
+
+def _snake(value: ir.StringValue) -> ir.StringValue:
+    return value.lower().re_replace(r"[^a-z0-9]+", "_").re_replace(r"^_+|_+$", "").nullif("")
+
+
+# --- objects ----------------------------------------------------------------------------------------------------
+
+
+def _roles(f: Fields) -> Built:
+    return Built(values={"id": f.salesforce_id("Id", required=True), "name": f.text("Name")})
+
+
+def _users(f: Fields, roles: dict[str, str]) -> Built:
+    role_id = f.salesforce_id("UserRoleId")
+    role_name = f.text(f.pick("UserRole.Name"))
+    if roles:
+        role_name = role_name.coalesce(role_id.substitute(roles, else_=ibis.null().cast("string")))
+    return Built(
+        values={
+            "user_id": f.salesforce_id("Id", required=True),
+            "name": _name(f),
+            "email": f.text("Email", lower=True),
+            "employee_number": f.text("EmployeeNumber"),
+            "title": f.text("Title"),
+            "department": f.text("Department"),
+            "is_active": f.boolean("IsActive"),
+            "manager_user_id": f.salesforce_id("ManagerId"),
+            "role_name": role_name,
+        },
+        headers={"user_id": "Id"},
+    )
+
+
+def _accounts(f: Fields) -> Built:
+    return Built(
+        values={
+            "account_id": f.salesforce_id("Id", required=True),
+            "name": f.text("Name"),
+            "owner_user_id": f.salesforce_id("OwnerId"),
+            "parent_account_id": f.salesforce_id("ParentId"),
+            "account_type": f.text("Type"),
+            "industry": f.text("Industry"),
+            "employees": f.integer("NumberOfEmployees"),
+            "annual_revenue": f.money("AnnualRevenue"),
+            "region": f.text(f.pick("Region__c", "Sales_Region__c", "BillingState")),
+            "country": f.text("BillingCountry"),
+            "segment": f.text(f.pick("Segment__c", "Sales_Segment__c", "Customer_Segment__c")),
+            "created_at": f.timestamp("CreatedDate"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records", headers={"account_id": "Id",
+                                                                     "parent_account_id": "ParentId"},
+    )
+
+
+def _ownership_from_accounts(pipeline: Pipeline) -> None:
+    """Without an ownership history, each account's current owner owns it from the account's creation."""
+    accounts = pipeline.staged_table("accounts")
+    if accounts is None:
+        return
+    rows = accounts.filter(accounts.owner_user_id.notnull() & accounts.created_at.notnull()).select(
+        account_id=accounts.account_id, owner_user_id=accounts.owner_user_id, valid_from=accounts.created_at,
+        valid_to=ibis.null().cast(TS),
+    )
+    pipeline.stage_rows("account_ownership", rows)
+
+
+def _contacts(f: Fields) -> Built:
+    return Built(
+        values={
+            "contact_id": f.salesforce_id("Id", required=True),
+            "account_id": f.salesforce_id("AccountId"),
+            "owner_user_id": f.salesforce_id("OwnerId"),
+            "title": f.text("Title"),
+            "created_at": f.timestamp("CreatedDate"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records", headers={"contact_id": "Id"},
+    )
+
+
+def _opportunities(f: Fields) -> Built:
+    return Built(
+        values={
+            "opportunity_id": f.salesforce_id("Id", required=True),
+            "account_id": f.salesforce_id("AccountId"),
+            "owner_user_id": f.salesforce_id("OwnerId", required=True),
+            "name": f.text("Name"),
+            "amount": f.money("Amount"),
+            "currency": f.text("CurrencyIsoCode"),
+            "stage": f.text("StageName", required=True),
+            "is_closed": f.boolean("IsClosed", required=True),
+            "is_won": f.boolean("IsWon", required=True),
+            "created_at": f.timestamp("CreatedDate"),
+            "close_date": f.date("CloseDate"),
+            "opportunity_type": _opportunity_type(f),
+            "forecast_category": _forecast_category(f, "ForecastCategoryName", "ForecastCategory"),
+            "lead_source": f.text("LeadSource"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records", headers={"opportunity_id": "Id",
+                                                                     "account_id": "AccountId"},
+    )
+
+
+def _history(f: Fields) -> Built:
+    return Built(
+        values={
+            "history_id": f.salesforce_id("Id", required=True),
+            "opportunity_id": f.salesforce_id("OpportunityId", required=True),
+            "changed_at": f.timestamp("CreatedDate", required=True),
+            "stage": f.text("StageName"),
+            "amount": f.money("Amount"),
+            "close_date": f.date("CloseDate"),
+            "forecast_category": _forecast_category(f, "ForecastCategory", "ForecastCategoryName"),
+            "probability": f.number("Probability"),
+            "changed_by_user_id": f.salesforce_id("CreatedById"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records",
+        headers={"history_id": "Id", "opportunity_id": "OpportunityId"},
+    )
+
+
+def _line_items(f: Fields) -> Built:
+    return Built(
+        values={
+            "line_item_id": f.salesforce_id("Id", required=True),
+            "opportunity_id": f.salesforce_id("OpportunityId", required=True),
+            "product_code": f.text(f.pick("ProductCode", "Product2.ProductCode")),
+            "product_name": f.text(f.pick("Product2.Name", "Name")),
+            "quantity": f.number("Quantity"),
+            "unit_price": f.money("UnitPrice"),
+            "total_price": f.money("TotalPrice"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records",
+        headers={"line_item_id": "Id", "opportunity_id": "OpportunityId"},
+    )
+
+
+def _activity_links(f: Fields) -> dict[str, ir.Value]:
+    what = f.salesforce_id("WhatId")
+    who = f.salesforce_id("WhoId")
+    return {
+        "account_id": f.salesforce_id("AccountId").coalesce(_prefixed(what, "001")),
+        "opportunity_id": _prefixed(what, "006"),
+        "contact_id": _prefixed(who, "003"),
+    }
+
+
+_OUTCOMES = {"left_voicemail": "voicemail", "left_a_voicemail": "voicemail", "voicemail": "voicemail",
+             "no_answer": "no_answer", "noanswer": "no_answer", "connected": "connected", "busy": "busy",
+             "left_live_message": "left_message", "wrong_number": "wrong_number"}
+
+
+def _tasks(f: Fields) -> Built:
+    subtype = f.text("TaskSubtype", lower=True)
+    kind = f.text("Type", lower=True)
+    activity_type = ibis.cases(
+        (subtype == "call", "call"),
+        (subtype.isin(["email", "listemail"]), "email"),
+        (kind.startswith("call"), "call"),
+        (kind.startswith("email") | kind.startswith("e-mail"), "email"),
+        (kind.contains("meeting"), "meeting"),
+        else_="task",
+    )
+    disposition = _snake(f.text("CallDisposition"))
+    outcome = disposition.substitute(_OUTCOMES, else_=disposition).coalesce(_snake(f.text("Status")))
+    occurred = f.timestamp("CompletedDateTime").coalesce(
+        f.date("ActivityDate").cast(TS), f.timestamp("CreatedDate"))
+    direction = f.text("CallType", lower=True)
+    return Built(
+        values={
+            "activity_id": f.salesforce_id("Id", required=True),
+            "owner_user_id": f.salesforce_id("OwnerId", required=True),
+            "activity_type": activity_type,
+            "occurred_at": occurred,
+            "duration_minutes": f.number("CallDurationInSeconds") / 60,
+            **_activity_links(f),
+            "outcome": outcome,
+            "direction": direction.isin(["inbound", "outbound"]).ifelse(direction, ibis.null().cast("string")),
+            "subject": f.text("Subject"),
+        },
+        keep=_not_deleted(f), skip_reason="deleted records", headers={"activity_id": "Id"},
+    )
+
+
+def _events(f: Fields) -> Built:
+    kind = f.text("Type", lower=True)
+    start = f.timestamp("StartDateTime").coalesce(
+        f.timestamp("ActivityDateTime"), f.date("ActivityDate").cast(TS))
+    end = f.timestamp("EndDateTime")
+    from_end = (end.epoch_seconds() - start.epoch_seconds()) / 60
+    keep = _not_deleted(f)
+    if f.has("IsChild"):
+        not_child = f.boolean("IsChild").fill_null(False) == False  # noqa: E712
+        keep = not_child if keep is None else keep & not_child
+    return Built(
+        values={
+            "activity_id": f.salesforce_id("Id", required=True),
+            "owner_user_id": f.salesforce_id("OwnerId", required=True),
+            "activity_type": ibis.cases((kind.startswith("call"), "call"), (kind.startswith("email"), "email"),
+                                        else_="meeting"),
+            "occurred_at": start,
+            "duration_minutes": f.number("DurationInMinutes").coalesce(from_end.cast("float64")),
+            **_activity_links(f),
+            "outcome": ibis.null().cast("string"),
+            "direction": ibis.null().cast("string"),
+            "subject": f.text("Subject"),
+        },
+        keep=keep, skip_reason="deleted records and invitees' copies of events (IsChild)",
+        headers={"activity_id": "Id"},
+    )
+
+
+def _quotas(f: Fields) -> Built:
+    start = f.date("StartDate", required=True)
+    end = f.date("EndDate") if f.has("EndDate") else (
+        start + ibis.interval(months=3) - ibis.interval(days=1)).cast("date")
+    keep = None
+    if f.has("IsAmount"):
+        keep = f.boolean("IsAmount").fill_null(True)
+    return Built(
+        values={
+            "user_id": f.salesforce_id("QuotaOwnerId", required=True),
+            "period_start": start,
+            "period_end": end,
+            "amount": f.money("QuotaAmount", required=True),
+            "currency": f.text("CurrencyIsoCode"),
+        },
+        keep=keep, skip_reason="quantity (not amount) quotas",
+        headers={"user_id": "QuotaOwnerId", "period_start": "StartDate"},
+    )
