@@ -331,9 +331,10 @@ class _Validator:
                 parent_of[code] = unit.parent_code or None
         for cycle in find_cycles(parent_of):
             in_file = [self.units[code] for code in cycle if code in self.units]
-            row = min((u.parent_row or u.first_row for u in in_file), default=None)
+            first = min(in_file, key=lambda u: (not u.parent_row, u.parent_row or u.first_row), default=None)
             loop = " → ".join([*cycle, cycle[0]])
-            self.error(row, "org_unit_parent_code", cycle[0],
+            self.error(first.parent_row or first.first_row if first else None, "org_unit_parent_code",
+                       first.parent_code if first else "",
                        f"Org units form a loop: {loop}. A unit cannot sit below itself.")
 
     def _check_hr_partner_codes(self) -> None:

@@ -58,7 +58,10 @@ def _where(issue: dict[str, Any]) -> str:
         parts.append(f"column {issue['column']}")
     if issue.get("value"):
         parts.append(f"value {issue['value']!r}")
-    return (", ".join(parts).capitalize() + ": ") if parts else ""
+    if not parts:
+        return ""
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:] + ": "
 
 
 def _outcome(record: PeopleImport) -> str:
