@@ -122,6 +122,8 @@ class CourseForm(forms.ModelForm):
 
 
 class ProviderForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Provider
         fields = ["name", "kind", "website", "contact_email", "cost_per_participant", "currency", "notes",
@@ -151,6 +153,8 @@ class SessionForm(forms.ModelForm):
     starts_at = forms.DateTimeField(label="Starts", widget=DATETIME,
                                     help_text=f"Local time ({timezone.get_default_timezone_name()}).")
     ends_at = forms.DateTimeField(label="Ends", widget=DATETIME)
+    online_url = forms.URLField(label="Online link", required=False, assume_scheme="https",
+                                help_text="Video-call link, if online.")
 
     class Meta:
         model = Session

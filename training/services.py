@@ -284,8 +284,15 @@ def enrolment_rules_apply(
     if people is not None:
         person_ids = [p.pk for p in people]
         candidates = candidates.filter(pk__in=person_ids)
+    result.recertifications = _recertify(today=today, cfg=cfg, person_ids=person_ids, actor=actor)
     existing = set(
         Enrolment.objects.filter(person__in=candidates).values_list("person_id", "course_id")
+    )
+    # A compliance certificate that stays valid past the recertification window counts as done.
+    existing |= set(
+        Certification.objects.filter(
+            person__in=candidates, expires_on__gt=today + dt.timedelta(days=cfg.recertify_before_days)
+        ).values_list("person_id", "course_id")
     )
     cohort_of = {
         (person_id, track_id): cohort_id
@@ -328,7 +335,6 @@ def enrolment_rules_apply(
                 summary=f"Enrolled {person.full_name} by the program rules ({source})",
                 details={"courses": [e.course.key for e in result.enrolled if e.person_id == person.pk]},
             )
-    result.recertifications = _recertify(today=today, cfg=cfg, person_ids=person_ids, actor=actor)
     result.seats_confirmed, result.waitlisted = _seat_waiting(people=person_ids)
     return result
 
