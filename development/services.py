@@ -46,6 +46,7 @@ Kind = MasteryEvidence.Kind
 MIN_COMMENT_LENGTH = 10
 PLAN_REFRESH_INTERVAL = dt.timedelta(minutes=15)
 MAX_SEND_ATTEMPTS = 12
+BATCH_SIZE = 50
 FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_RETRY = dt.timedelta(hours=6)
 
@@ -471,11 +472,30 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)
 
 
-def outbox_send_due(*, limit: int = 500, now: dt.datetime | None = None) -> SendReport:
-    """Send the statements that are due to the configured LRS, one PUT each (idempotent by statement id).
+def _record_outcome(row: XapiOutbox, outcome: xapi.SendOutcome, report: SendReport) -> None:
+    row.attempts += 1
+    row.last_attempt_at = timezone.now()
+    if outcome.stored:
+        row.status, row.sent_at, row.last_error = XapiOutbox.Status.SENT, row.last_attempt_at, ""
+        report.sent += 1
+    elif outcome.retry and row.attempts < MAX_SEND_ATTEMPTS:
+        row.last_error = outcome.error
+        row.next_attempt_at = row.last_attempt_at + retry_delay(row.attempts)
+        report.retrying += 1
+    else:
+        row.status, row.last_error = XapiOutbox.Status.FAILED, outcome.error
+        report.failed += 1
+        logger.warning("xAPI statement %s failed for good: %s", row.statement_id, outcome.error)
+    row.save(update_fields=["attempts", "last_attempt_at", "status", "sent_at", "last_error", "next_attempt_at",
+                            "updated_at"])
 
-    A statement the LRS rejects for good (400, 409) or that fails MAX_SEND_ATTEMPTS times is marked failed with
-    the error; others wait with exponential backoff. Does nothing when LRS_URL is not set.
+
+def outbox_send_due(*, limit: int = 500, now: dt.datetime | None = None) -> SendReport:
+    """Send the statements that are due to the configured LRS, in batches of BATCH_SIZE (idempotent by id).
+
+    A batch the LRS refuses as such (400, 409) is resent statement by statement, so only the bad ones fail.
+    A statement refused for good, or failing MAX_SEND_ATTEMPTS times, is marked failed with the error; others
+    wait with exponential backoff. Does nothing when LRS_URL is not set.
     """
     config = xapi.LrsConfig.from_settings()
     if config is None:
@@ -487,23 +507,15 @@ def outbox_send_due(*, limit: int = 500, now: dt.datetime | None = None) -> Send
         .order_by("next_attempt_at", "pk")[:limit]
     )
     with xapi.lrs_client(config) as client:
-        for row in due:
-            outcome = xapi.put_statement(client, config, row.statement)
-            row.attempts += 1
-            row.last_attempt_at = timezone.now()
-            if outcome.stored:
-                row.status, row.sent_at, row.last_error = XapiOutbox.Status.SENT, row.last_attempt_at, ""
-                report.sent += 1
-            elif outcome.retry and row.attempts < MAX_SEND_ATTEMPTS:
-                row.last_error = outcome.error
-                row.next_attempt_at = row.last_attempt_at + retry_delay(row.attempts)
-                report.retrying += 1
-            else:
-                row.status, row.last_error = XapiOutbox.Status.FAILED, outcome.error
-                report.failed += 1
-                logger.warning("xAPI statement %s failed for good: %s", row.statement_id, outcome.error)
-            row.save(update_fields=["attempts", "last_attempt_at", "status", "sent_at", "last_error",
-                                    "next_attempt_at", "updated_at"])
+        for start in range(0, len(due), BATCH_SIZE):
+            batch = due[start:start + BATCH_SIZE]
+            outcome = xapi.post_statements(client, config, [row.statement for row in batch])
+            if outcome.stored or outcome.retry:
+                for row in batch:
+                    _record_outcome(row, outcome, report)
+                continue
+            for row in batch:
+                _record_outcome(row, xapi.put_statement(client, config, row.statement), report)
     report.next_attempt_at = (
         XapiOutbox.objects.filter(status=XapiOutbox.Status.PENDING).order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True).first()

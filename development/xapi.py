@@ -1,8 +1,10 @@
 """xAPI (Experience API 1.0.3) statements for completions and mastery, and the client that sends them to the
 learning record store (LRS).
 
-Statement ids are UUIDv5 of the event (`statement_uuid`), so resending an event never duplicates it: the LRS
-answers 204 to a PUT of a statement it already holds with the same content.
+Statement ids are UUIDv5 of the event (`statement_uuid`), so resending an event never duplicates it: an LRS keeps
+one statement per id and answers a resend of the same statement with success (POST 200/204, PUT 204).
+Statements go out in batches (POST); a refused batch is retried one statement at a time (PUT) so one bad
+statement cannot hold back the others.
 """
 
 from __future__ import annotations
@@ -235,6 +237,22 @@ def put_statement(client: httpx.Client, config: LrsConfig, statement: dict[str, 
     if response.status_code in (400, 413):
         return SendOutcome(stored=False, retry=False, error=f"{response.status_code} rejected: {body}")
     # 401/403 (credentials being fixed), 429 and 5xx are worth retrying later.
+    return SendOutcome(stored=False, retry=True, error=f"{response.status_code}: {body}")
+
+
+def post_statements(client: httpx.Client, config: LrsConfig, statements: list[dict[str, Any]]) -> SendOutcome:
+    """Store a batch of statements in one POST. `stored` means the LRS holds every one of them (200, or 204 when
+    it already had them all); `retry` False means the batch was refused as such (400, 409, 413): send the
+    statements one by one to find the culprit."""
+    try:
+        response = client.post(config.statements_url, json=statements)
+    except httpx.HTTPError as exc:
+        return SendOutcome(stored=False, retry=True, error=f"{type(exc).__name__}: {exc}"[:1000])
+    if response.status_code in (200, 204):
+        return SendOutcome(stored=True, retry=False)
+    body = response.text[:500]
+    if response.status_code in (400, 409, 413):
+        return SendOutcome(stored=False, retry=False, error=f"{response.status_code}: {body}")
     return SendOutcome(stored=False, retry=True, error=f"{response.status_code}: {body}")
 
 
