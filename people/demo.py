@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 import math
@@ -33,35 +32,16 @@ from django.utils import timezone
 from accounts.models import Role, RoleGrant, User
 from core.demo import DemoContext, DemoLogin, register_demo_step
 from core.services import audit_log
-from people.models import OrgUnit, Person
+from people.importing import import_people
+from people.importing.columns import ALL_COLUMNS
+from people.models import OrgUnit, PeopleImport, Person
 
 COMPANY_NAME = "Kestrel Systems"
 COMPANY_DOMAIN = "kestrel.example"
 COMPANY_CODE = "KESTREL"
 
-# The HR import's columns, in order (docs/imports.md).
-HEADER: tuple[str, ...] = (
-    "employee_id",
-    "first_name",
-    "last_name",
-    "email",
-    "function",
-    "hire_date",
-    "department",
-    "job_title",
-    "manager_employee_id",
-    "org_unit_code",
-    "org_unit_name",
-    "org_unit_parent_code",
-    "org_unit_kind",
-    "region",
-    "location",
-    "manager_since",
-    "status",
-    "end_date",
-    "leaving_reason",
-    "hr_partner_for",
-)
+# The HR import's columns, in order (docs/imports.md): one source of truth with the importer.
+HEADER: tuple[str, ...] = ALL_COLUMNS
 
 SITUATIONS: tuple[str, ...] = ("territory", "key_accounts", "inside_sales", "new_logo")
 SELLER_TITLES: dict[str, str] = {
@@ -883,14 +863,16 @@ def people_demo_step(context: DemoContext) -> None:
 
 
 def _import_plan(csv_path: Path) -> None:
-    # Looked up at run time while people.importing is being built; becomes a plain import once it lands.
-    import_people = importlib.import_module("people.importing").import_people
     with csv_path.open("rb") as handle:
-        result = import_people(file=handle, filename=csv_path.name, actor=None, full=True)
-    errors = list(getattr(result, "errors", None) or [])
-    if errors:
-        shown = "\n".join(f"  {error}" for error in errors[:20])
-        raise CommandError(f"The HR importer rejected the demo file {csv_path} ({len(errors)} errors):\n{shown}")
+        record = import_people(file=handle, filename=csv_path.name, actor=None, full=True)
+    if record.status != PeopleImport.Status.SUCCEEDED or record.errors:
+        shown = "\n".join(
+            f"  row {e.get('row') or '-'}, column {e.get('column') or '-'}, value {e.get('value')!r}: {e['message']}"
+            for e in record.errors[:20]
+        )
+        raise CommandError(
+            f"The HR importer rejected the demo file {csv_path} ({len(record.errors)} problems):\n{shown}"
+        )
 
 
 def _administrator_ensure(*, email: str, password: str) -> None:

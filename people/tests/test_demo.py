@@ -27,6 +27,8 @@ from people.demo import (
     write_people_csv,
     write_truth,
 )
+from people.importing import import_people
+from people.models import PeopleImport, Person
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -285,3 +287,24 @@ def test_twenty_thousand_sellers_scale_everything():
 def test_sellers_must_be_positive():
     with pytest.raises(ValueError, match="at least one seller"):
         generate_company(seed=1, sellers=0)
+
+
+@pytest.mark.django_db
+def test_generated_file_imports_cleanly_through_the_hr_importer(tmp_path):
+    plan = generate_company(seed=7)
+    path = write_people_csv(plan, tmp_path / "people.csv")
+    record = import_people(file=path, filename="people.csv", actor=None, full=True)
+    assert record.status == PeopleImport.Status.SUCCEEDED
+    assert record.errors == []
+    assert record.created == len(plan.people)
+    assert Person.objects.count() == len(plan.people)
+    seller = plan.sellers[0]
+    stored = Person.objects.select_related("manager", "org_unit").get(employee_id=seller.employee_id)
+    assert stored.manager.employee_id == seller.manager_employee_id
+    assert stored.org_unit.code == seller.unit.code
+    assert stored.job_title == seller.job_title
+
+    again = import_people(file=path, filename="people.csv", actor=None, full=True)
+    assert again.status == PeopleImport.Status.SUCCEEDED
+    assert again.unchanged == len(plan.people)
+    assert again.created == again.updated == 0
