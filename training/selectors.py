@@ -346,6 +346,7 @@ class MyTraining:
 
 
 def my_training(*, user: Any) -> MyTraining:
+    require_program(user)
     person = me(user)
     if person is None:
         raise Http404
