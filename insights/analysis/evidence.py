@@ -1,0 +1,228 @@
+"""Which tasks go with success in a situation: regression on the company's data, blended with the library prior.
+
+For each situation with enough sellers:
+  y = standardised log outcome (attainment, or won revenue relative to situation peers);
+  X = the behaviour tasks' metrics, each made "higher is better", log-scaled where the metric says so, winsorised
+      at the 2.5th/97.5th percentiles, missing values set to the median, standardised; plus two tenure
+      covariates (how far from fully ramped, and log tenure) so new sellers ramping are not read as weak sellers.
+  A ridge-stabilised least-squares fit gives each task's standardised coefficient and its standard error; the
+  95% confidence interval is coefficient +/- 1.96 SE. Result-linked tasks (win rate) are fitted one at a time with
+  the tenure covariates only, because they are partly outcomes of the behaviours.
+
+Empirical-Bayes blend: tau^2, how far companies' true effects stray from the library prior, is estimated from all
+the run's estimates (method of moments: mean squared distance from the prior minus mean sampling variance,
+clipped to [min_tau, max_tau]^2). Each estimate gets data share w = tau^2 / (tau^2 + SE^2): a small situation
+(large SE) leans on the prior, a large one on its data. blended = w * coefficient + (1 - w) * prior, and the
+result is "driven by the data" when w >= 0.5, otherwise "by the prior".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from insights.analysis.types import EngineSettings
+from insights.metrics import MetricDefinition
+
+Z95 = 1.959964
+Z90 = 1.644854
+OUTCOME_FLOOR = 0.05
+
+
+@dataclass
+class PreparedMetric:
+    """A metric for one situation's sellers on the analysis scale (higher is better, standardised)."""
+
+    z: np.ndarray | None
+    coverage: float
+    reason: str = ""
+
+
+def log_outcome(outcome: np.ndarray) -> np.ndarray:
+    """Log of the outcome, floored at 5% so a seller with nothing won is very low rather than minus infinity."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isfinite(outcome), np.log(np.maximum(outcome, OUTCOME_FLOOR)), np.nan)
+
+
+def standardise(values: np.ndarray) -> np.ndarray | None:
+    sd = float(np.std(values))
+    if not math.isfinite(sd) or sd < 1e-9:
+        return None
+    return (values - values.mean()) / sd
+
+
+def analysis_scale(raw: np.ndarray, metric: MetricDefinition) -> np.ndarray:
+    """The metric as analysed: log1p for multiplicative metrics, sign flipped when lower is better."""
+    values = np.asarray(raw, dtype=float)
+    if metric.log_scale:
+        values = np.log1p(np.clip(values, 0, None))
+    return values if metric.higher_is_better else -values
+
+
+def prepare_metric(raw: np.ndarray, metric: MetricDefinition, *, min_coverage: float) -> PreparedMetric:
+    """Winsorise, impute and standardise one metric for one situation; say why when it cannot be used."""
+    ok = np.isfinite(raw)
+    coverage = float(ok.mean()) if len(raw) else 0.0
+    if coverage < min_coverage:
+        return PreparedMetric(
+            None, coverage,
+            f"only {coverage:.0%} of the sellers here have a value (at least {min_coverage:.0%} are needed)",
+        )
+    values = analysis_scale(raw, metric)
+    low, high = np.quantile(values[ok], [0.025, 0.975])
+    values = np.where(ok, np.clip(values, low, high), np.median(values[ok]))
+    z = standardise(values)
+    if z is None:
+        return PreparedMetric(None, coverage, "every seller here has the same value")
+    return PreparedMetric(z, coverage)
+
+
+def tenure_covariates(tenure_months: np.ndarray, ramp_months: float) -> np.ndarray:
+    """n x 2 standardised tenure controls: ramp deficit (1 for a brand-new seller, 0 once ramped) and log tenure.
+    Unknown tenure counts as the median."""
+    t = np.asarray(tenure_months, dtype=float)
+    known = np.isfinite(t)
+    t = np.where(known, t, np.median(t[known]) if known.any() else 24.0)
+    t = np.clip(t, 0, None)
+    ramp = np.clip(1.0 - t / ramp_months, 0, 1)
+    columns = [c for c in (standardise(ramp), standardise(np.log1p(t))) if c is not None]
+    return np.column_stack(columns) if columns else np.zeros((len(t), 0))
+
+
+@dataclass
+class Fit:
+    coefficients: np.ndarray
+    standard_errors: np.ndarray
+    n: int
+
+
+def ridge_fit(y: np.ndarray, x: np.ndarray, *, ridge: float) -> Fit:
+    """Least squares of standardised y on standardised x with a small ridge penalty (no intercept: both centred).
+
+    SE from the sandwich (X'X + kI)^-1 X'X (X'X + kI)^-1 * residual variance.
+    """
+    n, p = x.shape
+    xtx = x.T @ x
+    inverse = np.linalg.inv(xtx + ridge * np.eye(p))
+    beta = inverse @ (x.T @ y)
+    residual = y - x @ beta
+    dof = max(n - p - 1, 1)
+    sigma2 = float(residual @ residual) / dof
+    covariance = sigma2 * inverse @ xtx @ inverse
+    return Fit(beta, np.sqrt(np.clip(np.diag(covariance), 0, None)), n)
+
+
+@dataclass
+class Estimate:
+    effect: float
+    se: float
+    n: int
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return self.effect - Z95 * self.se, self.effect + Z95 * self.se
+
+
+def estimate_effects(
+    y: np.ndarray,
+    behaviour: dict[int, np.ndarray],
+    results: dict[int, np.ndarray],
+    covariates: np.ndarray,
+    *,
+    ridge: float,
+) -> dict[int, Estimate]:
+    """Standardised effects of each task's metric on the standardised outcome, by task id."""
+    out: dict[int, Estimate] = {}
+    n = len(y)
+    if behaviour:
+        ids = list(behaviour)
+        x = np.column_stack([behaviour[i] for i in ids] + ([covariates] if covariates.size else []))
+        fit = ridge_fit(y, x, ridge=ridge)
+        for j, task_id in enumerate(ids):
+            out[task_id] = Estimate(float(fit.coefficients[j]), float(fit.standard_errors[j]), n)
+    for task_id, z in results.items():
+        x = np.column_stack([z] + ([covariates] if covariates.size else []))
+        fit = ridge_fit(y, x, ridge=ridge)
+        out[task_id] = Estimate(float(fit.coefficients[0]), float(fit.standard_errors[0]), n)
+    return out
+
+
+def between_variance(estimates: list[tuple[float, float, float]], settings: EngineSettings) -> float:
+    """tau^2 from (effect, se, prior) triples by the method of moments, clipped to [min_tau, max_tau]^2."""
+    if len(estimates) < 5:
+        return 0.15**2
+    distance = np.mean([(effect - prior) ** 2 for effect, _, prior in estimates])
+    sampling = np.mean([se**2 for _, se, _ in estimates])
+    return float(np.clip(distance - sampling, settings.min_tau**2, settings.max_tau**2))
+
+
+@dataclass
+class Blend:
+    data_share: float
+    blended: float
+    posterior_sd: float
+
+    @property
+    def driven_by(self) -> str:
+        return "data" if self.data_share >= 0.5 else "prior"
+
+    @property
+    def lower90(self) -> float:
+        return self.blended - Z90 * self.posterior_sd
+
+
+def blend(estimate: Estimate, prior: float, tau2: float) -> Blend:
+    """Shrink one estimate toward the prior: data share tau^2 / (tau^2 + SE^2)."""
+    se2 = max(estimate.se**2, 1e-12)
+    w = tau2 / (tau2 + se2)
+    return Blend(w, w * estimate.effect + (1 - w) * prior, math.sqrt(w * se2))
+
+
+def quartile_groups(outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the top and bottom quartile of sellers by outcome (sellers without one are in neither)."""
+    ok = np.isfinite(outcome)
+    if ok.sum() < 4:
+        empty = np.zeros(len(outcome), dtype=bool)
+        return empty, empty
+    q25, q75 = np.quantile(outcome[ok], [0.25, 0.75])
+    return ok & (outcome >= q75), ok & (outcome <= q25)
+
+
+def group_median(raw: np.ndarray, mask: np.ndarray) -> float | None:
+    values = raw[mask & np.isfinite(raw)]
+    return float(np.median(values)) if values.size else None
+
+
+def quartile_sentence(metric: MetricDefinition, top: float | None, bottom: float | None) -> str:
+    """ "Top-quartile sellers in this situation touch 78% of their accounts each quarter; bottom-quartile 41%." """
+    if top is None or bottom is None:
+        return ""
+    return (
+        f"Top-quartile sellers in this situation {metric.describe(top)}; "
+        f"bottom-quartile sellers {metric.describe(bottom)}."
+    )
+
+
+def evidence_sentence(
+    *, outcome_label: str, estimate: Estimate | None, blend_: Blend | None, prior: float, n: int, reason: str
+) -> str:
+    if estimate is None or blend_ is None:
+        return (
+            f"{reason[:1].upper()}{reason[1:]}, so the weight is the library prior ({prior:.2f}, from O*NET "
+            "importance ratings)."
+        )
+    low, high = estimate.ci
+    direction = "higher" if estimate.effect >= 0 else "lower"
+    source = (
+        f"The company's data drove this result ({blend_.data_share:.0%} of the blend; library prior {prior:.2f})."
+        if blend_.driven_by == "data"
+        else f"The library prior drove this result ({1 - blend_.data_share:.0%} of the blend): the data is too "
+        f"uncertain to overrule it yet."
+    )
+    return (
+        f"One standard deviation better on this task goes with {abs(estimate.effect):.2f} standard deviations "
+        f"{direction} {outcome_label} (95% CI {low:.2f} to {high:.2f}; {n} sellers), with tenure and the other "
+        f"tasks held constant. {source}"
+    )

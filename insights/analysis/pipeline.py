@@ -1,0 +1,448 @@
+"""The whole analysis, store to snapshot-ready results, as one function: `analyse(con, inputs)`.
+
+Steps (progress percentages in brackets): check which data the store has [5]; compute every seller's metrics and
+book features in one query and pull one row per CRM user [15-55]; pick the sellers (linked to a person, not
+managing others, active in the period) [55]; assign situations [60]; compute the outcome [65]; estimate each
+task's effect per situation and blend it with the prior [70-80]; rank and mark critical tasks; seller gaps and
+priorities; manager needs and team comparisons [85-95].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from insights.analysis import evidence as ev
+from insights.analysis import situations as sit
+from insights.analysis.diagnostics import manager_needs, mid_rank_percentiles, seller_gaps, team_comparisons
+from insights.analysis.frame import SellerFrame
+from insights.analysis.types import (
+    AnalysisResult,
+    EngineInputs,
+    EvidenceOut,
+    Progress,
+    SellerOut,
+    SituationOut,
+    TaskSpec,
+)
+from insights.metrics import BOOK_FEATURES, METRICS, MetricDefinition, Period, inspect_store, seller_metrics
+
+MIN_FOR_QUARTILES = 8
+DAYS_PER_MONTH = 30.4375
+
+
+def default_period(con: Any, *, database: str | None = None, years: int = 1) -> Period:
+    """The last `years` of complete calendar quarters before the data's "today" (its latest record)."""
+    inventory = inspect_store(con, database=database)
+    latest: list[dt.datetime | dt.date] = []
+    if "opportunities" in inventory.tables:
+        o = inventory.tables["opportunities"]
+        value = o.created_at.max().execute()
+        if value is not None:
+            latest.append(value)
+    if "activities" in inventory.tables and inventory.has("activities.occurred_at"):
+        a = inventory.tables["activities"]
+        value = a.occurred_at.max().execute()
+        if value is not None:
+            latest.append(value)
+    if not latest:
+        raise ValueError("The analytics store has no opportunities or activities: import CRM data first.")
+    as_of = max(v.date() if isinstance(v, dt.datetime) else v for v in latest)
+    return period_ending_before(as_of, years=years)
+
+
+def period_ending_before(as_of: dt.date, *, years: int = 1) -> Period:
+    """Complete quarters: the period ends on the last quarter end on or before `as_of`."""
+    next_day = as_of + dt.timedelta(days=1)
+    if next_day.month in (1, 4, 7, 10) and next_day.day == 1:
+        end = as_of
+    else:
+        quarter_start = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+        end = quarter_start - dt.timedelta(days=1)
+    start = dt.date(end.year - years, end.month, end.day) + dt.timedelta(days=1)
+    return Period(start=start, end=end, as_of=as_of)
+
+
+def _tenure_months(record_hire: dt.date | None, period: Period, active_days: float) -> float:
+    if record_hire is not None:
+        return max((period.end - record_hire).days / DAYS_PER_MONTH, 0.0)
+    if active_days < period.days - 1:
+        return active_days / DAYS_PER_MONTH  # first seen in the CRM during the period
+    return math.nan
+
+
+def select_sellers(frame: SellerFrame, inputs: EngineInputs) -> tuple[SellerFrame, list[str]]:
+    """The CRM users the analysis covers, with their person fields added; notes on who was left out and why."""
+    notes = list(inputs.excluded_notes)
+    employee_ids = frame["person_employee_id"]
+    activity = frame["n_created"] + frame["n_won"] + frame["n_lost"]
+    if "n_activities" in frame:
+        activity = activity + np.nan_to_num(frame["n_activities"])
+    active = np.nan_to_num(activity) > 0
+    linked = np.array([e is not None and e in inputs.sellers for e in employee_ids], dtype=bool)
+    unlinked_active = int((active & np.array([e is None for e in employee_ids])).sum())
+    if unlinked_active:
+        notes.append(
+            f"{unlinked_active} CRM user{'s' if unlinked_active != 1 else ''} with activity in the period "
+            "are not linked to a person in the HR data and were left out."
+        )
+    idle = int((linked & ~active).sum())
+    if idle:
+        notes.append(f"{idle} linked seller{'s' if idle != 1 else ''} had no opportunities or activities in the "
+                     "period and were left out.")
+    rows = np.flatnonzero(linked & active)
+    selected = frame.take(rows)
+    records = [inputs.sellers[str(e)] for e in selected["person_employee_id"]]
+    active_days = selected["active_days"]
+    selected.columns.update({
+        "person_id": np.array([r.person_id for r in records], dtype=object),
+        "manager_id": np.array([r.manager_id for r in records], dtype=object),
+        "region": np.array([r.region for r in records], dtype=object),
+        "job_title": np.array([r.job_title for r in records], dtype=object),
+        "tenure_months": np.array(
+            [_tenure_months(r.hire_date, inputs.period, float(d)) for r, d in zip(records, active_days, strict=True)],
+            dtype=float,
+        ),
+    })
+    return selected, notes
+
+
+def assign_situations(frame: SellerFrame, inputs: EngineInputs) -> tuple[list[SituationOut], np.ndarray]:
+    """Every seller gets one situation: override, else first matching rule, else a proposed (clustered) one.
+
+    Returns the situations with members and, per seller, how they were assigned.
+    """
+    settings = inputs.settings
+    n = frame.n
+    assigned: list[str | None] = [None] * n
+    how = np.full(n, "", dtype=object)
+    known: dict[int, tuple[str, str]] = {r.situation_id: ("rule", r.name) for r in inputs.rules}
+    known.update({p.situation_id: ("proposed", p.name) for p in inputs.proposed})
+    person_ids = frame["person_id"] if n else np.array([], dtype=object)
+    for i, person_id in enumerate(person_ids):
+        target = inputs.seller_overrides.get(int(person_id))
+        if target is not None and target in known:
+            assigned[i], how[i] = f"s{target}", "override"
+    for rule in inputs.rules:
+        mask = sit.rule_mask(frame, rule)
+        for i in np.flatnonzero(mask).tolist():
+            if assigned[i] is None:
+                assigned[i], how[i] = f"s{rule.situation_id}", "rule"
+    rest = np.array([i for i in range(n) if assigned[i] is None], dtype=int)
+    cluster_info: dict[str, tuple[str, dict[str, float]]] = {}
+    if rest.size:
+        space = sit.book_space(frame, rest)
+        rng = np.random.default_rng(settings.seed)
+        max_k = min(settings.max_situations, max(1, rest.size // 10))
+        min_size = max(3, math.ceil(settings.min_cluster_share * rest.size))
+        labels, centres = sit.choose_clusters(space.z, max_k=max_k, min_size=min_size, rng=rng)
+        matched = sit.match_proposed(centres, space, inputs.proposed)
+        taken = {name for _, name in known.values()}
+        for j, centre in enumerate(centres):
+            centroid = {k: float(c * s + m) for k, c, s, m in zip(space.keys, centre, space.scale, space.center,
+                                                                    strict=True)}
+            if j in matched:
+                key = f"s{matched[j]}"
+                name = known[matched[j]][1]
+            else:
+                key = f"new{j}"
+                name = sit.cluster_name(centre, space.keys, taken) if len(centres) > 1 else "All sellers"
+                if name in taken:
+                    name = sit.cluster_name(centre, space.keys, taken | {name})
+                taken.add(name)
+            cluster_info[key] = (name, centroid)
+            for i in rest[labels == j].tolist():
+                assigned[i], how[i] = key, "cluster"
+    out: dict[str, SituationOut] = {}
+    for i, assigned_key in enumerate(assigned):
+        assert assigned_key is not None
+        key = assigned_key
+        if key not in out:
+            if key in cluster_info:
+                name, centroid = cluster_info[key]
+                sid = int(key[1:]) if key.startswith("s") else None
+                kind = "proposed"
+            else:
+                sid = int(key[1:])
+                kind, name = known[sid]
+                centroid = {}
+            out[key] = SituationOut(key=key, situation_id=sid, kind=kind, name=name, summary="",
+                                    centroid=centroid, members=[])
+        situation = out[key]
+        situation.members.append(i)
+        if how[i] == "rule":
+            situation.by_rule += 1
+        elif how[i] == "cluster":
+            situation.by_cluster += 1
+        else:
+            situation.by_override += 1
+    for situation in out.values():
+        rows = np.array(situation.members, dtype=int)
+        medians: dict[str, Any] = {}
+        for feature_key in BOOK_FEATURES:
+            column = frame.get(f"feature_{feature_key}")
+            if column is None:
+                continue
+            values = column[rows]
+            values = values[np.isfinite(values)]
+            medians[feature_key] = float(np.median(values)) if values.size else None
+        segment = None
+        if "segment" in frame:
+            counts = Counter(s for s in frame["segment"][rows] if s)
+            segment = counts.most_common(1)[0][0] if counts else None
+        medians["segment"] = segment
+        situation.features = medians
+        situation.summary = sit.book_summary(medians, segment)
+    return sorted(out.values(), key=lambda s: -len(s.members)), how
+
+
+def compute_outcome(frame: SellerFrame, situations: list[SituationOut], inputs: EngineInputs
+                    ) -> tuple[np.ndarray, str, list[str]]:
+    """Attainment where enough sellers have quotas; otherwise won revenue per year in seat relative to the
+    situation's median seller."""
+    notes: list[str] = []
+    won = np.nan_to_num(frame["won_amount"])
+    quota = frame.get("quota")
+    if quota is not None:
+        has_quota = np.isfinite(quota) & (quota > 0)
+        if frame.n and has_quota.mean() >= inputs.settings.quota_coverage_needed:
+            without = int((~has_quota).sum())
+            if without:
+                notes.append(f"{without} seller{'s' if without != 1 else ''} had no quota for the period: they "
+                             "get diagnostics but do not count in the evidence.")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(has_quota, won / np.where(has_quota, quota, 1.0), np.nan), "attainment", notes
+    notes.append("Quotas are missing for most sellers, so success is won revenue per year in seat relative to "
+                 "the median seller of the same situation.")
+    per_year = won / (frame["active_days"] / 365.25)
+    outcome = np.full(frame.n, np.nan)
+    for situation in situations:
+        rows = np.array(situation.members, dtype=int)
+        median = float(np.median(per_year[rows])) if rows.size else 0.0
+        if median > 0:
+            outcome[rows] = per_year[rows] / median
+    return outcome, "relative_revenue", notes
+
+
+def _choose_metric(task: TaskSpec, frame: SellerFrame, rows: np.ndarray, settings: Any
+                   ) -> tuple[MetricDefinition | None, ev.PreparedMetric | None, str]:
+    """The first of the task's metrics that the store has and enough of these sellers have a value for."""
+    reasons: list[str] = []
+    for key in task.metric_keys:
+        metric = METRICS.get(key)
+        if metric is None:
+            reasons.append(f"metric {key!r} is not in the catalogue")
+            continue
+        column = frame.get(key)
+        if column is None:
+            continue
+        prepared = ev.prepare_metric(column[rows], metric, min_coverage=settings.min_metric_coverage)
+        if prepared.z is not None:
+            return metric, prepared, ""
+        reasons.append(f"{metric.name.lower()}: {prepared.reason}")
+    if not reasons:
+        return None, None, "the CRM data lacks what its metrics need"
+    return None, None, "; ".join(reasons)
+
+
+def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
+            database: str | None = None) -> AnalysisResult:
+    """Run the analysis over the store behind `con` for the period and library in `inputs`."""
+    report: Progress = progress or (lambda pct, stage: None)
+    settings = inputs.settings
+    period = inputs.period
+    report(5, "Checking which CRM data the store holds")
+    inventory = inspect_store(con, database=database)
+    report(15, "Computing each seller's metrics from the CRM data")
+    table, missing = seller_metrics(inventory, period)
+    frame = SellerFrame.from_arrow(table.to_pyarrow())
+    report(55, "Picking the sellers to analyse")
+    frame, notes = select_sellers(frame, inputs)
+    availability: dict[str, dict[str, Any]] = {
+        key: {"available": key not in missing, "missing": missing.get(key, []), "task": metric.task_key,
+              "name": metric.name}
+        for key, metric in METRICS.items()
+    }
+    for task in inputs.tasks:
+        usable = [k for k in task.metric_keys if k in METRICS and k not in missing]
+        if not usable:
+            lacking = sorted({req for k in task.metric_keys for req in missing.get(k, [])})
+            notes.append(f"{task.name} cannot be measured: the CRM data lacks {', '.join(lacking) or 'its metric'}.")
+        elif usable[0] != task.metric_keys[0] and task.metric_keys[0] in METRICS:
+            preferred = METRICS[task.metric_keys[0]]
+            notes.append(f"{task.name} is measured by {METRICS[usable[0]].name.lower()}, because the data lacks "
+                         f"{', '.join(missing.get(preferred.key, []))} for {preferred.name.lower()}.")
+    report(60, "Assigning situations")
+    situations, how = assign_situations(frame, inputs)
+    report(65, "Measuring success")
+    outcome, outcome_kind, outcome_notes = compute_outcome(frame, situations, inputs)
+    notes.extend(outcome_notes)
+    outcome_label = "attainment" if outcome_kind == "attainment" else "relative won revenue"
+    y_all = ev.log_outcome(outcome)
+    tasks_by_id = {t.task_id: t for t in inputs.tasks}
+
+    report(70, "Estimating which tasks go with success in each situation")
+    raw_estimates: dict[tuple[str, int], ev.Estimate] = {}
+    chosen: dict[tuple[str, int], tuple[MetricDefinition | None, str]] = {}
+    situation_n: dict[str, int] = {}
+    needed: dict[str, int] = {}
+    for situation in situations:
+        rows = np.array(situation.members, dtype=int)
+        has_y = np.isfinite(y_all[rows])
+        fit_rows = rows[has_y]
+        n_y = int(fit_rows.size)
+        situation_n[situation.key] = n_y
+        sample = fit_rows if n_y >= settings.min_sellers_for_data else rows
+        behaviour: dict[int, np.ndarray] = {}
+        results: dict[int, np.ndarray] = {}
+        for task in inputs.tasks:
+            metric, prepared, reason = _choose_metric(task, frame, sample, settings)
+            chosen[(situation.key, task.task_id)] = (metric, reason)
+            if metric is None or prepared is None or prepared.z is None or sample is not fit_rows:
+                continue
+            (results if task.kind == "result" else behaviour)[task.task_id] = prepared.z
+        y = ev.standardise(y_all[fit_rows]) if n_y else None
+        needed[situation.key] = max(settings.min_sellers_for_data, len(behaviour) + 5)
+        if y is not None and n_y >= needed[situation.key]:
+            covariates = ev.tenure_covariates(frame["tenure_months"][fit_rows], settings.ramp_months)
+            fitted = ev.estimate_effects(y, behaviour, results, covariates, ridge=settings.ridge)
+            for task_id, fit in fitted.items():
+                raw_estimates[(situation.key, task_id)] = fit
+            situation.estimated_from_data = True
+    triples = [(e.effect, e.se, tasks_by_id[t].prior_weight) for (_, t), e in raw_estimates.items()]
+    tau2 = ev.between_variance(triples, settings)
+
+    report(80, "Ranking the critical tasks")
+    evidence: list[EvidenceOut] = []
+    evidence_by_situation: dict[str, dict[int, EvidenceOut]] = {}
+    for situation in situations:
+        rows = np.array(situation.members, dtype=int)
+        top_mask, bottom_mask = ev.quartile_groups(outcome[rows])
+        n_y = situation_n[situation.key]
+        items: dict[int, EvidenceOut] = {}
+        for task in inputs.tasks:
+            metric, reason = chosen[(situation.key, task.task_id)]
+            override = inputs.weight_overrides.get((situation.situation_id or -1, task.task_id))
+            if metric is None:
+                items[task.task_id] = EvidenceOut(
+                    situation_key=situation.key, task_id=task.task_id, task_key=task.key, metric_key="",
+                    available=False, unavailable_reason=reason, seller_count=len(rows), effect=None, ci_low=None,
+                    ci_high=None, prior_weight=task.prior_weight, data_share=0.0, blended=None,
+                    weight=override.weight if override else 0.0,
+                    driven_by="override" if override else "unavailable", override=override, is_critical=False,
+                    rank=0, higher_is_better=True, top_quartile=None, median=None, bottom_quartile=None,
+                    explanation=f"Not measurable here: {reason}.",
+                )
+                continue
+            estimate = raw_estimates.get((situation.key, task.task_id))
+            blended_ = ev.blend(estimate, task.prior_weight, tau2) if estimate else None
+            blended = blended_.blended if blended_ else task.prior_weight
+            driven = "override" if override else (blended_.driven_by if blended_ else "prior")
+            raw = frame[metric.key][rows]
+            enough = n_y >= MIN_FOR_QUARTILES
+            top = ev.group_median(raw, top_mask) if enough else None
+            bottom = ev.group_median(raw, bottom_mask) if enough else None
+            small_reason = (
+                f"only {n_y} seller{'s' if n_y != 1 else ''} in this situation "
+                f"{'have' if n_y != 1 else 'has'} an outcome (at least {needed[situation.key]} are needed "
+                "to estimate from the data)"
+            )
+            explanation = " ".join(p for p in [
+                ev.quartile_sentence(metric, top, bottom),
+                ev.evidence_sentence(outcome_label=outcome_label, estimate=estimate, blend_=blended_,
+                                     prior=task.prior_weight, n=n_y, reason=small_reason),
+            ] if p)
+            if override:
+                explanation += (f" Weight set to {override.weight:.2f} by {override.author} on "
+                                f"{override.at:%d %b %Y}: {override.note}")
+            items[task.task_id] = EvidenceOut(
+                situation_key=situation.key, task_id=task.task_id, task_key=task.key, metric_key=metric.key,
+                available=True, unavailable_reason="", seller_count=n_y,
+                effect=estimate.effect if estimate else None,
+                ci_low=estimate.ci[0] if estimate else None, ci_high=estimate.ci[1] if estimate else None,
+                prior_weight=task.prior_weight, data_share=blended_.data_share if blended_ else 0.0,
+                blended=blended, weight=override.weight if override else blended, driven_by=driven,
+                override=override, is_critical=False, rank=0, higher_is_better=metric.higher_is_better,
+                top_quartile=top, median=ev.group_median(raw, np.ones(len(raw), dtype=bool)),
+                bottom_quartile=bottom, explanation=explanation,
+                posterior_sd=blended_.posterior_sd if blended_ else None,
+            )
+        mark_critical(items, settings)
+        evidence.extend(items.values())
+        evidence_by_situation[situation.key] = items
+
+    report(85, "Diagnosing each seller")
+    metric_columns = {k: frame[k] for k in METRICS if k in frame}
+    outcome_percentile = np.full(frame.n, np.nan)
+    sellers: list[SellerOut] = []
+    for situation in situations:
+        rows = np.array(situation.members, dtype=int)
+        outcome_percentile[rows] = mid_rank_percentiles(y_all[rows])
+        members: list[SellerOut] = []
+        for i in rows:
+            tenure = float(frame["tenure_months"][i])
+            members.append(SellerOut(
+                person_id=int(frame["person_id"][i]), crm_user_id=str(frame["user_id"][i]),
+                situation_key=situation.key, assigned_by=str(how[i]),
+                manager_id=int(frame["manager_id"][i]) if frame["manager_id"][i] is not None else None,
+                region=str(frame["region"][i] or ""),
+                tenure_months=tenure if math.isfinite(tenure) else None,
+                is_ramping=math.isfinite(tenure) and tenure < settings.ramp_months,
+                outcome=float(outcome[i]) if math.isfinite(outcome[i]) else None,
+                outcome_percentile=float(outcome_percentile[i]) if math.isfinite(outcome_percentile[i]) else None,
+                won_amount=float(np.nan_to_num(frame["won_amount"][i])),
+                features=_features(frame, i),
+            ))
+        metrics_for = {
+            task_id: METRICS[item.metric_key]
+            for task_id, item in evidence_by_situation[situation.key].items() if item.available
+        }
+        seller_gaps(members, list(rows), metric_columns, evidence_by_situation[situation.key], tasks_by_id,
+                    metrics_for, situation.name)
+        sellers.extend(members)
+
+    report(92, "Summing up each manager's coaching needs")
+    needs = manager_needs(sellers, tasks_by_id)
+    comparisons = team_comparisons(sellers, tasks_by_id)
+    report(95, "Writing the results")
+    return AnalysisResult(
+        period=period, outcome=outcome_kind, notes=notes, metric_availability=availability,
+        situations=situations, evidence=evidence, sellers=sellers, needs=needs, comparisons=comparisons,
+    )
+
+
+def mark_critical(items: dict[int, EvidenceOut], settings: Any) -> None:
+    """Rank a situation's tasks by weight and mark the critical ones (see docs/engine.md)."""
+    available = sorted((e for e in items.values() if e.available or e.driven_by == "override"),
+                       key=lambda e: (-e.weight, e.task_key))
+    unavailable = sorted((e for e in items.values() if e not in available), key=lambda e: e.task_key)
+    top = max((e.weight for e in available), default=0.0)
+    threshold = max(settings.critical_min_weight, top * settings.critical_relative)
+    critical = 0
+    for rank, item in enumerate(available + unavailable, start=1):
+        item.rank = rank
+        if item not in available or item.weight < threshold or critical >= settings.max_critical:
+            continue
+        if item.driven_by == "data" and item.effect is not None and item.ci_low is not None and (
+            item.effect - ev.Z90 * (item.effect - item.ci_low) / ev.Z95 <= 0
+        ):
+            continue  # the data cannot tell its effect from none (one-sided 95%)
+        item.is_critical = True
+        critical += 1
+
+
+def _features(frame: SellerFrame, i: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in BOOK_FEATURES:
+        column = frame.get(f"feature_{key}")
+        if column is not None and math.isfinite(column[i]):
+            out[key] = float(column[i])
+    for key in ("segment", "account_region"):
+        column = frame.get(key)
+        if column is not None and column[i]:
+            out[key] = str(column[i])
+    return out

@@ -1,0 +1,633 @@
+"""CRM metrics per seller, as Ibis expressions over the analytics store (crm/schema.py).
+
+Everything here is a plain function over Ibis tables and runs on any Ibis backend the store uses (DuckDB locally,
+PostgreSQL in production or CI): no backend-specific SQL. The engine executes `seller_metrics` once and pulls one
+row per CRM user into Python; the statistics happen there (insights.analysis).
+
+Units: money in the CRM's currency as float, durations in days, shares as fractions 0-1. "The period" is the
+analysis period [start, end] (dates, inclusive); activities and closed deals count when they fall inside it.
+A metric whose data the store lacks is *unavailable* (never zero): `inventory.missing(metric)` names what is
+missing, and the engine shows it instead of a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from crm.schema import TABLES
+
+DAY_SECONDS = 86_400.0
+QUARTER_DAYS = 365.25 / 4
+
+# Stage labels that mean an opportunity has reached the proposal stage or gone past it (Salesforce's default
+# process: Proposal/Price Quote, Negotiation/Review, Closed Won; HubSpot's: contractsent, closedwon). Matched
+# case-insensitively as substrings; a label containing "lost" never counts.
+PROPOSAL_STAGE_WORDS: tuple[str, ...] = ("proposal", "quote", "negotiat", "contract", "won")
+MEETING_TYPES: tuple[str, ...] = ("meeting",)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The analysis period: dates inclusive. `as_of` is the data's "today" for questions about open deals."""
+
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"The period ends ({self.end}) before it starts ({self.start}).")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def start_ts(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end_ts(self) -> dt.datetime:
+        """The first instant after the period."""
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def quarters(self) -> int:
+        """How many quarter-length blocks (counted back from the end) the period spans."""
+        return max(1, math.ceil(self.days / QUARTER_DAYS - 1e-9))
+
+
+@dataclass
+class StoreInventory:
+    """The store's tables that exist and have rows, and the columns that hold at least one value."""
+
+    tables: dict[str, ir.Table]
+    columns: set[str] = field(default_factory=set)
+
+    def has(self, *requirements: str) -> bool:
+        return not self.missing(requirements)
+
+    def missing(self, requirements: tuple[str, ...] | list[str]) -> list[str]:
+        """The "table.column" requirements the store cannot meet, in the order given."""
+        return [req for req in requirements if req not in self.columns]
+
+
+def inspect_store(con: Any, *, database: str | None = None) -> StoreInventory:
+    """Which CRM tables and columns the store holds data for. One cheap query per column (LIMIT 1)."""
+    existing = set(con.list_tables(database=database) if database else con.list_tables())
+    tables: dict[str, ir.Table] = {}
+    columns: set[str] = set()
+    for name, schema in TABLES.items():
+        if name not in existing:
+            continue
+        table = con.table(name, database=database) if database else con.table(name)
+        present = [c for c in schema.names if c in table.columns]
+        for column in present:
+            probe = table.select(column).filter(table[column].notnull()).limit(1)
+            if probe.count().execute() > 0:
+                columns.add(f"{name}.{column}")
+        if any(c.startswith(f"{name}.") for c in columns):
+            tables[name] = table
+    return StoreInventory(tables=tables, columns=columns)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small portable helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _days_between(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
+    """Days from `earlier` to `later` (timestamps or dates), as a float."""
+    return (_epoch(later) - _epoch(earlier)) / DAY_SECONDS
+
+
+def _epoch(value: ir.Value) -> ir.NumericValue:
+    if value.type().is_date():
+        value = value.cast("timestamp")
+    return value.epoch_seconds().cast("float64")
+
+
+def _ts(value: dt.datetime) -> ir.TimestampScalar:
+    return ibis.literal(value, type="timestamp('UTC')")
+
+
+def _date(value: dt.date) -> ir.DateScalar:
+    return ibis.literal(value, type="date")
+
+
+def _ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """numerator / denominator, null where the denominator is zero or null."""
+    return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)
+
+
+def is_proposal_or_later(stage: ir.StringValue) -> ir.BooleanValue:
+    """True for stage labels at or past the proposal stage (see PROPOSAL_STAGE_WORDS)."""
+    lowered = stage.lower()
+    hit = ibis.literal(False)
+    for word in PROPOSAL_STAGE_WORDS:
+        hit = hit | lowered.contains(word)
+    return hit & ~lowered.contains("lost")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-opportunity facts
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
+    """Per opportunity, from the stage history: when it first reached the proposal stage, its amount then, and how
+    many times its close date was pushed later.
+
+    Columns: opportunity_id, proposal_at (timestamp, null if never), proposal_amount (float, null if unknown),
+    close_date_pushes (int; counted only where the history records close dates), history_rows (int).
+    """
+    if "opportunity_stage_history" not in inv.tables or not inv.has("opportunity_stage_history.changed_at"):
+        return None
+    h = inv.tables["opportunity_stage_history"]
+    has_stage = inv.has("opportunity_stage_history.stage")
+    has_close = inv.has("opportunity_stage_history.close_date")
+    previous_close = h.close_date.lag().over(group_by=h.opportunity_id, order_by=[h.changed_at, h.history_id])
+    h = h.mutate(
+        _proposal=is_proposal_or_later(h.stage) if has_stage else ibis.literal(False),
+        _pushed=ibis.ifelse(h.close_date > previous_close, 1, 0) if has_close else ibis.literal(0),
+    )
+    return h.group_by("opportunity_id").aggregate(
+        proposal_at=h.changed_at.min(where=h._proposal),
+        proposal_amount=h.amount.cast("float64").argmin(h.changed_at, where=h._proposal & h.amount.notnull()),
+        close_date_pushes=h._pushed.sum(),
+        history_rows=h.count(),
+    )
+
+
+def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
+    """One row per opportunity with what the metrics need.
+
+    Columns: opportunity_id, owner_user_id, account_id, amount (float), is_won, is_closed, created_at, close_date,
+    opportunity_type, created_in_period, won_in_period, lost_in_period, open_at_as_of, cycle_days (created to close),
+    and, when the store has stage history, proposal_at, proposal_amount, close_date_pushes, has_history.
+    """
+    o = inv.tables["opportunities"]
+    start, end = _date(period.start), _date(period.end)
+    closed_in_period = o.is_closed.fill_null(False) & o.close_date.between(start, end)
+    facts = o.select(
+        "opportunity_id",
+        "owner_user_id",
+        "account_id",
+        "is_closed",
+        "created_at",
+        "close_date",
+        "opportunity_type",
+        amount=o.amount.cast("float64"),
+        is_won=o.is_won.fill_null(False),
+        created_in_period=(o.created_at >= _ts(period.start_ts)) & (o.created_at < _ts(period.end_ts)),
+        won_in_period=closed_in_period & o.is_won.fill_null(False),
+        lost_in_period=closed_in_period & ~o.is_won.fill_null(False),
+        open_at_as_of=~o.is_closed.fill_null(False),
+        cycle_days=_days_between(o.close_date, o.created_at),
+    )
+    history = stage_history_facts(inv)
+    if history is None:
+        return facts
+    joined = facts.left_join(history, facts.opportunity_id == history.opportunity_id)
+    return joined.select(
+        *[joined[c] for c in facts.columns],
+        joined.proposal_at,
+        joined.proposal_amount,
+        close_date_pushes=joined.close_date_pushes.fill_null(0),
+        has_history=joined.history_rows.fill_null(0) > 0,
+    )
+
+
+def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Table) -> ir.Table | None:
+    """Per opportunity, the activities its owner logged on it during the period.
+
+    Columns: opportunity_id, touches_open (activities while it was open), first_open_at, last_open_at,
+    contacts (distinct contacts touched, null when the store has no contact ids), meetings_before_proposal
+    (null when the store has no stage history or activity types).
+    """
+    if "activities" not in inv.tables or not inv.has("activities.opportunity_id", "activities.occurred_at"):
+        return None
+    a = inv.tables["activities"]
+    a = a.filter(
+        a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts), a.opportunity_id.notnull()
+    )
+    keep = ["opportunity_id", "owner_user_id", "is_closed", "close_date"]
+    has_proposal = "proposal_at" in opps.columns
+    if has_proposal:
+        keep.append("proposal_at")
+    o = opps.select(*keep).rename(opp_owner="owner_user_id")
+    j = a.inner_join(o, [a.opportunity_id == o.opportunity_id, a.owner_user_id == o.opp_owner])
+    # Open until the end of its close date.
+    is_open = ~j.is_closed.fill_null(False) | (_epoch(j.occurred_at) < _epoch(j.close_date) + DAY_SECONDS)
+    aggregates: dict[str, ir.Value] = {
+        "touches_open": is_open.sum(),
+        "first_open_at": j.occurred_at.min(where=is_open),
+        "last_open_at": j.occurred_at.max(where=is_open),
+    }
+    if inv.has("activities.contact_id"):
+        aggregates["contacts"] = j.contact_id.nunique()
+    if has_proposal and inv.has("activities.activity_type", "opportunity_stage_history.stage"):
+        is_meeting = j.activity_type.lower().isin(MEETING_TYPES)
+        aggregates["meetings_before_proposal"] = (
+            is_meeting & j.proposal_at.notnull() & (j.occurred_at < j.proposal_at)
+        ).sum()
+    return j.group_by("opportunity_id").aggregate(**aggregates)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-seller facts
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def seller_opportunity_facts(inv: StoreInventory, period: Period, opps: ir.Table) -> ir.Table:
+    """Per opportunity owner: counts, revenue, deal size and cycle, loss timing, negotiation and hygiene."""
+    o = opps
+    has_history = "has_history" in o.columns
+    aggregates: dict[str, ir.Value] = {
+        "first_opportunity_at": o.created_at.min(),
+        "n_created": o.created_in_period.sum(),
+        "n_won": o.won_in_period.sum(),
+        "n_lost": o.lost_in_period.sum(),
+        "won_amount": o.amount.sum(where=o.won_in_period).fill_null(0.0),
+        "won_amount_existing": o.amount.sum(where=o.won_in_period & (o.opportunity_type == "existing")),
+        "won_amount_new": o.amount.sum(where=o.won_in_period & (o.opportunity_type == "new")),
+        "won_amount_typed": o.amount.sum(where=o.won_in_period & o.opportunity_type.isin(["new", "existing"])),
+        "n_created_new": (o.created_in_period & (o.opportunity_type == "new")).sum(),
+        "n_created_typed": (o.created_in_period & o.opportunity_type.isin(["new", "existing"])).sum(),
+        "median_won_amount": o.amount.median(where=o.won_in_period),
+        "median_closed_amount": o.amount.median(where=o.won_in_period | o.lost_in_period),
+        "median_won_cycle_days": o.cycle_days.median(where=o.won_in_period),
+        "median_lost_days": o.cycle_days.median(where=o.lost_in_period),
+        "n_open": o.open_at_as_of.sum(),
+        "n_open_stale": (o.open_at_as_of & (o.close_date < _date(period.as_of))).sum(),
+    }
+    if has_history:
+        lost_h = o.lost_in_period & o.has_history
+        aggregates["n_lost_with_history"] = lost_h.sum()
+        aggregates["n_lost_early"] = (lost_h & o.proposal_at.isnull()).sum()
+        ratio = _ratio(o.amount, o.proposal_amount)
+        aggregates["mean_won_vs_proposal"] = ratio.mean(where=o.won_in_period & (o.proposal_amount > 0))
+        relevant = (o.won_in_period | o.lost_in_period | o.open_at_as_of) & o.has_history
+        aggregates["mean_close_date_pushes"] = o.close_date_pushes.cast("float64").mean(where=relevant)
+    return o.group_by(user_id=o.owner_user_id).aggregate(**aggregates)
+
+
+def seller_opportunity_activity_facts(
+    inv: StoreInventory, period: Period, opps: ir.Table, per_opp: ir.Table
+) -> ir.Table:
+    """Per opportunity owner: contacts per opportunity, days between touches, meetings before the proposal."""
+    o = opps.select(
+        "opportunity_id", "owner_user_id", *(["proposal_at"] if "proposal_at" in opps.columns else [])
+    )
+    j = o.left_join(per_opp, o.opportunity_id == per_opp.opportunity_id)
+    gap = _days_between(j.last_open_at, j.first_open_at) / (j.touches_open - 1).cast("float64").nullif(0.0)
+    aggregates: dict[str, ir.Value] = {
+        "mean_days_between_touches": gap.mean(where=j.touches_open >= 2),
+    }
+    if "contacts" in per_opp.columns:
+        aggregates["mean_contacts"] = j.contacts.cast("float64").mean(where=j.touches_open.notnull())
+    if "meetings_before_proposal" in per_opp.columns:
+        reached = j.proposal_at.notnull() & (j.proposal_at >= _ts(period.start_ts)) & (
+            j.proposal_at < _ts(period.end_ts)
+        )
+        aggregates["mean_meetings_before_proposal"] = (
+            j.meetings_before_proposal.fill_null(0).cast("float64").mean(where=reached)
+        )
+    return j.group_by(user_id=j.owner_user_id).aggregate(**aggregates)
+
+
+def seller_account_facts(inv: StoreInventory) -> ir.Table | None:
+    """Per account owner: accounts owned now, and their most common segment and region."""
+    if "accounts" not in inv.tables or not inv.has("accounts.owner_user_id"):
+        return None
+    acc = inv.tables["accounts"]
+    acc = acc.filter(acc.owner_user_id.notnull())
+    aggregates: dict[str, ir.Value] = {"accounts_owned": acc.count()}
+    if inv.has("accounts.segment"):
+        aggregates["segment"] = acc.segment.mode()
+    if inv.has("accounts.region"):
+        aggregates["account_region"] = acc.region.mode()
+    return acc.group_by(user_id=acc.owner_user_id).aggregate(**aggregates)
+
+
+def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Per activity owner, over the period: activity count, first activity, and the sum over quarter-length
+    blocks (counted back from the period end) of how many of the accounts they own now they touched.
+
+    Columns: user_id, n_activities, first_activity_at, touched_account_quarters (null without account ids).
+    """
+    if "activities" not in inv.tables or not inv.has("activities.occurred_at", "activities.owner_user_id"):
+        return None
+    a = inv.tables["activities"]
+    a = a.filter(a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts))
+    per_owner = a.group_by(user_id=a.owner_user_id).aggregate(
+        n_activities=a.count(), first_activity_at=a.occurred_at.min()
+    )
+    if not inv.has("activities.account_id", "accounts.owner_user_id"):
+        return per_owner
+    block = ((_epoch(_ts(period.end_ts)) - _epoch(a.occurred_at)) / (QUARTER_DAYS * DAY_SECONDS)).floor()
+    touched = (
+        a.filter(a.account_id.notnull())
+        .select(owner=a.owner_user_id, account_id=a.account_id, block=block.cast("int64"))
+        .distinct()
+    )
+    acc = inv.tables["accounts"].select(acct=ibis._.account_id, acct_owner=ibis._.owner_user_id)
+    owned = touched.inner_join(acc, [touched.account_id == acc.acct, touched.owner == acc.acct_owner])
+    coverage = owned.group_by(cov_user=owned.owner).aggregate(touched_account_quarters=owned.count())
+    joined = per_owner.left_join(coverage, per_owner.user_id == coverage.cov_user)
+    return joined.select(
+        "user_id",
+        "n_activities",
+        "first_activity_at",
+        touched_account_quarters=joined.touched_account_quarters.fill_null(0),
+    )
+
+
+def seller_quota_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Per quota holder: quota for the period, each quota row prorated by the days it overlaps the period."""
+    if "quotas" not in inv.tables or not inv.has("quotas.amount", "quotas.period_start", "quotas.period_end"):
+        return None
+    q = inv.tables["quotas"]
+    overlap_start = ibis.greatest(q.period_start, _date(period.start))
+    overlap_end = ibis.least(q.period_end, _date(period.end))
+    overlap_days = _days_between(overlap_end, overlap_start) + 1.0
+    quota_days = _days_between(q.period_end, q.period_start) + 1.0
+    share = ibis.ifelse(overlap_days > 0, overlap_days / quota_days.nullif(0.0), 0.0)
+    prorated = q.amount.cast("float64") * share
+    return q.group_by(user_id=q.user_id).aggregate(quota=prorated.sum())
+
+
+def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
+    """One row per CRM user with every raw per-seller fact the metrics, book features and outcome use.
+
+    Always has user_id, person_employee_id, first_seen_at and active_days (days of the period from the later of
+    its start and the seller's first record in the CRM). Other columns appear when the store has their data.
+    """
+    users = inv.tables["crm_users"].select("user_id", "person_employee_id")
+    opps = opportunity_facts(inv, period)
+    parts: list[ir.Table] = [seller_opportunity_facts(inv, period, opps)]
+    per_opp = opportunity_activity_facts(inv, period, opps)
+    if per_opp is not None:
+        parts.append(seller_opportunity_activity_facts(inv, period, opps, per_opp))
+    for part in (seller_account_facts(inv), seller_activity_facts(inv, period), seller_quota_facts(inv, period)):
+        if part is not None:
+            parts.append(part)
+    result = users
+    for i, part in enumerate(parts):
+        part = part.rename({f"_k{i}": "user_id"})
+        result = result.left_join(part, result.user_id == part[f"_k{i}"]).drop(f"_k{i}")
+    first_seen = result.first_opportunity_at
+    if "first_activity_at" in result.columns:
+        first_seen = ibis.least(first_seen, result.first_activity_at)
+    from_ts = ibis.greatest(first_seen.fill_null(_ts(period.start_ts)), _ts(period.start_ts))
+    active_days = ibis.greatest(_days_between(_ts(period.end_ts), from_ts), 1.0)
+    result = result.mutate(first_seen_at=first_seen, active_days=active_days)
+    # A seller with no rows in a table the store has did none of it: zero, not unknown.
+    counts = ("n_created", "n_won", "n_lost", "n_open", "n_open_stale", "n_activities", "touched_account_quarters")
+    fills: dict[str, ir.Value] = {c: result[c].fill_null(0) for c in counts if c in result.columns}
+    fills["won_amount"] = result.won_amount.fill_null(0.0)
+    return result.mutate(**fills)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The metric catalogue
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """A CRM metric that evidences a selling task.
+
+    `requires` lists the "table.column" data it needs; `expression` computes it from the `seller_facts` table;
+    `phrase` turns a value into plain words after "sellers ..." (e.g. "touch 78% of their accounts each quarter").
+    `log_scale` marks counts and durations whose spread is multiplicative (analysed on the log scale).
+    """
+
+    key: str
+    task_key: str
+    name: str
+    unit: str  # share | count | days | ratio
+    higher_is_better: bool
+    requires: tuple[str, ...]
+    expression: Callable[[ir.Table], ir.Value]
+    phrase: str
+    description: str
+    log_scale: bool = False
+
+    def format(self, value: float | None) -> str:
+        return format_value(value, self.unit)
+
+    def describe(self, value: float | None) -> str:
+        return self.phrase.format(v=self.format(value))
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A metric value in plain words: 78%, 12.5, 45 days."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "share":
+        return f"{value * 100:.0f}%"
+    if unit == "days":
+        return f"{value:.0f} days" if abs(value) >= 10 else f"{value:.1f} days"
+    if unit == "ratio":
+        return f"{value * 100:.0f}%"
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
+
+
+_OPP = ("opportunities.owner_user_id", "opportunities.created_at")
+_CLOSED = (*_OPP, "opportunities.is_closed", "opportunities.is_won", "opportunities.close_date")
+_ACT = ("activities.owner_user_id", "activities.occurred_at")
+_HIST = ("opportunity_stage_history.opportunity_id", "opportunity_stage_history.changed_at")
+
+METRICS: dict[str, MetricDefinition] = {
+    m.key: m
+    for m in [
+        MetricDefinition(
+            key="new_opportunities_per_quarter", task_key="prospecting", name="New opportunities per quarter",
+            unit="count", higher_is_better=True, requires=_OPP,
+            expression=lambda t: t.n_created / (t.active_days / QUARTER_DAYS),
+            phrase="create {v} new opportunities a quarter",
+            description="Opportunities the seller created in the period, per quarter in seat.", log_scale=True,
+        ),
+        MetricDefinition(
+            key="accounts_touched_share", task_key="account_coverage", name="Accounts touched each quarter",
+            unit="share", higher_is_better=True,
+            requires=(*_ACT, "activities.account_id", "accounts.owner_user_id"),
+            expression=lambda t: _ratio(
+                t.touched_account_quarters,
+                t.accounts_owned * (t.active_days / QUARTER_DAYS).ceil(),
+            ),
+            phrase="touch {v} of their accounts each quarter",
+            description="Share of the accounts the seller owns that they logged at least one activity with, "
+            "averaged over the quarters of the period they were in seat.",
+        ),
+        MetricDefinition(
+            key="contacts_per_opportunity", task_key="multithreading", name="Contacts per opportunity",
+            unit="count", higher_is_better=True,
+            requires=(*_ACT, "activities.opportunity_id", "activities.contact_id", *_OPP),
+            expression=lambda t: t.mean_contacts,
+            phrase="reach {v} contacts per opportunity",
+            description="Distinct contacts the seller's activities on an opportunity touched, averaged over "
+            "their opportunities with activity in the period.",
+        ),
+        MetricDefinition(
+            key="meetings_before_proposal", task_key="discovery", name="Meetings before the proposal",
+            unit="count", higher_is_better=True,
+            requires=(*_ACT, "activities.opportunity_id", "activities.activity_type", *_HIST,
+                      "opportunity_stage_history.stage", *_OPP),
+            expression=lambda t: t.mean_meetings_before_proposal,
+            phrase="hold {v} meetings before sending a proposal",
+            description="Meetings logged on an opportunity before it first reached the proposal stage, averaged "
+            "over opportunities that reached it in the period.",
+        ),
+        MetricDefinition(
+            key="early_loss_share", task_key="qualification", name="Lost deals lost early",
+            unit="share", higher_is_better=True, requires=(*_CLOSED, *_HIST, "opportunity_stage_history.stage"),
+            expression=lambda t: _ratio(t.n_lost_early, t.n_lost_with_history),
+            phrase="lose {v} of their lost deals before the proposal stage",
+            description="Of the deals the seller lost in the period, the share lost before ever reaching the "
+            "proposal stage (qualified out early rather than late).",
+        ),
+        MetricDefinition(
+            key="days_to_loss", task_key="qualification", name="Days to close out a lost deal",
+            unit="days", higher_is_better=False, requires=_CLOSED,
+            expression=lambda t: t.median_lost_days,
+            phrase="take {v} to close out a lost deal",
+            description="Median days from creating to closing a deal the seller lost in the period.",
+            log_scale=True,
+        ),
+        MetricDefinition(
+            key="days_between_touches", task_key="follow_up", name="Days between touches on open deals",
+            unit="days", higher_is_better=False,
+            requires=(*_ACT, "activities.opportunity_id", *_OPP),
+            expression=lambda t: t.mean_days_between_touches,
+            phrase="leave {v} between touches on an open deal",
+            description="Average days between consecutive activities on an opportunity while it was open, over "
+            "opportunities with at least two.",
+            log_scale=True,
+        ),
+        MetricDefinition(
+            key="won_vs_proposal_amount", task_key="negotiation", name="Won amount vs proposal amount",
+            unit="ratio", higher_is_better=True,
+            requires=(*_CLOSED, "opportunities.amount", *_HIST, "opportunity_stage_history.stage",
+                      "opportunity_stage_history.amount"),
+            expression=lambda t: t.mean_won_vs_proposal,
+            phrase="close at {v} of the amount they proposed",
+            description="Won amount as a share of the amount when the deal reached the proposal stage "
+            "(100% = no discount), averaged over deals won in the period.",
+        ),
+        MetricDefinition(
+            key="win_rate", task_key="closing", name="Win rate",
+            unit="share", higher_is_better=True, requires=_CLOSED,
+            expression=lambda t: _ratio(t.n_won, t.n_won + t.n_lost),
+            phrase="win {v} of the deals they close out",
+            description="Deals won as a share of deals won or lost in the period.",
+        ),
+        MetricDefinition(
+            key="existing_revenue_share", task_key="expansion", name="Revenue from existing customers",
+            unit="share", higher_is_better=True,
+            requires=(*_CLOSED, "opportunities.amount", "opportunities.opportunity_type"),
+            expression=lambda t: _ratio(t.won_amount_existing.fill_null(0.0), t.won_amount_typed),
+            phrase="earn {v} of their won revenue from existing customers",
+            description="Share of the revenue the seller won in the period that came from existing customers.",
+        ),
+        MetricDefinition(
+            key="close_date_pushes", task_key="pipeline_hygiene", name="Close-date pushes per opportunity",
+            unit="count", higher_is_better=False,
+            requires=(*_CLOSED, *_HIST, "opportunity_stage_history.close_date"),
+            expression=lambda t: t.mean_close_date_pushes,
+            phrase="push a deal's close date {v} times",
+            description="Times an opportunity's expected close date moved later, averaged over the seller's "
+            "opportunities closed in the period or still open.",
+        ),
+        MetricDefinition(
+            key="stale_open_share", task_key="pipeline_hygiene", name="Open deals past their close date",
+            unit="share", higher_is_better=False, requires=_CLOSED,
+            expression=lambda t: _ratio(t.n_open_stale, t.n_open),
+            phrase="have {v} of their open deals past the expected close date",
+            description="Share of the seller's open opportunities whose expected close date has passed.",
+        ),
+        MetricDefinition(
+            key="activities_per_week", task_key="activity_volume", name="Activities per week",
+            unit="count", higher_is_better=True, requires=_ACT,
+            expression=lambda t: t.n_activities / (t.active_days / 7.0),
+            phrase="log {v} activities a week",
+            description="Calls, emails, meetings and tasks the seller logged in the period, per week in seat.",
+            log_scale=True,
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class BookFeature:
+    """A feature of a seller's book of business, used to form and describe situations."""
+
+    key: str
+    name: str
+    unit: str
+    requires: tuple[str, ...]
+    expression: Callable[[ir.Table], ir.Value]
+    log_scale: bool = True
+
+
+BOOK_FEATURES: dict[str, BookFeature] = {
+    f.key: f
+    for f in [
+        BookFeature("accounts", "Accounts", "count", ("accounts.owner_user_id",), lambda t: t.accounts_owned),
+        BookFeature(
+            "deal_size", "Deal size", "money", (*_CLOSED, "opportunities.amount"),
+            lambda t: t.median_won_amount.fill_null(t.median_closed_amount),
+        ),
+        BookFeature("cycle_days", "Sales cycle", "days", _CLOSED, lambda t: t.median_won_cycle_days),
+        BookFeature(
+            "new_business_share", "New business", "share", (*_OPP, "opportunities.opportunity_type"),
+            lambda t: _ratio(t.n_created_new, t.n_created_typed), log_scale=False,
+        ),
+        BookFeature(
+            "opportunities_per_year", "Opportunities a year", "count", _OPP,
+            lambda t: t.n_created / (t.active_days / 365.25),
+        ),
+    ]
+}
+CATEGORICAL_FEATURES: dict[str, tuple[str, str]] = {
+    # key -> (name, seller_facts column)
+    "segment": ("Segment", "segment"),
+    "account_region": ("Account region", "account_region"),
+}
+
+
+def seller_metrics(inv: StoreInventory, period: Period) -> tuple[ir.Table, dict[str, list[str]]]:
+    """Every available metric and book feature per CRM user, plus the outcome facts.
+
+    Returns the table (user_id, person_employee_id, active_days, won_amount, quota?, n_won, n_lost, one column
+    per available metric key, one per available book feature, segment?, account_region?) and, for each
+    unavailable metric or feature, the "table.column" data it lacks.
+    """
+    if "crm_users" not in inv.tables or "opportunities" not in inv.tables:
+        raise ValueError("The analytics store has no CRM users or no opportunities: import CRM data first.")
+    facts = seller_facts(inv, period)
+    columns: dict[str, ir.Value] = {}
+    missing: dict[str, list[str]] = {}
+    for metric in METRICS.values():
+        lacking = inv.missing(metric.requires)
+        if lacking:
+            missing[metric.key] = lacking
+            continue
+        columns[metric.key] = metric.expression(facts).cast("float64")
+    for feature in BOOK_FEATURES.values():
+        lacking = inv.missing(feature.requires)
+        if lacking:
+            missing[f"feature:{feature.key}"] = lacking
+            continue
+        columns[f"feature_{feature.key}"] = feature.expression(facts).cast("float64")
+    keep = ["user_id", "person_employee_id", "active_days", "won_amount", "n_won", "n_lost", "n_created"]
+    keep += [c for c in ("quota", "segment", "account_region", "n_activities") if c in facts.columns]
+    return facts.select(*keep, **columns), missing
