@@ -1,0 +1,216 @@
+"""Development plans: modules recommended from the manager's own team's coaching needs (and why), due dates,
+progress, and what happens when the team analysis is not there."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from core.models import AuditEvent
+from development import selectors, services
+from development.models import DevelopmentPlan, MasteryEvidence, PlanModule
+from development.recommendations import NO_ANALYSIS
+from development.tests.conftest import Need, make_evidence
+from training.models import Competency, Course, Enrolment
+
+
+@pytest.fixture
+def nora_needs(company, stub_needs):
+    """Nora's team: Sam and Sara are weak at multi-threading (top priority) and Sam at forecasting hygiene;
+    a need no course teaches; Mick's team needs prospecting."""
+    return stub_needs({
+        company.nora.pk: [
+            Need("multithreading", "Multi-threading", 1, [company.sam, company.sara],
+                 "Deals touch 1.3 contacts against 3.1 for peers in the same situation"),
+            Need("pipeline_hygiene", "Forecasting and pipeline hygiene", 2, [{"id": company.sam.pk,
+                 "name": "Sam Acme"}], "Close dates pushed 2.4 times per deal"),
+            Need("cold_calling", "Cold calling", 3, ["Sara Acme"], "No course teaches this yet"),
+        ],
+        company.mick.pk: [Need("prospecting", "Prospecting", 1, [company.sid], "Few new opportunities")],
+    })
+
+
+def refresh(company, who="nora", manager=None, **kw):
+    return services.plan_refresh(user=company.user(who), manager=manager or company.nora, **kw)
+
+
+def test_modules_recommended_from_the_managers_own_team_needs(company, nora_needs):
+    result = refresh(company)
+    assert result.refreshed
+    modules = list(result.plan.modules.select_related("course").order_by("rank", "course__title"))
+    keys = [m.course.key for m in modules]
+    # Multi-threading is the top need: every course teaching it comes first, forecasting hygiene after.
+    assert set(keys[:3]) == {"enablement-tools", "productivity-drivers", "sales-leadership"}
+    assert set(keys[3:]) == {"performance-culture", "forecasting"}
+    assert "market-opportunities" not in keys  # prospecting is Mick's team's need, not Nora's
+    sales_leadership = next(m for m in modules if m.course.key == "sales-leadership")
+    assert sales_leadership.reasons == [{
+        "task_key": "multithreading", "task_name": "Multi-threading", "priority": "1",
+        "reason": "Deals touch 1.3 contacts against 3.1 for peers in the same situation",
+        "sellers": [{"id": str(company.sam.pk), "name": "Sam Acme"}, {"id": str(company.sara.pk), "name": "Sara Acme"}],
+    }]
+    today = timezone.localdate()
+    assert sales_leadership.recommended_on == today
+    assert sales_leadership.due_on == today + dt.timedelta(days=270)  # the sales-management track's window
+    assert [n["task_key"] for n in result.plan.uncovered_needs] == ["cold_calling"]
+    assert nora_needs[0]["manager"] == company.nora
+    assert AuditEvent.objects.filter(action="development.plan.modules_recommended").count() == 1
+
+
+def test_a_course_teaching_two_needed_tasks_lists_both_reasons(company, stub_needs):
+    stub_needs({company.nora.pk: [
+        Need("discovery", "Discovery", 1, [company.sam], "Few meetings before proposal"),
+        Need("qualification", "Qualification", 2, [company.sara], "Losses die late"),
+    ]})
+    plan = refresh(company).plan
+    module = plan.modules.get(course__key="coaching-vs-mentoring")
+    assert [r["task_key"] for r in module.reasons] == ["discovery", "qualification"]
+
+
+def test_refresh_is_throttled_and_due_dates_stay_put(company, nora_needs):
+    refresh(company)
+    assert not refresh(company).refreshed
+    module = PlanModule.objects.get(plan__manager=company.nora, course__key="forecasting")
+    services.plan_module_set_due(actor=company.user("dirk"), module=module,
+                                 due_on=timezone.localdate() + dt.timedelta(days=30))
+    assert refresh(company, force=True).refreshed
+    module.refresh_from_db()
+    assert module.due_on == timezone.localdate() + dt.timedelta(days=30)
+
+
+def test_modules_no_longer_indicated_are_kept_but_set_aside(company, stub_needs):
+    needs = {company.nora.pk: [Need("pipeline_hygiene", "Pipeline hygiene", 1, [company.sam], "Pushes")]}
+    stub_needs(needs)
+    refresh(company)
+    needs[company.nora.pk] = [Need("expansion", "Expansion", 1, [company.sara], "Little existing business")]
+    refresh(company, force=True)
+    forecasting = PlanModule.objects.get(plan__manager=company.nora, course__key="forecasting")
+    assert forecasting.still_indicated is False
+    view = selectors.plan_view(user=company.user("nora"), manager=company.nora, relation="self")
+    assert "forecasting" in [m.module.course.key for m in view.retired_modules]
+    assert "forecasting" not in [m.module.course.key for m in view.modules]
+    assert "market-opportunities" in [m.module.course.key for m in view.modules]
+
+
+def test_no_team_analysis_yet(company, no_insights):
+    result = refresh(company)
+    assert not result.refreshed
+    assert result.plan.analysis_note == NO_ANALYSIS
+    assert not result.plan.modules.exists()
+
+
+def test_a_failing_engine_does_not_break_the_plan(company, stub_needs, monkeypatch):
+    import sys
+
+    stub_needs({})
+
+    def broken(**kwargs):
+        raise RuntimeError("analytics store missing")
+
+    monkeypatch.setattr(sys.modules["insights.selectors"], "manager_coaching_needs", broken)
+    result = refresh(company)
+    assert "could not be read" in result.plan.analysis_note
+
+
+def test_seller_names_outside_the_viewers_scope_are_not_shown(company, stub_needs):
+    # A need naming a seller of Mick's team in Nora's plan: Hana (HR for North) must not see Sid's name.
+    stub_needs({company.nora.pk: [Need("multithreading", "Multi-threading", 1, [company.sam, company.sid], "x")]})
+    refresh(company)
+    view = selectors.plan_view(user=company.user("hana"), manager=company.nora, relation="hr")
+    reason = view.modules[0].reasons[0]
+    assert [s["name"] for s in reason["sellers"]] == ["Sam Acme"]
+    assert reason["hidden_sellers"] == 1
+
+
+def test_progress_fundamentals_from_enrolments_modules_from_mastery(company, nora_needs):
+    refresh(company)
+    today = timezone.localdate()
+    feedback = Course.objects.get(key="giving-feedback")
+    Enrolment.objects.create(person=company.nora, course=feedback, enrolled_on=today - dt.timedelta(days=60),
+                             due_on=today - dt.timedelta(days=5), status=Enrolment.Status.COMPLETED,
+                             completed_on=today - dt.timedelta(days=10))
+    Enrolment.objects.create(person=company.nora, course=Course.objects.get(key="setting-expectations"),
+                             enrolled_on=today - dt.timedelta(days=60), due_on=today - dt.timedelta(days=3))
+    view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+    assert view.fundamentals_done == 1
+    assert view.fundamentals_overdue == 1
+    assert view.fundamentals_status == "Overdue"
+    forecasting = next(m for m in view.modules if m.module.course.key == "forecasting")
+    assert not forecasting.progress.done
+    for competency in forecasting.module.course.competencies.all():
+        make_evidence(company.nora, competency, by=company.user("dirk"), status=MasteryEvidence.Status.ACCEPTED)
+    view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+    forecasting = next(m for m in view.modules if m.module.course.key == "forecasting")
+    assert forecasting.progress.done
+    assert view.modules_done >= 1
+    assert 0 < view.percent < 100
+    assert view.can_manage
+
+
+def test_leader_sets_due_dates_adds_modules_and_checks_in_all_audited(company, nora_needs):
+    refresh(company)
+    module = PlanModule.objects.filter(plan__manager=company.nora).first()
+    new_due = timezone.localdate() + dt.timedelta(days=45)
+    services.plan_module_set_due(actor=company.user("dirk"), module=module, due_on=new_due)
+    with pytest.raises(ValidationError):
+        services.plan_module_set_due(actor=company.user("dirk"), module=module,
+                                     due_on=timezone.localdate() - dt.timedelta(days=1))
+    added = services.plan_module_add(actor=company.user("hana"), manager=company.nora,
+                                     course=Course.objects.get(key="motivation"), due_on=new_due)
+    assert added.source == PlanModule.Source.LEADER
+    with pytest.raises(ValidationError):
+        services.plan_module_add(actor=company.user("hana"), manager=company.nora,
+                                 course=Course.objects.get(key="motivation"), due_on=new_due)
+    services.plan_check_in(actor=company.user("dirk"), manager=company.nora,
+                           note="Agreed to finish forecasting before the Q3 review.")
+    assert list(AuditEvent.objects.filter(action__startswith="development.plan.").exclude(
+        action="development.plan.modules_recommended").values_list("action", flat=True).order_by("pk")) == [
+        "development.plan.due_date_changed", "development.plan.module_added", "development.plan.check_in"]
+
+
+@pytest.mark.parametrize("who", ["nora", "mick", "sam", "otto"])
+def test_the_manager_and_outsiders_cannot_change_the_plan(company, nora_needs, who):
+    refresh(company)
+    module = PlanModule.objects.filter(plan__manager=company.nora).first()
+    with pytest.raises(PermissionDenied):
+        services.plan_module_set_due(actor=company.user(who), module=module,
+                                     due_on=timezone.localdate() + dt.timedelta(days=9))
+    with pytest.raises(PermissionDenied):
+        services.plan_check_in(actor=company.user(who), manager=company.nora, note="Trying to note something.")
+
+
+def test_leaders_see_their_managers_plans_with_progress(company, nora_needs):
+    refresh(company)
+    refresh(company, who="mick", manager=company.mick)
+    make_evidence(company.nora, Competency.objects.get(key="coaching"), by=company.user("nora"))
+    rows = {r.manager.first_name: r for r in selectors.plans_overview(user=company.user("vera"))}
+    assert set(rows) == {"Dirk", "Nora", "Mick"}
+    nora = rows["Nora"]
+    assert nora.modules_total == 5
+    assert nora.modules_done == 0
+    assert nora.awaiting_review == 1
+    assert nora.fundamentals_total == Course.objects.filter(track__key="management-fundamentals",
+                                                            is_active=True).count()
+    assert rows["Mick"].modules_total == 2  # prospecting: motivation, market opportunities
+    assert [r.manager.first_name for r in selectors.plans_overview(user=company.user("dirk"))] == ["Nora"]
+    assert [r.manager.first_name for r in selectors.plans_overview(user=company.user("hana"))] == ["Dirk", "Nora"]
+    assert selectors.plans_overview(user=company.user("nora")) == []
+    assert selectors.plans_overview(user=company.user("otto")) == []
+
+
+def test_plans_overview_runs_a_fixed_number_of_queries(company, stub_needs, django_assert_max_num_queries):
+    from people.services import reporting_paths_rebuild
+    from tests.factories import PersonFactory
+
+    stub_needs({})
+    for i in range(30):
+        manager = PersonFactory(manager=company.dirk, manager_since=dt.date(2025, 1, 1), org_unit=company.team_a,
+                                first_name=f"M{i:02d}")
+        DevelopmentPlan.objects.create(manager=manager)
+    reporting_paths_rebuild()
+    with django_assert_max_num_queries(12):
+        rows = selectors.plans_overview(user=company.user("dirk"))
+    assert len(rows) == 31
