@@ -70,7 +70,7 @@ def _change_sections(record: PeopleImport) -> list[dict[str, Any]]:
 
 
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    """One import's outcome. While it runs, htmx asks again for the status fragment until it has finished."""
+    """One import's outcome. While it runs, htmx polls this view; it answers 204 until the outcome is known."""
     record = selectors.import_detail(user=request.user, import_id=import_id)
     context = {
         "page_title": f"Import of {record.filename}",
@@ -81,6 +81,8 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         "change_sections": _change_sections(record),
     }
     if request.htmx:  # type: ignore[attr-defined]
+        if not record.is_finished:
+            return HttpResponse(status=204)  # htmx keeps the page as it is and asks again
         return render(request, "people/_import_status.html", context)
     return render(request, "people/import_detail.html", context)
 
