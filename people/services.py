@@ -94,31 +94,41 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
     - never touches `manual` grants.
     Returns counts of what changed.
     """
-    people = list(Person.objects.select_related("user").only(
-        "pk", "email", "status", "function", "manager_id", "user__id", "user__email", "user__is_active"
-    ))
-    users_by_email = {u.email: u for u in User.objects.filter(email__in=[p.email.lower() for p in people])}
-    created = deactivated = reactivated = 0
-    to_link: list[Person] = []
+    people = list(Person.objects.only("pk", "email", "status", "function", "manager_id", "user_id"))
+    users_by_pk = {u.pk: u for u in User.objects.only("pk", "email", "is_active")}
+    users_by_email = {u.email: u for u in users_by_pk.values()}
+    to_deactivate: set[int] = set()
+    to_reactivate: set[int] = set()
+    to_create: dict[str, User] = {}
+    links: list[tuple[Person, User]] = []
     for person in people:
-        user = person.user or users_by_email.get(person.email.lower())
+        email = person.email.lower()
+        user = users_by_pk.get(person.user_id) if person.user_id else users_by_email.get(email)
         if person.status == EmploymentStatus.INACTIVE:
             if user is not None and user.is_active:
-                user.is_active = False
-                user.save(update_fields=["is_active"])
-                deactivated += 1
+                to_deactivate.add(user.pk)
             continue
         if user is None:
-            user = User.objects.create_user(email=person.email)
-            created += 1
+            user = to_create.get(email)
+            if user is None:
+                user = User(email=email, username=email)
+                user.set_unusable_password()
+                to_create[email] = user
         elif not user.is_active:
-            user.is_active = True
-            user.save(update_fields=["is_active"])
-            reactivated += 1
+            to_reactivate.add(user.pk)
+        links.append((person, user))
+    User.objects.bulk_create(list(to_create.values()), batch_size=1000)
+    for pks, active in ((to_deactivate, False), (to_reactivate, True)):
+        ordered = sorted(pks)
+        for start in range(0, len(ordered), 1000):
+            User.objects.filter(pk__in=ordered[start:start + 1000]).update(is_active=active)
+    to_link = []
+    for person, user in links:
         if person.user_id != user.pk:
-            person.user = user
+            person.user_id = user.pk
             to_link.append(person)
     Person.objects.bulk_update(to_link, ["user"], batch_size=1000)
+    created, deactivated, reactivated = len(to_create), len(to_deactivate), len(to_reactivate)
 
     person_user = dict(Person.objects.exclude(user=None).values_list("pk", "user_id"))
     wanted: dict[tuple[int, str], list[int]] = {}
@@ -134,24 +144,22 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
     if hr_partner_units is not None:
         derived_roles.add(Role.HR_PARTNER)
     existing = {(g.user_id, g.role): g for g in RoleGrant.objects.filter(role__in=derived_roles)}
-    removed = 0
-    for key, grant in existing.items():
-        if grant.source == RoleGrant.Source.DERIVED and key not in wanted:
-            grant.delete()
-            removed += 1
-    added = 0
-    for (user_id, role), unit_pks in wanted.items():
-        found = existing.get((user_id, role))
-        if found is None:
-            grant = RoleGrant.objects.create(user_id=user_id, role=role, source=RoleGrant.Source.DERIVED)
-            added += 1
-        elif found.source == RoleGrant.Source.MANUAL:
-            continue
-        else:
-            grant = found
-        if role == Role.HR_PARTNER:
-            current = set(grant.org_units.values_list("pk", flat=True))
-            if current != set(unit_pks):
+    stale = [g.pk for key, g in existing.items() if g.source == RoleGrant.Source.DERIVED and key not in wanted]
+    for start in range(0, len(stale), 1000):
+        RoleGrant.objects.filter(pk__in=stale[start:start + 1000]).delete()
+    removed = len(stale)
+    new_grants = [
+        RoleGrant(user_id=user_id, role=role, source=RoleGrant.Source.DERIVED)
+        for (user_id, role) in wanted
+        if (user_id, role) not in existing
+    ]
+    RoleGrant.objects.bulk_create(new_grants, batch_size=1000)
+    added = len(new_grants)
+    if hr_partner_units is not None:
+        hr_grants = RoleGrant.objects.filter(role=Role.HR_PARTNER, source=RoleGrant.Source.DERIVED)
+        for grant in hr_grants.prefetch_related("org_units"):
+            unit_pks = wanted.get((grant.user_id, Role.HR_PARTNER), [])
+            if {u.pk for u in grant.org_units.all()} != set(unit_pks):
                 grant.org_units.set(unit_pks)
     return {
         "users_created": created,
