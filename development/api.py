@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
@@ -177,7 +177,7 @@ def evidence_list(request: HttpRequest, filters: Query[EvidenceQuery]) -> dict[s
 
 @router.post("/evidence", response={201: EvidenceOut, **ERRORS_WITH_FORBIDDEN},
              url_name="development_evidence_submit", summary="Submit mastery evidence")
-def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> tuple[int, MasteryEvidence]:
+def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> Status[MasteryEvidence]:
     """Submit evidence for yourself or for a manager you lead or support. Starts as `submitted`."""
     user = caller(request)
     manager, _ = selectors.plan_manager(user=user, manager_id=payload.manager_id)
@@ -188,7 +188,7 @@ def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> tuple[int, Mas
         summary=payload.summary, occurred_on=payload.occurred_on, score=payload.score,
         pass_mark=payload.pass_mark, link=payload.link,
     )
-    return 201, selectors.evidence_detail(user=user, evidence_id=evidence.pk)[0]
+    return Status(201, selectors.evidence_detail(user=user, evidence_id=evidence.pk)[0])
 
 
 @router.get("/evidence/{int:evidence_id}", response={200: EvidenceOut, **COMMON_ERRORS},
