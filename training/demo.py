@@ -134,7 +134,7 @@ def _seed(*, seed: int) -> dict[str, int]:
     ProgramSettings.load()
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if admin is None:
-        admin = User.objects.create_superuser(username=None, email="training-demo-admin@localhost", password=None)
+        admin = User.objects.create_user(email="training-demo-admin@localhost", is_staff=True, is_superuser=True)
     fundamentals = Track.objects.get(key="management-fundamentals")
     sales = Track.objects.get(key="sales-management")
     facilitator = Person.objects.filter(user__role_grants__role=Role.HR_PARTNER).order_by("pk").first()
