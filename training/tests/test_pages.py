@@ -259,3 +259,12 @@ def test_big_pages_have_a_fixed_query_budget(login, company, scenario, django_as
     with django_assert_max_num_queries(40):
         page = dirk.get("/training/accountability/")
     assert len(page.context["data"].progress) == 27
+
+
+def test_home_page_card(login, company, scenario):
+    sam = login("sam").get("/").content.decode()
+    assert "Manager development program" in sam
+    assert "of your courses completed" in sam
+    hana = login("hana").get("/").content.decode()
+    assert "deferral request waiting for your decision" in hana
+    assert "Manager development program" not in login("sid").get("/").content.decode()
