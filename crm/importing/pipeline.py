@@ -118,6 +118,7 @@ class Pipeline:
         self.counts: dict[str, TableCounts] = {}
         # Steps a source runs once its files are staged (derived tables, associations across files).
         self.after_stage: list[Callable[[Pipeline], None]] = []
+        self.unreadable: set[str] = set()
 
     def __enter__(self) -> Pipeline:
         store.tables_ensure(self.con)
@@ -161,7 +162,12 @@ class Pipeline:
             return []
         built = build(Fields(raw, raw.table, self.engine))
         table = raw.table.filter(built.keep) if built.keep is not None else raw.table
-        return list(self.con.execute(table.select(**built.values)).to_dict("records"))
+        return list(self.con.to_pyarrow(table.select(**built.values)).to_pylist())
+
+    def first(self, expr: ir.Table) -> dict[str, Any]:
+        """The first row of a query as a dict (nulls as None)."""
+        rows = self.con.to_pyarrow(expr).to_pylist()
+        return rows[0] if rows else {}
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.con.execute(expr)
@@ -169,22 +175,28 @@ class Pipeline:
     # --- validate and stage ---------------------------------------------------------------------------------
 
     def run_files(self, *, start: int = 5, end: int = 70) -> None:
-        """Validate every registered part and stage the valid ones. Raises ImportFailed if any file failed."""
+        """Validate and stage every registered part.
+
+        A file with bad values is still staged (its bad values as nulls), so that the checks across tables can
+        report duplicates and dangling references in the same run; `check_tables` then fails the import.
+        Only a file that cannot be read at all is left out (and what refers to it is not checked).
+        """
         total = max(len(self.parts), 1)
         for index, part in enumerate(self.parts):
             percent = start + (end - start) * index // total
             self.progress(f"Checking {part.raw.name}", percent)
-            if self._validate(part) and not self.log.has_errors:
-                self.progress(f"Loading {part.raw.name}", percent + (end - start) // (2 * total))
-                self._stage(part)
-        if self.log.has_errors:
-            raise ImportFailed(self.log)
-        for step in self.after_stage:
-            step(self)
-        if self.log.has_errors:
-            raise ImportFailed(self.log)
+            if self._validate(part) is None:
+                self.unreadable.add(part.table)
+                continue
+            self.progress(f"Loading {part.raw.name}", percent + (end - start) // (2 * total))
+            if not self._stage(part):
+                self.unreadable.add(part.table)
+        if not self.log.has_errors:
+            for step in self.after_stage:
+                step(self)
 
-    def _validate(self, part: Part) -> bool:
+    def _validate(self, part: Part) -> bool | None:
+        """True when every value is valid, False when some are not (logged), None when the file is unreadable."""
         fields = Fields(part.raw, part.raw.table, self.engine)
         built = part.build(fields)
         t = part.raw.table
@@ -194,11 +206,11 @@ class Pipeline:
         for i, check in enumerate(fields.checks):
             metrics[f"c{i}"] = check.bad.ifelse(1, 0).sum()
         try:
-            row = self.con.execute(t.aggregate(**metrics)).iloc[0]
+            row = self.first(t.aggregate(**metrics))
         except Exception as error:
             self.log.error(Issue(file=part.raw.name, message=f"could not be read as CSV: {_engine_message(error)}"))
-            return False
-        part.rows = int(row["n"])
+            return None
+        part.rows = int(row["n"] or 0)
         part.skipped = part.rows - int(row["kept"] or 0) if built.keep is not None else 0
         failed = [(i, int(row[f"c{i}"])) for i in range(len(fields.checks)) if row[f"c{i}"]]
         if part.skipped and built.skip_reason:
@@ -233,7 +245,7 @@ class Pipeline:
             table = table.filter(built.keep)
         return table.select(**values), built
 
-    def _stage(self, part: Part) -> None:
+    def _stage(self, part: Part) -> bool:
         expr, _ = self._select(part, part.raw.table)
         name = self.staged.get(part.table)
         try:
@@ -245,6 +257,8 @@ class Pipeline:
                 store.execute(self.con, f"INSERT INTO {store.quote(self.con, name)} {store.sql_of(self.con, expr)}")
         except Exception as error:
             self.log.error(Issue(file=part.raw.name, message=f"could not be loaded: {_engine_message(error)}"))
+            return False
+        return True
 
     def staged_table(self, table: str) -> ir.Table | None:
         name = self.staged.get(table)
@@ -273,7 +287,8 @@ class Pipeline:
         for table in list(self.staged):
             self._check_duplicates(table)
         for ref in REFERENCES:
-            self._check_reference(ref)
+            if ref.target not in self.unreadable and ref.table not in self.unreadable:
+                self._check_reference(ref)
         if self.log.has_errors:
             raise ImportFailed(self.log)
         self._placeholder_owners()
@@ -282,7 +297,8 @@ class Pipeline:
         keys = list(PRIMARY_KEYS[table])
         staged = self.staged_table(table)
         assert staged is not None
-        dups = staged.group_by(keys).aggregate(times=staged.count()).filter(lambda t: t.times > 1)
+        present = staged.filter([staged[k].notnull() for k in keys])
+        dups = present.group_by(keys).aggregate(times=present.count()).filter(lambda t: t.times > 1)
         total = int(self.scalar(dups.count()))
         if not total:
             return
@@ -308,7 +324,7 @@ class Pipeline:
             return
         if not ref.required:
             rows = int(self.scalar(staged.semi_join(dangling, ref.column).count()))
-            example = self.con.execute(dangling.limit(1))[ref.column].iloc[0]
+            example = self.first(dangling.limit(1))[ref.column]
             self.log.warn(
                 f"{rows} {ref.noun} refer to {total} {ref.target.replace('_', ' ')} (for example {example}) that "
                 f"are in neither this export nor the store; they are kept and will connect if a later import "
@@ -349,7 +365,7 @@ class Pipeline:
         header = " + ".join(numbered_built.headers.get(c, c) for c in columns)
         return [
             {"_row": r["_row"], "_header": header, "_key": " / ".join(str(r[c]) for c in columns)}
-            for r in self.con.execute(matched).to_dict("records")
+            for r in self.con.to_pyarrow(matched).to_pylist()
         ]
 
     def _placeholder_owners(self) -> None:
@@ -396,9 +412,9 @@ class Pipeline:
                 delta_name = store.staging_name(self.import_id, f"delta_{table}")
                 self.con.create_table(delta_name, self._delta(table, staged))
                 delta = self.con.table(delta_name)
-                summary = self.con.execute(delta.aggregate(n=delta.count(), new=delta._is_new.ifelse(1, 0).sum()))
-                changed = int(summary["n"].iloc[0])
-                counts.inserted = int(summary["new"].iloc[0] or 0)
+                summary = self.first(delta.aggregate(n=delta.count(), new=delta._is_new.ifelse(1, 0).sum()))
+                changed = int(summary["n"] or 0)
+                counts.inserted = int(summary["new"] or 0)
                 counts.updated = changed - counts.inserted
                 counts.unchanged = counts.rows - changed
                 plans.append((table, name, delta_name if changed else ""))

@@ -72,7 +72,7 @@ def detect_object(raw: RawFile) -> str | None:
     return None
 
 
-def plan(pipeline: Pipeline, paths: list[Path]) -> None:
+def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> None:
     """Register every recognised file with the pipeline (errors for files it cannot place)."""
     opened: dict[str, list[RawFile]] = {}
     for path in paths:
