@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from training.models import Booking, Cohort, Competency, Course, Deferral, ProgramSettings, Provider, Session, Track
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TASK_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
