@@ -29,13 +29,19 @@ class CoachingNeed:
     priority: str
     reason: str
     sellers: tuple[tuple[str, str], ...]  # (id, name)
+    rank: int = 0  # 1 = the team's most urgent need
+    team_size: int = 0
+    coaching_focus: str = ""
 
     def as_reason(self) -> dict[str, Any]:
         return {
             "task_key": self.task_key,
             "task_name": self.task_name,
             "priority": self.priority,
+            "rank": self.rank,
             "reason": self.reason,
+            "coaching_focus": self.coaching_focus,
+            "team_size": self.team_size,
             "sellers": [{"id": sid, "name": name} for sid, name in self.sellers],
         }
 
@@ -80,7 +86,15 @@ def _seller(item: Any) -> tuple[str, str]:
     return ("", str(item))
 
 
-def normalise_need(item: Any) -> CoachingNeed:
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def normalise_need(item: Any, position: int = 0) -> CoachingNeed:
+    """One need from the engine, whatever its shape; `position` (0-based) stands in for a missing rank."""
     sellers = _get(item, "sellers", ()) or ()
     return CoachingNeed(
         task_key=str(_get(item, "task_key")),
@@ -88,6 +102,9 @@ def normalise_need(item: Any) -> CoachingNeed:
         priority=str(_get(item, "priority")),
         reason=str(_get(item, "reason")),
         sellers=tuple(_seller(s) for s in sellers),
+        rank=_int(_get(item, "rank", 0)) or position + 1,
+        team_size=_int(_get(item, "team_size", 0)),
+        coaching_focus=str(_get(item, "coaching_focus", "") or ""),
     )
 
 
@@ -98,6 +115,8 @@ def team_coaching_needs(*, user: Any, manager: Person) -> NeedsResult:
     except (ImportError, AttributeError):
         return NeedsResult(available=False, note=NO_ANALYSIS)
     try:
+        if not _analysis_exists():
+            return NeedsResult(available=False, note=NO_ANALYSIS)
         items = manager_coaching_needs(user=user, manager=manager)
     except Exception:
         # The plan must still open when the analytics store is down or not loaded; the log keeps the cause.
@@ -105,7 +124,16 @@ def team_coaching_needs(*, user: Any, manager: Person) -> NeedsResult:
         return NeedsResult(available=False, note=ANALYSIS_FAILED)
     if items is None:
         return NeedsResult(available=False, note=NO_ANALYSIS)
-    return NeedsResult(needs=[normalise_need(item) for item in items if _get(item, "task_key")])
+    return NeedsResult(needs=[normalise_need(item, i) for i, item in enumerate(items) if _get(item, "task_key")])
+
+
+def _analysis_exists() -> bool:
+    """The engine answers [] both for "no needs" and "never analysed"; its latest_run() tells them apart."""
+    try:
+        from insights.selectors import latest_run
+    except (ImportError, AttributeError):
+        return True  # an engine without runs: trust its answer
+    return latest_run() is not None
 
 
 def recommend_courses(needs: Iterable[CoachingNeed]) -> tuple[list[Recommendation], list[CoachingNeed]]:

@@ -48,8 +48,9 @@ def test_modules_recommended_from_the_managers_own_team_needs(company, nora_need
     assert "market-opportunities" not in keys  # prospecting is Mick's team's need, not Nora's
     sales_leadership = next(m for m in modules if m.course.key == "sales-leadership")
     assert sales_leadership.reasons == [{
-        "task_key": "multithreading", "task_name": "Multi-threading", "priority": "1",
+        "task_key": "multithreading", "task_name": "Multi-threading", "priority": "1", "rank": 1,
         "reason": "Deals touch 1.3 contacts against 3.1 for peers in the same situation",
+        "coaching_focus": "", "team_size": 0,
         "sellers": [{"id": str(company.sam.pk), "name": "Sam Acme"}, {"id": str(company.sara.pk), "name": "Sara Acme"}],
     }]
     today = timezone.localdate()
@@ -100,6 +101,26 @@ def test_no_team_analysis_yet(company, no_insights):
     assert not result.refreshed
     assert result.plan.analysis_note == NO_ANALYSIS
     assert not result.plan.modules.exists()
+
+
+def test_an_engine_that_never_ran_means_no_team_analysis_yet(company):
+    result = refresh(company)  # the real insights app, with no analysis run in this database
+    assert result.plan.analysis_note == NO_ANALYSIS
+
+
+def test_the_engines_own_need_objects_are_read(company, stub_needs, monkeypatch):
+    from insights.selectors import ManagerNeed
+
+    stub_needs({company.nora.pk: [ManagerNeed(
+        task_key="follow_up", task_name="Follow-up and deal momentum", priority=0.8123, sellers=[company.sara],
+        reason="11 days between touches on open deals, against 4 for peers", rank=1, team_size=2,
+        coaching_focus="Agree the next step and its date at the end of every customer conversation.",
+    )]})
+    plan = refresh(company).plan
+    module = plan.modules.get(course__key="time-for-sellers")
+    assert module.reasons[0]["rank"] == 1
+    assert module.reasons[0]["sellers"] == [{"id": str(company.sara.pk), "name": "Sara Acme"}]
+    assert module.reasons[0]["coaching_focus"].startswith("Agree the next step")
 
 
 def test_a_failing_engine_does_not_break_the_plan(company, stub_needs, monkeypatch):
