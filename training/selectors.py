@@ -235,6 +235,8 @@ def _assess(enrolment: Enrolment, bookings: list[Booking], deferrals: list[Defer
                    and b.attendance == Booking.Attendance.UNMARKED), None)
     reasons: list[str] = []
     for deferral in deferrals:
+        if deferral.status == Deferral.Status.REJECTED:
+            continue  # a rejected request changed nothing
         who = deferral.requested_by_person.full_name if deferral.requested_by_person else "someone"
         label = "Pulled out by " + who if deferral.is_pull_out else "Deferred at own request"
         state = "" if deferral.status == Deferral.Status.APPROVED else f" ({deferral.get_status_display().lower()})"

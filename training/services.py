@@ -560,7 +560,8 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
     course = booking.session.course.title
     start = timezone.localtime(booking.session.starts_at)
     kind_text = "pull-out" if requested_as == Deferral.RequestedAs.LEADER else "deferral"
-    summary = (f"{who} asked to move {person.full_name} out of {course} on {start:%d %b %Y} ({kind_text}, "
+    whom = "their own session of" if requested_as == Deferral.RequestedAs.SELF else f"{person.full_name} out of"
+    summary = (f"{who} asked to move {whom} {course} on {start:%d %b %Y} ({kind_text}, "
                f"request {number} for this course). Reason: {deferral.get_reason_category_display()}: {reason}")
     hr = hr_partners_for(person)
     leaders = [p for p in senior_leaders_over(person) if p.user_id != getattr(actor, "pk", None)]
