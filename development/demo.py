@@ -49,7 +49,7 @@ def development_demo_step(context: DemoContext) -> None:
         demo_manager_email = next((login.email for login in context.logins if login.role == "Sales manager"), "")
         summary = _seed(seed=context.seed, demo_manager_email=demo_manager_email, context=context)
     context.write(
-        f"Development: {summary['plans']} plans ({summary['modules']} recommended modules"
+        f"Development: {summary['plans']} plans ({summary['modules']} modules on them"
         f"{'' if summary['analysed'] else '; no team analysis available yet'}), {summary['evidence']} pieces of "
         f"mastery evidence ({summary['waiting']} waiting for review), {summary['imported']} completions imported "
         f"from {LEGACY_SYSTEM}."
