@@ -79,8 +79,12 @@ class StoreInventory:
         return [req for req in requirements if req not in self.columns]
 
 
-def inspect_store(con: Any, *, database: str | None = None) -> StoreInventory:
-    """Which CRM tables and columns the store holds data for. One cheap query per column (LIMIT 1)."""
+def inspect_store(con: Any, *, database: str | None = None, sample_rows: int = 5000) -> StoreInventory:
+    """Which CRM tables and columns the store holds data for.
+
+    One query per table counts the values of every column in its first `sample_rows` rows; a column empty there
+    gets its own LIMIT 1 probe over the whole table (a full scan only when the column really is empty).
+    """
     existing = set(con.list_tables(database=database) if database else con.list_tables())
     tables: dict[str, ir.Table] = {}
     columns: set[str] = set()
@@ -89,13 +93,22 @@ def inspect_store(con: Any, *, database: str | None = None) -> StoreInventory:
             continue
         table = con.table(name, database=database) if database else con.table(name)
         present = [c for c in schema.names if c in table.columns]
-        for column in present:
-            probe = table.select(column).filter(table[column].notnull()).limit(1)
-            if probe.count().execute() > 0:
+        if not present:
+            continue
+        sample = table.select(*present).limit(sample_rows)
+        counts = sample.aggregate(**{f"n{i}": sample[c].count() for i, c in enumerate(present)}).to_pyarrow()
+        row = counts.to_pylist()[0] if counts.num_rows else {}
+        for i, column in enumerate(present):
+            if row.get(f"n{i}") or _has_value(table, column):
                 columns.add(f"{name}.{column}")
         if any(c.startswith(f"{name}.") for c in columns):
             tables[name] = table
     return StoreInventory(tables=tables, columns=columns)
+
+
+def _has_value(table: ir.Table, column: str) -> bool:
+    probe = table.select(column).filter(table[column].notnull()).limit(1)
+    return bool(probe.to_pyarrow().num_rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -234,10 +247,11 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
     if inv.has("activities.contact_id"):
         aggregates["contacts"] = j.contact_id.nunique()
     if has_proposal and inv.has("activities.activity_type", "opportunity_stage_history.stage"):
+        # Discovery happens before the proposal, or before the close for a deal that never got one.
         is_meeting = j.activity_type.lower().isin(MEETING_TYPES)
-        aggregates["meetings_before_proposal"] = (
-            is_meeting & j.proposal_at.notnull() & (j.occurred_at < j.proposal_at)
-        ).sum()
+        closed_end = ibis.ifelse(j.is_closed.fill_null(False), _epoch(j.close_date) + DAY_SECONDS, ibis.null())
+        cutoff = ibis.coalesce(_epoch(j.proposal_at), closed_end)
+        aggregates["meetings_before_proposal"] = (is_meeting & (_epoch(j.occurred_at) < cutoff)).sum()
     return j.group_by("opportunity_id").aggregate(**aggregates)
 
 
@@ -284,7 +298,8 @@ def seller_opportunity_activity_facts(
 ) -> ir.Table:
     """Per opportunity owner: contacts per opportunity, days between touches, meetings before the proposal."""
     o = opps.select(
-        "opportunity_id", "owner_user_id", *(["proposal_at"] if "proposal_at" in opps.columns else [])
+        "opportunity_id", "owner_user_id", "won_in_period", "lost_in_period",
+        *(["proposal_at"] if "proposal_at" in opps.columns else []),
     )
     j = o.left_join(per_opp, o.opportunity_id == per_opp.opportunity_id)
     gap = _days_between(j.last_open_at, j.first_open_at) / (j.touches_open - 1).cast("float64").nullif(0.0)
@@ -294,9 +309,10 @@ def seller_opportunity_activity_facts(
     if "contacts" in per_opp.columns:
         aggregates["mean_contacts"] = j.contacts.cast("float64").mean(where=j.touches_open.notnull())
     if "meetings_before_proposal" in per_opp.columns:
-        reached = j.proposal_at.notnull() & (j.proposal_at >= _ts(period.start_ts)) & (
+        proposed_in_period = j.proposal_at.notnull() & (j.proposal_at >= _ts(period.start_ts)) & (
             j.proposal_at < _ts(period.end_ts)
         )
+        reached = proposed_in_period | j.won_in_period | j.lost_in_period
         aggregates["mean_meetings_before_proposal"] = (
             j.meetings_before_proposal.fill_null(0).cast("float64").mean(where=reached)
         )
@@ -484,8 +500,8 @@ METRICS: dict[str, MetricDefinition] = {
                       "opportunity_stage_history.stage", *_OPP),
             expression=lambda t: t.mean_meetings_before_proposal,
             phrase="hold {v} meetings before sending a proposal",
-            description="Meetings logged on an opportunity before it first reached the proposal stage, averaged "
-            "over opportunities that reached it in the period.",
+            description="Meetings logged on an opportunity before it first reached the proposal stage (or before "
+            "it closed, if it never did), averaged over opportunities proposed or closed in the period.",
         ),
         MetricDefinition(
             key="early_loss_share", task_key="qualification", name="Lost deals lost early",

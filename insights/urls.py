@@ -1,5 +1,27 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from insights import views
 
 app_name = "insights"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("", views.situations, name="situations_home"),
+    path("me/", views.me, name="me"),
+    path("my-team/", views.my_team, name="my_team"),
+    path("situations/", views.situations, name="situations"),
+    path("situations/definitions/", views.situation_rules, name="situation_rules"),
+    path("situations/definitions/<int:situation_id>/", views.situation_edit, name="situation_edit"),
+    path("situations/<int:situation_id>/", views.situation, name="situation"),
+    path("situations/<int:situation_id>/tasks/<int:task_id>/override/", views.weight_override,
+         name="weight_override"),
+    path("sellers/<int:person_id>/", views.seller, name="seller"),
+    path("sellers/<int:person_id>/placement/", views.seller_placement, name="seller_placement"),
+    path("managers/<int:person_id>/", views.manager, name="manager"),
+    path("gaps/", views.gaps, name="gaps"),
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/new/", views.task_new, name="task_new"),
+    path("tasks/<int:task_id>/", views.task, name="task"),
+    path("tasks/<int:task_id>/edit/", views.task_edit, name="task_edit"),
+    path("runs/", views.runs, name="runs"),
+    path("runs/<int:run_id>/status/", views.run_status, name="run_status"),
+]

@@ -24,6 +24,13 @@ MAX_GAP = 3.0
 TOP_PRIORITIES = 3
 
 
+def ordinal(value: float) -> str:
+    """42.4 -> "42nd"."""
+    n = round(value)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def mid_rank_percentiles(values: np.ndarray) -> np.ndarray:
     """Percentile 0-100 of each value among the finite values (ties share the mid rank); NaN stays NaN."""
     out = np.full(len(values), np.nan)
@@ -73,7 +80,7 @@ def gap_reason(
     source = {
         "data": "from the company's data", "prior": "from the library prior", "override": "set by a reviewer",
     }.get(evidence.driven_by, "")
-    standing = f" ({percentile:.0f}th percentile of peers)" if percentile is not None else ""
+    standing = f" ({ordinal(percentile)} percentile of peers)" if percentile is not None else ""
     text = (
         f"{metric.name}: {metric.format(value)} against {metric.format(target)} for the top quartile in "
         f"{situation_name}{standing}. {task.name} is task #{evidence.rank} there (weight {evidence.weight:.2f}, "
@@ -148,8 +155,8 @@ def manager_needs(sellers: list[SellerOut], tasks: dict[int, TaskSpec]) -> list[
         for rank, task_id in enumerate(ranked, start=1):
             count = len(flagged[task_id])
             standing = (
-                f" Their median standing on it is the {np.median(percentiles[task_id]):.0f}th percentile of their "
-                "situation peers." if percentiles[task_id] else ""
+                f" Their median standing on it is the {ordinal(float(np.median(percentiles[task_id])))} percentile "
+                "of their situation peers." if percentiles[task_id] else ""
             )
             needs.append(NeedOut(
                 manager_id=manager_id, task_id=task_id, priority=totals[task_id] / len(team), rank=rank,

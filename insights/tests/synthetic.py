@@ -89,7 +89,7 @@ def _ts(day: dt.date, seconds: float = 36_000) -> dt.datetime:
 
 def generate(*, sellers_per_situation: int = 60, seed: int = 7, situations: list[str] | None = None,
              with_activities: bool = True, person_ids: dict[str, int] | None = None, scale: float = 1.0,
-             ) -> SyntheticCompany:
+             prefix: str = "E") -> SyntheticCompany:
     """Build the company. `person_ids` maps employee ids to Person pks when the test has made people; `scale`
     shrinks books, deal counts and activity (not deal sizes or cycles) to keep tests fast."""
     rng = np.random.default_rng(seed)
@@ -109,8 +109,8 @@ def generate(*, sellers_per_situation: int = 60, seed: int = 7, situations: list
         }
         for _ in range(sellers_per_situation):
             index += 1
-            employee_id = f"E{index:05d}"
-            user_id = f"U{index:05d}"
+            employee_id = f"{prefix}{index:05d}"
+            user_id = f"U{prefix}{index:05d}"
             manager = 1000 + index % 8
             company.truth[situation]["sellers"].append(employee_id)
             z = {b: float(rng.standard_normal()) for b in BEHAVIOURS}

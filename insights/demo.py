@@ -1,0 +1,75 @@
+"""The demo's insights step (order 30: after the CRM data, before the development plans that read team needs).
+
+It analyses the demo CRM data the way the product would after an import, then shows the review features as people
+would use them: an HR partner's note-backed weight override on one situation, followed by the re-analysis the
+override queues. Everything goes through insights.services.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.test.utils import override_settings
+
+from accounts.models import Role, User
+from core.demo import DemoContext, register_demo_step
+from insights import services
+from insights.models import (
+    AnalysisRun,
+    SellerSituationOverride,
+    Situation,
+    TaskEvidence,
+    TaskWeightOverride,
+)
+
+DEMO_ORDER = 30
+_NO_WORKER = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def register_demo_steps() -> None:
+    register_demo_step("insights", DEMO_ORDER, insights_demo_step, reset=insights_demo_reset)
+
+
+def insights_demo_step(context: DemoContext) -> None:
+    """Analyse the demo CRM data in this process (no worker needed), then record a reviewed override."""
+    with override_settings(TASKS=_NO_WORKER):
+        run = services.analysis_run_now(actor=None, reason="demo: after the CRM import")
+        if run.status != AnalysisRun.Status.SUCCEEDED:
+            context.write(f"Insights: the analysis did not succeed ({run.error or run.status}).")
+            return
+        reviewed = _review_one_profile(run)
+        if reviewed is not None:
+            run = services.analysis_run_now(actor=None, reason="demo: after a weight override")
+    situations = run.situation_results.count()
+    critical = TaskEvidence.objects.filter(run=run, is_critical=True).count()
+    context.write(
+        f"Insights: {run.seller_count} sellers analysed in {situations} situations ({critical} critical tasks); "
+        f"success measured as {run.get_outcome_display().lower()}"
+        f"{'; one weight override by HR' if reviewed else ''}."
+    )
+    context.shared["insights"] = {"run_id": run.pk, "situations": situations}
+
+
+def _review_one_profile(run: AnalysisRun) -> TaskWeightOverride | None:
+    """An HR partner raises pipeline hygiene in the largest situation: forecasting matters to the business even
+    where it does not drive attainment."""
+    reviewer = (User.objects.filter(role_grants__role=Role.HR_PARTNER, is_active=True).order_by("pk").first()
+                or User.objects.filter(is_superuser=True).order_by("pk").first())
+    largest = run.situation_results.select_related("situation").order_by("-seller_count").first()
+    evidence = (TaskEvidence.objects.filter(run=run, situation=largest.situation, task__key="pipeline_hygiene")
+                .select_related("task").first() if largest else None)
+    if reviewer is None or largest is None or evidence is None or not evidence.available:
+        return None
+    return services.task_weight_override_set(
+        actor=reviewer, situation=largest.situation, task=evidence.task, weight=max(evidence.weight, 0.15),
+        note="Forecast accuracy is a company objective this year: keep pipeline hygiene in every review, even "
+        "where the data does not tie it to attainment.",
+    )
+
+
+@transaction.atomic
+def insights_demo_reset() -> None:
+    """Delete every analysis and the situations and overrides (the task library stays: it ships by migration)."""
+    AnalysisRun.objects.all().delete()
+    SellerSituationOverride.objects.all().delete()
+    TaskWeightOverride.objects.all().delete()
+    Situation.objects.all().delete()

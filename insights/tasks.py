@@ -1,0 +1,13 @@
+"""Background jobs of the bottom-up engine (django-tasks). Thin: the work is in insights.services."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from insights import services
+
+
+@task()
+def run_analysis(run_id: int) -> str:
+    """Run a queued analysis and save its snapshot; answers the run's final status."""
+    return services.analysis_execute(run_id=run_id).status
