@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from accounts.models import Role
 from development.navigation import sees_development as _sees_development
+from insights import navigation as _insights
 from people.scoping import Scope
 from training import navigation as _training
 
@@ -45,6 +46,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("HR imports", "people:import_list", _hr_or_admin, "imports"),
     NavItem("Training", "training:home", _training.sees_training, "training"),
     NavItem("Development", "development:index", _sees_development, "development"),
+    NavItem("Insights", "insights:situations", _insights.sees_insights, "insights"),
+    NavItem("My diagnostic", "insights:me", _insights.sees_own_diagnostic_only, "insights"),
     NavItem("API", "api-1.0.0:openapi-view", _anyone, "api"),
 ]
 
