@@ -41,15 +41,20 @@ class IssueLog:
     warnings: list[str] = field(default_factory=list)
 
     def error(self, issue: Issue) -> None:
+        if issue in self.errors:
+            return  # the same file checked twice (e.g. a lookup file that is also imported)
         self.error_counts[issue.file] += 1
         if self._shown(issue.file) < ERRORS_PER_FILE:
             self.errors.append(issue)
 
     def errors_counted(self, file: str, issues: list[Issue], total: int) -> None:
         """Record `total` errors of one kind in `file`, of which `issues` are the first few in detail."""
+        fresh = [issue for issue in issues if issue not in self.errors]
+        if issues and not fresh:
+            return
         room = max(ERRORS_PER_FILE - self._shown(file), 0)
-        self.errors.extend(issues[:room])
-        self.error_counts[file] += max(total, len(issues))
+        self.errors.extend(fresh[:room])
+        self.error_counts[file] += max(total - (len(issues) - len(fresh)), len(fresh))
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

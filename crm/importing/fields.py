@@ -166,7 +166,8 @@ class Fields:
             value = self._iso(text, zone)
         if epoch_ms:
             millis = digits.ifelse(text, ibis.null().cast("string")).cast("int64")
-            from_epoch = (millis / 1000).as_timestamp("s").cast(TS)
+            epoch = ibis.literal("1970-01-01 00:00:00").cast(NAIVE_TS)
+            from_epoch = _in_zone("UTC", epoch + millis.as_interval("ms"))
             value = digits.ifelse(from_epoch, value)
         self.check(header, text.notnull() & value.isnull(), f"is not {expected}")
         return value
