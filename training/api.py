@@ -10,10 +10,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
@@ -21,6 +22,7 @@ from api.pagination import PageMeta, PageParams, paginate
 from people.scoping import visible_people
 from training import selectors, services
 from training.models import Booking, Course, Deferral, Enrolment, Session, Track
+from training.permissions import is_hr_for
 
 router = Router(tags=["Training"])
 WRITE_ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, **COMMON_ERRORS}
@@ -309,12 +311,12 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
 
 @router.post("/enrolments", response={201: EnrolmentOut, **WRITE_ERRORS}, url_name="training_enrolment_create",
              summary="Enrol someone by hand (HR)")
-def enrolment_create(request: HttpRequest, data: EnrolmentIn) -> tuple[int, Enrolment]:
+def enrolment_create(request: HttpRequest, data: EnrolmentIn) -> Status:
     user = caller(request)
     person = get_object_or_404(visible_people(user), pk=data.person)
     course = get_object_or_404(Course.objects.filter(is_active=True), key=data.course)
     made = services.enrolment_create(person=person, course=course, actor=user, due_on=data.due_on)
-    return 201, _enrolments(user).get(pk=made.pk)
+    return Status(201, _enrolments(user).get(pk=made.pk))
 
 
 @router.post("/enrolments/{int:enrolment_id}/exemption", response={200: EnrolmentOut, **WRITE_ERRORS},
@@ -331,11 +333,7 @@ def exemption(request: HttpRequest, enrolment_id: int, data: ExemptionIn) -> Enr
 def completion(request: HttpRequest, enrolment_id: int, data: CompletionIn) -> Enrolment:
     user = caller(request)
     target = get_object_or_404(_enrolments(user), pk=enrolment_id)
-    from training.permissions import is_hr_for
-
     if not is_hr_for(user, target.person):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only HR for this person can record completions.")
     services.enrolment_complete(enrolment=target, actor=user, completed_on=data.completed_on, source="api")
     return _enrolments(user).get(pk=enrolment_id)
@@ -406,12 +404,12 @@ def deferral(request: HttpRequest, deferral_id: int) -> Deferral:
 @router.post("/bookings/{int:booking_id}/deferrals", response={201: DeferralOut, **WRITE_ERRORS},
              url_name="training_deferral_create",
              summary="Ask to defer a session (the person) or pull them out (a leader above them); reason required")
-def deferral_create(request: HttpRequest, booking_id: int, data: DeferralIn) -> tuple[int, Deferral]:
+def deferral_create(request: HttpRequest, booking_id: int, data: DeferralIn) -> Status:
     user = caller(request)
     booking = selectors.booking_for(user=user, booking_id=booking_id)
     made = services.deferral_request(booking=booking, actor=user, reason_category=data.reason_category,
                                      reason=data.reason)
-    return 201, _deferrals(user).get(pk=made.pk)
+    return Status(201, _deferrals(user).get(pk=made.pk))
 
 
 @router.post("/deferrals/{int:deferral_id}/decision", response={200: DeferralOut, **WRITE_ERRORS},

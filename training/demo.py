@@ -61,11 +61,13 @@ def _schedule(track: Track, name: str, start: dt.date, facilitator: Person | Non
     workshops = list(Course.objects.filter(track=track, is_active=True, format=Course.Format.WORKSHOP)
                      .order_by("position"))
     gap = 3 if track.audience == Track.Audience.SALES_MANAGERS else 2
-    end = start + dt.timedelta(days=gap * max(len(workshops) - 1, 0))
+    end = start + dt.timedelta(days=gap * max(len(workshops) - 1, 0) + 2)
     cohort = Cohort.objects.create(track=track, name=name, starts_on=start, ends_on=end,
                                    description=f"{track.name}, mixed functions on purpose.")
     for i, course in enumerate(workshops):
         day = start + dt.timedelta(days=gap * i)
+        while day.weekday() >= 5:  # sessions run on working days
+            day += dt.timedelta(days=1)
         Session.objects.create(
             course=course, cohort=cohort, starts_at=_at(day, 9), ends_at=_at(day, 9 + max(course.duration_minutes
                                                                                              // 60, 2)),

@@ -227,7 +227,8 @@ class PersonProgress:
 def _assess(enrolment: Enrolment, bookings: list[Booking], deferrals: list[Deferral], today: dt.date,
             ) -> EnrolmentProgress:
     if enrolment.status == Enrolment.Status.COMPLETED:
-        return EnrolmentProgress(enrolment, "completed")
+        attended = next((b for b in bookings if b.attendance == Booking.Attendance.ATTENDED), None)
+        return EnrolmentProgress(enrolment, "completed", booking=attended)
     if enrolment.status == Enrolment.Status.EXEMPTED:
         return EnrolmentProgress(enrolment, "exempted")
     course = enrolment.course
