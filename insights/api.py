@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
 from api.auth import caller
+from api.errors import COMMON_ERRORS
 from insights import selectors, services
 from insights.equipment import equipped_task_keys
 from insights.models import AnalysisRun
@@ -179,7 +180,8 @@ def _situation(card: selectors.SituationCard) -> dict[str, Any]:
                                 "weight": e.weight} for e in card.critical]}
 
 
-@router.get("/situations", response=SituationListOut, summary="Situations of the latest analysis")
+@router.get("/situations", response={200: SituationListOut, **COMMON_ERRORS}, url_name="insights_situations",
+            summary="Situations of the latest analysis")
 def list_situations(request: HttpRequest) -> dict[str, Any]:
     """Every situation you may see, with its book in words and its critical tasks."""
     user = caller(request)
@@ -190,7 +192,8 @@ def list_situations(request: HttpRequest) -> dict[str, Any]:
     return {"run": _run(run), "items": [_situation(c) for c in cards]}
 
 
-@router.get("/situations/{situation_id}", response=ProfileOut, summary="A situation's critical-task profile")
+@router.get("/situations/{int:situation_id}", response={200: ProfileOut, **COMMON_ERRORS},
+            url_name="insights_situation", summary="A situation's critical-task profile")
 def situation_profile(request: HttpRequest, situation_id: int) -> dict[str, Any]:
     """Each task's weight, the evidence behind it (effect, 95% CI, sellers, prior, what drove it), the top- and
     bottom-quartile values, and any override in force."""
@@ -226,7 +229,8 @@ def _gap(row: selectors.GapRow) -> dict[str, Any]:
             "priority_rank": g.priority_rank, "reason": g.reason}
 
 
-@router.get("/sellers/{person_id}", response=SellerDiagnosticOut, summary="A seller's diagnostic")
+@router.get("/sellers/{int:person_id}", response={200: SellerDiagnosticOut, **COMMON_ERRORS},
+            url_name="insights_seller", summary="A seller's diagnostic")
 def seller_diagnostic(request: HttpRequest, person_id: int) -> dict[str, Any]:
     """Each task's value, percentile among situation peers, gap to the top quartile and coaching priority."""
     user = caller(request)
@@ -243,7 +247,8 @@ def seller_diagnostic(request: HttpRequest, person_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/managers/{person_id}/needs", response=ManagerNeedsOut, summary="A manager's team coaching needs")
+@router.get("/managers/{int:person_id}/needs", response={200: ManagerNeedsOut, **COMMON_ERRORS},
+            url_name="insights_manager_needs", summary="A manager's team coaching needs")
 def manager_needs(request: HttpRequest, person_id: int) -> dict[str, Any]:
     """What the manager's team needs coaching on (which tasks, which sellers, why), whether the manager is
     equipped to coach it, and how the team compares with other teams in the same situations."""
@@ -264,7 +269,8 @@ def manager_needs(request: HttpRequest, person_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/runs", response={202: RunStatusOut}, summary="Start an analysis")
+@router.post("/runs", response={202: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run_start",
+             summary="Start an analysis")
 def start_run(request: HttpRequest) -> tuple[int, AnalysisRun]:
     """Queue an analysis of the last four complete quarters (HR partners and administrators)."""
     user = caller(request)
@@ -273,6 +279,7 @@ def start_run(request: HttpRequest) -> tuple[int, AnalysisRun]:
     return 202, services.analysis_enqueue(actor=user, reason="on demand (API)")
 
 
-@router.get("/runs/{run_id}", response=RunStatusOut, summary="An analysis run's progress")
+@router.get("/runs/{int:run_id}", response={200: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run",
+            summary="An analysis run's progress")
 def run_status(request: HttpRequest, run_id: int) -> AnalysisRun:
     return selectors.run_detail(user=caller(request), run_id=run_id)
