@@ -7,12 +7,14 @@ fragment) and then its outcome: the counts and names of what changed, or every p
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from typing import Any, BinaryIO, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -22,6 +24,7 @@ from people.importing.columns import ALL_COLUMNS, COLUMNS, TEMPLATE_ROWS
 from people.models import PeopleImport
 
 ERRORS_PER_PAGE = 200
+STALLED_AFTER = dt.timedelta(minutes=10)
 
 
 def import_list(request: HttpRequest) -> HttpResponse:
@@ -79,6 +82,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         "form": _retry_form(record) if record.status == PeopleImport.Status.FAILED else None,
         "can_confirm": record.dry_run and record.succeeded and bool(record.upload),
         "change_sections": _change_sections(record),
+        "stalled": not record.is_finished and timezone.now() - record.updated_at > STALLED_AFTER,
     }
     if request.htmx:  # type: ignore[attr-defined]
         if not record.is_finished:

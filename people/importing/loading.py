@@ -185,21 +185,45 @@ def plan_changes(plan: Plan, snapshot: Snapshot, *, full: bool, today: dt.date) 
     return Changes(units=_unit_changes(plan, snapshot), people=people)
 
 
+def _levels(parent_of: dict[str, str]) -> list[list[str]]:
+    """New nodes grouped so that every node comes after its parent when that parent is new too.
+
+    `parent_of` maps each new node to its parent ("" for none); the file is free of loops (validated), so
+    creating the groups in order lets each node be inserted with its parent's key already known.
+    """
+    depth: dict[str, int] = {}
+    for node in parent_of:
+        chain = []
+        while node in parent_of and node not in depth:
+            chain.append(node)
+            node = parent_of[node]
+        base = depth.get(node, -1)
+        for offset, member in enumerate(reversed(chain), start=1):
+            depth[member] = base + offset
+    levels: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for node in parent_of:
+        levels[depth[node]].append(node)
+    return levels
+
+
 def _apply_units(changes: Changes, snapshot: Snapshot) -> dict[str, int]:
-    """Create and update org units; returns every unit's pk by code."""
-    new = [OrgUnit(code=u.code, name=u.name, kind=u.kind) for u in changes.units if u.existing is None]
-    OrgUnit.objects.bulk_create(new, batch_size=BATCH)
+    """Create (parents first) and update org units; returns every unit's pk by code."""
     unit_pk = {code: unit.pk for code, unit in snapshot.units.items()}
-    unit_pk.update({unit.code: unit.pk for unit in new})
-    new_by_code = {unit.code: unit for unit in new}
+    new = {u.code: u for u in changes.units if u.existing is None}
+    for level in _levels({code: change.parent_code for code, change in new.items()}):
+        units = [
+            OrgUnit(code=code, name=new[code].name, kind=new[code].kind,
+                    parent_id=unit_pk[new[code].parent_code] if new[code].parent_code else None)
+            for code in level
+        ]
+        OrgUnit.objects.bulk_create(units, batch_size=BATCH)
+        unit_pk.update({unit.code: unit.pk for unit in units})
     now = timezone.now()
     to_update = []
     for change in changes.units:
-        unit = change.existing or new_by_code[change.code]
-        if change.existing is not None and not change.changed:
+        if change.existing is None or not change.changed:
             continue
-        if change.existing is None and not change.parent_code:
-            continue
+        unit = change.existing
         unit.name, unit.kind = change.name, change.kind
         unit.parent_id = unit_pk[change.parent_code] if change.parent_code else None
         unit.updated_at = now
@@ -244,29 +268,33 @@ class Keys:
     unit_pk: dict[str, int]
 
 
+def _create_people(changes: Changes, person_pk: dict[str, int], unit_pk: dict[str, int]) -> None:
+    """Insert the new people, managers first, each with their manager and unit already set."""
+    new = {c.employee_id: c for c in changes.people if c.outcome == "created"}
+    manager_of = {employee_id: change.target["manager"] for employee_id, change in new.items()}
+    for level in _levels(manager_of):
+        people = []
+        for employee_id in level:
+            target = new[employee_id].target
+            person = Person(employee_id=employee_id, **{
+                key: value for key, value in target.items() if key not in ("manager", "org_unit")
+            })
+            person.manager_id = person_pk[target["manager"]] if target["manager"] else None
+            person.org_unit_id = unit_pk[target["org_unit"]] if target["org_unit"] else None
+            people.append(person)
+        Person.objects.bulk_create(people, batch_size=BATCH)
+        person_pk.update({person.employee_id: person.pk for person in people})
+
+
 def apply_changes(changes: Changes, snapshot: Snapshot) -> Keys:
-    """Write `changes` with bulk statements. Call inside a transaction."""
+    """Write `changes` with bulk statements (a few per level of the org tree). Call inside a transaction."""
     unit_pk = _apply_units(changes, snapshot)
     _release_taken_emails(changes, snapshot)
-    created: list[tuple[PersonChange, Person]] = []
-    for change in changes.people:
-        if change.outcome != "created":
-            continue
-        target = change.target
-        person = Person(employee_id=change.employee_id, **{
-            key: value for key, value in target.items() if key not in ("manager", "org_unit")
-        })
-        person.org_unit_id = unit_pk[target["org_unit"]] if target["org_unit"] else None
-        created.append((change, person))
-    Person.objects.bulk_create([person for _, person in created], batch_size=BATCH)
     person_pk = {employee_id: person.pk for employee_id, person in snapshot.people.items()}
-    person_pk.update({change.employee_id: person.pk for change, person in created})
+    _create_people(changes, person_pk, unit_pk)
 
     now = timezone.now()
     groups: dict[tuple[str, ...], list[Person]] = defaultdict(list)
-    for change, person in created:
-        if change.target["manager"]:
-            groups[tuple(_assign(person, change.target, ["manager"], person_pk, unit_pk))].append(person)
     for change in changes.people:
         if change.existing is None or not change.changed:
             continue

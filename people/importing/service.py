@@ -172,7 +172,8 @@ def _process(record: PeopleImport, data: bytes) -> PeopleImport:
                 record.upload = None
             elif record.upload:
                 # A successful check keeps its file so it can be imported with one click; only the latest.
-                PeopleImport.objects.exclude(upload=None).exclude(pk=record.pk).update(upload=None)
+                PeopleImport.objects.filter(dry_run=True, status=PeopleImport.Status.SUCCEEDED).exclude(
+                    upload=None).exclude(pk=record.pk).update(upload=None)
             record.finished_at = timezone.now()
             record.save()
             if not record.dry_run:

@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from people.importing import people_import_run
 from people.models import PeopleImport, Person
@@ -203,6 +204,32 @@ def test_upload_waits_for_the_worker_and_the_page_polls_until_done(login, settin
     assert record.upload is None
     assert people_import_run(import_id=record.pk).created == 7  # running it twice does nothing more
     assert PeopleImport.objects.count() == 1
+
+
+def test_a_stalled_import_says_the_worker_may_be_down(login, settings):
+    settings.TASKS = DUMMY
+    client = login("admin")
+    upload(client, FIXTURES / "people_valid.csv")
+    record = PeopleImport.objects.get()
+    page = client.get(f"/imports/people/{record.pk}/").content.decode()
+    assert "probably not running" not in page
+    PeopleImport.objects.filter(pk=record.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=11))
+    page = client.get(f"/imports/people/{record.pk}/").content.decode()
+    assert "background worker (<code>manage.py db_worker</code>) is probably not running" in page
+
+
+def test_only_the_latest_passed_check_keeps_its_file_and_queued_uploads_keep_theirs(login, settings):
+    client = login("admin")
+    upload(client, FIXTURES / "people_valid.csv", mode="partial", check_only=True)
+    settings.TASKS = DUMMY
+    upload(client, FIXTURES / "people_valid.csv", mode="partial")  # queued, waiting for the worker
+    settings.TASKS = IMMEDIATE
+    upload(client, FIXTURES / "people_valid.csv", mode="partial", check_only=True)
+    first_check, queued, second_check = PeopleImport.objects.order_by("pk")
+    assert first_check.upload is None
+    assert bytes(queued.upload) == FIXTURES.joinpath("people_valid.csv").read_bytes()
+    assert second_check.upload is not None
+    assert people_import_run(import_id=queued.pk).created == 7
 
 
 def test_unexpected_error_fails_the_import_and_changes_nothing(login, monkeypatch):
