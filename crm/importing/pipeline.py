@@ -89,6 +89,7 @@ class Part:
     build: Builder
     rows: int = 0
     skipped: int = 0
+    skip_reason: str = ""
 
 
 @dataclass
@@ -175,78 +176,106 @@ class Pipeline:
     # --- validate and stage ---------------------------------------------------------------------------------
 
     def run_files(self, *, start: int = 5, end: int = 70) -> None:
-        """Validate and stage every registered part.
+        """Stage every registered part in one pass over its file, then report its bad values.
 
-        A file with bad values is still staged (its bad values as nulls), so that the checks across tables can
-        report duplicates and dangling references in the same run; `check_tables` then fails the import.
-        Only a file that cannot be read at all is left out (and what refers to it is not checked).
+        Each file is read once: the staging query writes the typed, canonical row together with two flags,
+        `_keep` (the row is imported, e.g. not deleted) and `_bad` (some value failed its check). Only when a
+        file has bad rows is it read again, to name each error's row, column and value. A file with bad values
+        is still staged, so that the checks across tables can report duplicates and dangling references in the
+        same run; `check_tables` then fails the import. A file that cannot be read at all is left out (and what
+        refers to it is not checked).
         """
         total = max(len(self.parts), 1)
         for index, part in enumerate(self.parts):
-            percent = start + (end - start) * index // total
-            self.progress(f"Checking {part.raw.name}", percent)
-            if self._validate(part) is None:
+            self.progress(f"Reading {part.raw.name}", start + (end - start) * index // total)
+            if not self._stage(part, index):
                 self.unreadable.add(part.table)
-                continue
-            self.progress(f"Loading {part.raw.name}", percent + (end - start) // (2 * total))
-            if not self._stage(part):
-                self.unreadable.add(part.table)
+        self.progress("Checking values", end)
+        for name in self.staged.values():
+            staged = self.con.table(name)
+            summary = self.con.to_pyarrow(staged.group_by("_part").aggregate(
+                n=staged.count(), kept=staged._keep.ifelse(1, 0).sum(), bad=staged._bad.ifelse(1, 0).sum(),
+            )).to_pylist()
+            for row in summary:
+                part = self.parts[int(row["_part"])]
+                part.rows, part.skipped = int(row["n"]), int(row["n"]) - int(row["kept"] or 0)
+                if part.skipped and part.skip_reason:
+                    self.log.warn(f"{part.raw.name}: {part.skipped} row(s) skipped ({part.skip_reason}).")
+                if row["bad"]:
+                    self._report_bad_values(part)
+            quoted = store.quote(self.con, name)
+            if any(int(r["n"]) != int(r["kept"] or 0) for r in summary):
+                store.execute(self.con, f"DELETE FROM {quoted} WHERE NOT _keep")  # noqa: S608
+            for flag in ("_part", "_keep", "_bad"):
+                # Dropping a column is a catalog change in DuckDB and PostgreSQL: no data is rewritten.
+                store.execute(self.con, f"ALTER TABLE {quoted} DROP COLUMN {flag}")
         if not self.log.has_errors:
             for step in self.after_stage:
                 step(self)
 
     def _validate(self, part: Part) -> bool | None:
-        """True when every value is valid, False when some are not (logged), None when the file is unreadable."""
+        """Check a small file in its own scan (lookups): True when valid, False when not, None if unreadable."""
         fields = Fields(part.raw, part.raw.table, self.engine)
-        built = part.build(fields)
-        t = part.raw.table
-        metrics: dict[str, ir.Scalar] = {"n": t.count()}
-        if built.keep is not None:
-            metrics["kept"] = built.keep.ifelse(1, 0).sum()
+        part.build(fields)
+        metrics: dict[str, ir.Scalar] = {"n": part.raw.table.count()}
         for i, check in enumerate(fields.checks):
             metrics[f"c{i}"] = check.bad.ifelse(1, 0).sum()
         try:
-            row = self.first(t.aggregate(**metrics))
+            row = self.first(part.raw.table.aggregate(**metrics))
         except Exception as error:
             self.log.error(Issue(file=part.raw.name, message=f"could not be read as CSV: {_engine_message(error)}"))
             return None
-        part.rows = int(row["n"] or 0)
-        part.skipped = part.rows - int(row["kept"] or 0) if built.keep is not None else 0
-        failed = [(i, int(row[f"c{i}"])) for i in range(len(fields.checks)) if row[f"c{i}"]]
-        if part.skipped and built.skip_reason:
-            self.log.warn(f"{part.raw.name}: {part.skipped} row(s) skipped ({built.skip_reason}).")
-        if not failed:
+        if not any(row[f"c{i}"] for i in range(len(fields.checks))):
             return True
+        self._report_bad_values(part)
+        return False
+
+    def _report_bad_values(self, part: Part) -> None:
+        """Count each check's failures in the file and fetch the first ones with their row numbers."""
+        fields = Fields(part.raw, part.raw.table, self.engine)
+        part.build(fields)
+        counts = self.first(part.raw.table.aggregate(
+            n=part.raw.table.count(), **{f"c{i}": c.bad.ifelse(1, 0).sum() for i, c in enumerate(fields.checks)}))
         numbered = Fields(part.raw, part.raw.numbered, self.engine)
         part.build(numbered)
-        for i, total in failed:
-            check = numbered.checks[i]
-            rows = self.con.execute(
+        for i, check in enumerate(numbered.checks):
+            total = int(counts.get(f"c{i}") or 0)
+            if not total:
+                continue
+            rows = self.con.to_pyarrow(
                 part.raw.numbered.filter(check.bad)
                 .select(row=part.raw.numbered["_row"], value=check.value)
                 .order_by("row")
                 .limit(ERRORS_PER_FILE)
-            )
+            ).to_pylist()
             issues = [
-                Issue(file=part.raw.name, row=int(r.row), column=check.column, value=_text(r.value),
+                Issue(file=part.raw.name, row=int(r["row"]), column=check.column, value=_text(r["value"]),
                       message=check.message)
-                for r in rows.itertuples()
+                for r in rows
             ]
             self.log.errors_counted(part.raw.name, issues, total)
-        return False
 
-    def _select(self, part: Part, table: ir.Table) -> tuple[ir.Table, Built]:
+    def _select(self, part: Part, table: ir.Table, *, flags: int | None = None) -> tuple[ir.Table, Built]:
+        """The part's rows in the canonical shape; with `flags` (the part's index), also `_part`, `_keep` and
+        `_bad` instead of filtering."""
         fields = Fields(part.raw, table, self.engine)
         built = part.build(fields)
+        part.skip_reason = built.skip_reason
         schema = TABLES[part.table]
         null = ibis.null()
         values = {c: built.values.get(c, null).cast(schema[c]) for c in schema.names}
-        if built.keep is not None:
-            table = table.filter(built.keep)
-        return table.select(**values), built
+        if flags is None:
+            if built.keep is not None:
+                table = table.filter(built.keep)
+            return table.select(**values), built
+        bad: ir.BooleanValue = ibis.literal(False)
+        for check in fields.checks:
+            bad = bad | check.bad.fill_null(False)
+        keep = built.keep.fill_null(False) if built.keep is not None else ibis.literal(True)
+        return table.select(**values, _part=ibis.literal(flags).cast("int16"), _keep=keep, _bad=bad), built
 
-    def _stage(self, part: Part) -> bool:
-        expr, _ = self._select(part, part.raw.table)
+    def _stage(self, part: Part, index: int) -> bool:
+        expr, _ = self._select(part, part.raw.table, flags=index)
         name = self.staged.get(part.table)
         try:
             if name is None:
@@ -256,7 +285,7 @@ class Pipeline:
             else:
                 store.execute(self.con, f"INSERT INTO {store.quote(self.con, name)} {store.sql_of(self.con, expr)}")
         except Exception as error:
-            self.log.error(Issue(file=part.raw.name, message=f"could not be loaded: {_engine_message(error)}"))
+            self.log.error(Issue(file=part.raw.name, message=f"could not be read as CSV: {_engine_message(error)}"))
             return False
         return True
 
