@@ -114,6 +114,11 @@ def import_template(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _inert(value: str) -> str:
+    """A value from the uploaded file that a spreadsheet will show as text, never run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
     """Every problem of a failed import as CSV, to work through beside the file."""
     record = selectors.import_detail(user=request.user, import_id=import_id)
@@ -123,5 +128,5 @@ def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
     writer = csv.writer(response, lineterminator="\r\n")
     writer.writerow(["row", "column", "value", "problem"])
     for issue in record.errors:
-        writer.writerow([issue["row"] or "", issue["column"], issue["value"], issue["message"]])
+        writer.writerow([issue["row"] or "", issue["column"], _inert(issue["value"]), issue["message"]])
     return response

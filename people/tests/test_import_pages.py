@@ -184,6 +184,15 @@ def test_problems_download_lists_every_problem(login):
     assert rows[1][:3] == ["3", "hire_date", "15/06/2015"]
 
 
+def test_problems_download_never_hands_a_formula_to_a_spreadsheet(login):
+    data = csv_bytes([{"employee_id": "E1", "first_name": "Ann", "last_name": "Lee", "email": "ann@acme.example",
+                       "function": '=HYPERLINK("http://evil.example","x")', "hire_date": "2021-01-01"}])
+    record = run_import(data)
+    response = login("admin").get(f"/imports/people/{record.pk}/problems.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][2] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+
+
 def test_upload_waits_for_the_worker_and_the_page_polls_until_done(login, settings):
     settings.TASKS = DUMMY
     client = login("admin")
