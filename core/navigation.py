@@ -44,6 +44,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "core:home", _anyone, ""),
     NavItem("People", "people:directory", _sees_others, "people"),
     NavItem("HR imports", "people:import_list", _hr_or_admin, "imports"),
+    NavItem("CRM data", "crm:import_list", _hr_or_admin, "crm"),
     NavItem("Training", "training:home", _training.sees_training, "training"),
     NavItem("Development", "development:index", _sees_development, "development"),
     NavItem("Insights", "insights:situations", _insights.sees_insights, "insights"),
