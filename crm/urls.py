@@ -1,5 +1,12 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from crm import views
 
 app_name = "crm"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/new/", views.import_new, name="import_new"),
+    path("imports/<int:import_id>/", views.import_detail, name="import_detail"),
+    path("imports/<int:import_id>/link/", views.link_owner, name="link_owner"),
+]

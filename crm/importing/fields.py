@@ -272,18 +272,13 @@ def salesforce_id18(text: ir.StringValue) -> ir.StringValue:
     for block in range(3):
         value = (patterns.find(flags.substr(block * 5, 5)) // 6).cast("int32")
         suffix = suffix + ibis.literal(_SF_SUFFIX).substr(value, 1)
-    return ibis.cases(
-        (text.length() == 15, text + suffix),
-        (text.length() == 18, text.substr(0, 15) + text.substr(15, 3).upper()),
-        else_=text,
-    )
+    # 18-character ids are kept as written: Data Loader and the API write them canonically.
+    return (text.length() == 15).ifelse(text + suffix, text)
 
 
 def salesforce_id18_py(value: str) -> str:
     """The same normalisation in Python (for ids typed into mapping files and for tests)."""
     value = value.strip()
-    if len(value) == 18:
-        return value[:15] + value[15:].upper()
     if len(value) != 15:
         return value
     suffix = ""
