@@ -60,10 +60,12 @@ class Recommendation:
     course: Course
     needs: list[CoachingNeed]
     rank: int
+    alternatives: dict[str, list[str]] = field(default_factory=dict)  # task key -> other courses teaching it
 
     @property
     def reasons(self) -> list[dict[str, Any]]:
-        return [need.as_reason() for need in self.needs]
+        return [{**need.as_reason(), "also_taught_in": self.alternatives.get(need.task_key, [])}
+                for need in self.needs]
 
 
 def _get(item: Any, name: str, default: Any = "") -> Any:
@@ -137,8 +139,14 @@ def _analysis_exists() -> bool:
 
 
 def recommend_courses(needs: Iterable[CoachingNeed]) -> tuple[list[Recommendation], list[CoachingNeed]]:
-    """Active courses teaching the needed tasks, most urgent first (by their most urgent need), and the needs no
-    course teaches yet (so HR can see the curriculum's gaps)."""
+    """The fewest active courses that together teach every need some course teaches, most urgent first; and the
+    needs no course teaches yet (so HR can see the curriculum's gaps).
+
+    Greedy cover in the order of urgency: for the most urgent need not yet covered, take the course teaching it
+    that also covers the most other uncovered needs (ties: the more focused course, then curriculum order). Each
+    recommendation lists every need it addresses; other courses teaching the same need are named as
+    alternatives, so a leader can swap one in by hand.
+    """
     ordered = list(needs)
     keys = {need.task_key for need in ordered}
     courses: dict[int, Course] = {}
@@ -151,16 +159,24 @@ def recommend_courses(needs: Iterable[CoachingNeed]) -> tuple[list[Recommendatio
     ):
         courses[course.pk] = course
         tasks_of[course.pk] = {t.task_key for t in course.seller_tasks.all()}
-    recommendations: dict[int, Recommendation] = {}
-    covered: set[str] = set()
+    teachable = {key for tasks in tasks_of.values() for key in tasks} & keys
+    uncovered_keys = set(teachable)
+    chosen: list[Recommendation] = []
     for position, need in enumerate(ordered):
-        for course_id, course in courses.items():
-            if need.task_key not in tasks_of[course_id]:
-                continue
-            covered.add(need.task_key)
-            rec = recommendations.setdefault(course_id, Recommendation(course=course, needs=[], rank=position))
-            if need not in rec.needs:
-                rec.needs.append(need)
-    result = sorted(recommendations.values(), key=lambda r: (r.rank, r.course.title))
-    uncovered = [need for need in ordered if need.task_key not in covered]
-    return result, uncovered
+        if need.task_key not in uncovered_keys:
+            continue
+        candidates = [c for c in courses.values() if need.task_key in tasks_of[c.pk]]
+        best = min(candidates, key=lambda c: (-len(tasks_of[c.pk] & uncovered_keys), len(tasks_of[c.pk]),
+                                              c.track.position, c.position, c.title))
+        uncovered_keys -= tasks_of[best.pk]
+        chosen.append(Recommendation(course=best, needs=[n for n in ordered if n.task_key in tasks_of[best.pk]],
+                                     rank=position))
+    picked = {rec.course.pk for rec in chosen}
+    for rec in chosen:
+        rec.alternatives = {
+            need.task_key: sorted(c.title for c in courses.values()
+                                  if c.pk not in picked and need.task_key in tasks_of[c.pk])
+            for need in rec.needs
+        }
+    uncovered = [need for need in ordered if need.task_key not in teachable]
+    return chosen, uncovered

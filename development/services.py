@@ -138,7 +138,7 @@ def _transition(evidence: MasteryEvidence, *, actor: Any, to: str, allowed_from:
 
 def _locked(evidence: MasteryEvidence) -> MasteryEvidence:
     """The evidence re-read under a row lock, so two reviewers cannot decide it at once."""
-    return MasteryEvidence.objects.select_for_update().select_related(
+    return MasteryEvidence.objects.select_for_update(of=("self",)).select_related(
         "manager", "manager__org_unit", "competency", "course", "course__track", "submitted_by", "reviewer"
     ).get(pk=evidence.pk)
 

@@ -60,8 +60,8 @@ def stub_needs(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[int, list[Need
             monkeypatch.setitem(sys.modules, "insights.selectors", module)
         else:
             monkeypatch.setattr(real, "manager_coaching_needs", manager_coaching_needs, raising=False)
-            # The stub stands for an engine that has run an analysis.
-            monkeypatch.setattr(real, "latest_run", lambda: "a finished analysis run", raising=False)
+        # The stub stands for an engine that has run an analysis.
+        monkeypatch.setattr("development.recommendations._analysis_exists", lambda: True)
         return calls
 
     return install
