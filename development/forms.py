@@ -8,6 +8,7 @@ from development.models import MasteryEvidence
 from training.models import Competency, Course
 
 DATE = forms.DateInput(attrs={"type": "date"})
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 class EvidenceForm(forms.Form):
@@ -45,6 +46,14 @@ class EvidenceForm(forms.Form):
             # The competency, course and kind stay what was first submitted.
             for name in ("competency", "course", "kind"):
                 del self.fields[name]
+
+    def clean_attachment(self) -> Any:
+        attachment = self.cleaned_data.get("attachment")
+        if attachment and attachment.size > MAX_ATTACHMENT_BYTES:
+            raise forms.ValidationError(
+                f"The file is {attachment.size / 1_048_576:.1f} MB; attach at most 10 MB, or give a link instead."
+            )
+        return attachment
 
 
 class ReviewForm(forms.Form):

@@ -121,6 +121,17 @@ def test_manager_submits_evidence_with_an_attachment(login, company, needs):
     assert login("mick").get(f"/development/evidence/{evidence.pk}/attachment/").status_code == 404
 
 
+def test_attachments_over_ten_megabytes_are_refused(login, company, needs, monkeypatch):
+    monkeypatch.setattr("development.forms.MAX_ATTACHMENT_BYTES", 10)
+    response = login("nora").post(f"/development/plans/{company.nora.pk}/evidence/new/", {
+        "competency": Competency.objects.get(key="coaching").pk, "kind": "assignment_review",
+        "summary": "Built a coaching plan for Sam.", "occurred_on": timezone.localdate().isoformat(),
+        "attachment": SimpleUploadedFile("big.pdf", b"x" * 2048),
+    })
+    assert "attach at most 10 MB" in response.content.decode()
+    assert not MasteryEvidence.objects.exists()
+
+
 def test_evidence_form_shows_field_errors(login, company, needs):
     response = login("nora").post(f"/development/plans/{company.nora.pk}/evidence/new/", {
         "competency": Competency.objects.get(key="coaching").pk, "kind": "assessment_score",
