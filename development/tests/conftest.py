@@ -117,9 +117,14 @@ def _ralph_executable() -> str | None:
     found = shutil.which("ralph")
     if found:
         return found
-    # `uv tool install` puts executables in ~/.local/bin, which is not always on PATH.
-    candidate = Path.home() / ".local" / "bin" / "ralph"
-    return str(candidate) if candidate.exists() else None
+    # `uv tool install` puts executables in its bin directory (~/.local/bin by default), not always on PATH.
+    candidates = [Path.home() / ".local" / "bin" / "ralph"]
+    uv = shutil.which("uv")
+    if uv:
+        found_dir = subprocess.run([uv, "tool", "dir", "--bin"], capture_output=True, text=True, timeout=30)
+        if found_dir.returncode == 0 and found_dir.stdout.strip():
+            candidates.insert(0, Path(found_dir.stdout.strip()) / "ralph")
+    return next((str(c) for c in candidates if c.exists()), None)
 
 
 def _free_port() -> int:
