@@ -26,7 +26,7 @@ class MultipleFileField(forms.FileField):
 class CrmUploadForm(forms.Form):
     source = forms.ChoiceField(label="Where the files come from", choices=CrmSource.choices,
                                widget=forms.RadioSelect, initial=CrmSource.SALESFORCE)
-    files = MultipleFileField(
+    export_files = MultipleFileField(
         label="Export files",
         help_text="The CSV files of one export, or one .zip holding them. Several files can be chosen at once.",
     )
@@ -35,8 +35,8 @@ class CrmUploadForm(forms.Form):
         help_text="Required for another CRM; optional for HubSpot (custom pipeline stages).",
     )
 
-    def clean_files(self) -> list[Any]:
-        files: list[Any] = self.cleaned_data["files"]
+    def clean_export_files(self) -> list[Any]:
+        files: list[Any] = self.cleaned_data["export_files"]
         if not files:
             raise forms.ValidationError("Choose the export's CSV files or a .zip of them.")
         if len(files) > MAX_FILES:
@@ -55,7 +55,7 @@ class CrmUploadForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        files = data.get("files") or []
+        files = data.get("export_files") or []
         has_mapping = data.get("mapping") is not None or any(
             (f.name or "").lower().endswith(".toml") for f in files)
         if data.get("source") == CrmSource.MAPPED and not has_mapping and not any(

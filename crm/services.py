@@ -68,7 +68,7 @@ def crm_import_create(
                 files.append(saved)
                 names.append(saved.name)
         if mapping_upload is not None:
-            mapping = _save_one(mapping_upload, folder / "mapping", {".toml"})
+            mapping = _save_one(mapping_upload, folder / Path(mapping_upload.name or "mapping.toml").name, {".toml"})
     mapping_files = [f for f in files if f.suffix.lower() in {".toml", ".json"}]
     csv_files = [f for f in files if f not in mapping_files]
     if mapping is None and mapping_files:
@@ -89,6 +89,8 @@ def crm_import_enqueue(crm_import: CrmImport, *, delay_seconds: int = 0) -> CrmI
 
     task = crm_import_run
     if delay_seconds:
+        if not task.get_backend().supports_defer:
+            return crm_import  # started by the running import when it finishes (crm_import_execute)
         task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay_seconds))
     # The database task backend writes the job in the current transaction, so the worker sees it only once
     # the import record it names is committed too.
@@ -232,7 +234,18 @@ def crm_import_execute(crm_import: CrmImport) -> CrmImport:
         crm_import.status = CrmImport.Status.FAILED
         crm_import.failure_message = (f"The import stopped on an unexpected error and changed nothing: "
                                       f"{type(error).__name__}: {str(error)[:500]}")
-    return _finish(crm_import, log)
+    finished = _finish(crm_import, log)
+    _start_next_queued(after=finished)
+    return finished
+
+
+def _start_next_queued(*, after: CrmImport) -> None:
+    """Hand the oldest waiting import to the worker now that the store is free (it may already be queued with
+    a delay; whichever run comes second finds it no longer waiting and does nothing)."""
+    waiting = CrmImport.objects.filter(status=CrmImport.Status.QUEUED).exclude(pk=after.pk).order_by(
+        "created_at", "pk").first()
+    if waiting is not None:
+        crm_import_enqueue(waiting)
 
 
 def _other_running(crm_import: CrmImport) -> bool:

@@ -52,11 +52,11 @@ def import_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             crm_import = services.crm_import_create(
-                source=form.cleaned_data["source"], actor=request.user, uploads=form.cleaned_data["files"],
+                source=form.cleaned_data["source"], actor=request.user, uploads=form.cleaned_data["export_files"],
                 mapping_upload=form.cleaned_data.get("mapping"),
             )
         except services.UploadRejected as error:
-            form.add_error("files", str(error))
+            form.add_error("export_files", str(error))
         else:
             services.crm_import_enqueue(crm_import)
             running = services.running_import()
