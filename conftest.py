@@ -78,13 +78,14 @@ def company(db: None) -> Company:
     hr = OrgUnitFactory(code="HR", name="People team", kind=OrgUnit.Kind.FUNCTION, parent=acme)
 
     vera = _person(sales, None, "Vera", [Role.SENIOR_SALES_LEADER, Role.SALES_MANAGER], job_title="VP Sales",
-                   manager_since=dt.date(2015, 3, 1))
+                   hire_date=dt.date(2012, 4, 2), manager_since=dt.date(2015, 3, 1))
     dirk = _person(north, vera, "Dirk", [Role.SENIOR_SALES_LEADER, Role.SALES_MANAGER],
-                   job_title="Regional Director North", manager_since=dt.date(2018, 1, 1))
+                   job_title="Regional Director North", hire_date=dt.date(2014, 9, 1),
+                   manager_since=dt.date(2018, 1, 1))
     nora = _person(team_a, dirk, "Nora", [Role.SALES_MANAGER], job_title="Sales Manager",
                    manager_since=dt.date(2025, 9, 1))
     mick = _person(team_b, vera, "Mick", [Role.SALES_MANAGER], job_title="Sales Manager",
-                   manager_since=dt.date(2019, 5, 1))
+                   hire_date=dt.date(2016, 1, 4), manager_since=dt.date(2019, 5, 1))
     sam = _person(team_a, nora, "Sam", [Role.SELLER])
     sara = _person(team_a, nora, "Sara", [Role.SELLER])
     lou = _person(team_a, nora, "Lou", [], status=EmploymentStatus.INACTIVE, end_date=dt.date(2026, 6, 30),

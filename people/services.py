@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from accounts.models import Role, RoleGrant, User
 from people.models import EmploymentStatus, Function, OrgUnit, Person
@@ -28,34 +28,48 @@ def _paths(parent_of: dict[int, int | None]) -> dict[int, tuple[str, int]]:
     return result
 
 
+def _write_paths(model: type[models.Model], rows: list[tuple[int, str, int]]) -> None:
+    """Set (pk, path, depth) on many rows with one UPDATE ... FROM (VALUES ...) per chunk.
+
+    Django's bulk_update writes a CASE WHEN per row, which is quadratic-ish on large trees; an update joined to a
+    VALUES list is linear and portable (PostgreSQL, and SQLite from 3.33; VALUES columns are named column1..3
+    in both).
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    chunk = 300  # 900 parameters: under SQLite's most conservative limit
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            values = ", ".join(["(%s, %s, %s)"] * len(part))
+            params = [value for row in part for value in row]
+            cursor.execute(
+                f"UPDATE {table} SET path = v.column2, depth = v.column3 "  # noqa: S608 (names quoted, values bound)
+                f"FROM (VALUES {values}) AS v WHERE {table}.{pk} = v.column1",
+                params,
+            )
+
+
+def _rebuild(model: type[models.Model], parent_field: str) -> int:
+    nodes = list(model._default_manager.values_list("pk", parent_field, "path", "depth"))
+    computed = _paths({pk: parent for pk, parent, _, _ in nodes})
+    changed = [
+        (pk, *computed[pk]) for pk, _, path, depth in nodes if (path, depth) != computed[pk]
+    ]
+    _write_paths(model, changed)
+    return len(changed)
+
+
 @transaction.atomic
 def org_unit_paths_rebuild() -> int:
     """Recompute every org unit's path and depth. Returns how many changed."""
-    units = list(OrgUnit.objects.only("pk", "parent_id", "path", "depth"))
-    computed = _paths({u.pk: u.parent_id for u in units})
-    changed = []
-    for unit in units:
-        path, depth = computed[unit.pk]
-        if unit.path != path or unit.depth != depth:
-            unit.path, unit.depth = path, depth
-            changed.append(unit)
-    OrgUnit.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
-    return len(changed)
+    return _rebuild(OrgUnit, "parent_id")
 
 
 @transaction.atomic
 def reporting_paths_rebuild() -> int:
     """Recompute every person's reporting path and depth. Returns how many changed."""
-    people = list(Person.objects.only("pk", "manager_id", "path", "depth"))
-    computed = _paths({p.pk: p.manager_id for p in people})
-    changed = []
-    for person in people:
-        path, depth = computed[person.pk]
-        if person.path != path or person.depth != depth:
-            person.path, person.depth = path, depth
-            changed.append(person)
-    Person.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
-    return len(changed)
+    return _rebuild(Person, "manager_id")
 
 
 def _derived_sales_roles(people: list[Person]) -> dict[int, set[str]]:
@@ -100,6 +114,7 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
     to_deactivate: set[int] = set()
     to_reactivate: set[int] = set()
     to_create: dict[str, User] = {}
+    to_rename: list[User] = []
     links: list[tuple[Person, User]] = []
     for person in people:
         email = person.email.lower()
@@ -114,10 +129,18 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
                 user = User(email=email, username=email)
                 user.set_unusable_password()
                 to_create[email] = user
-        elif not user.is_active:
-            to_reactivate.add(user.pk)
+        else:
+            if not user.is_active:
+                to_reactivate.add(user.pk)
+            if user.email != email and email not in users_by_email:
+                # HR changed the work email: the sign-in follows it.
+                users_by_email.pop(user.email, None)
+                user.email = user.username = email
+                users_by_email[email] = user
+                to_rename.append(user)
         links.append((person, user))
     User.objects.bulk_create(list(to_create.values()), batch_size=1000)
+    User.objects.bulk_update(to_rename, ["email", "username"], batch_size=500)
     for pks, active in ((to_deactivate, False), (to_reactivate, True)):
         ordered = sorted(pks)
         for start in range(0, len(ordered), 1000):
@@ -165,6 +188,7 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
         "users_created": created,
         "users_deactivated": deactivated,
         "users_reactivated": reactivated,
+        "users_renamed": len(to_rename),
         "roles_added": added,
         "roles_removed": removed,
     }
