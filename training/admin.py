@@ -10,7 +10,15 @@ class TrackAdmin(admin.ModelAdmin):
 
 @admin.register(models.Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ["title", "track", "format", "duration_minutes", "provider", "validity_months", "is_active"]
+    list_display = [
+        "title",
+        "track",
+        "format",
+        "duration_minutes",
+        "provider",
+        "validity_months",
+        "is_active",
+    ]
     list_filter = ["track", "format", "is_active"]
     filter_horizontal = ["competencies", "prerequisites"]
 

@@ -1,7 +1,8 @@
 """The manager development program over the API: curriculum, enrolments, sessions and attendance, deferrals.
 
-Same selectors, services and scope as the pages: anything about a person outside the caller's scope answers 404.
-There is no endpoint to drop out of or delete an enrolment; an exemption needs an HR decision with a reason.
+Same selectors, services and scope as the pages: anything about a person outside the caller's scope answers
+404. There is no endpoint to drop out of or delete an enrolment; an exemption needs an HR decision with a
+reason.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ router = Router(tags=["Training"])
 WRITE_ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, **COMMON_ERRORS}
 
 
-# --- Schemas ---------------------------------------------------------------------------------------------------
+# --- Schemas ------------------------------------------------------------------------------------------------
 
 
 class Ref(Schema):
@@ -58,7 +59,9 @@ class CourseOut(Schema):
     mastery_method: str
     mastery_criteria: str
     prerequisites: list[str] = Field(..., description="Keys of courses to complete first.")
-    seller_task_keys: list[str] = Field(..., description="Seller tasks (bottom-up engine keys) it teaches to coach.")
+    seller_task_keys: list[str] = Field(
+        ..., description="Seller tasks (bottom-up engine keys) it teaches to coach."
+    )
     validity_months: int | None = Field(..., description="Compliance courses: certificate validity.")
     position: int
     is_active: bool
@@ -264,32 +267,46 @@ class DeferralQuery(PageParams):
     requested_as: Literal["self", "leader", ""] = ""
 
 
-# --- Curriculum ------------------------------------------------------------------------------------------------
+# --- Curriculum ---------------------------------------------------------------------------------------------
 
 
-@router.get("/tracks", response={200: list[TrackOut], **COMMON_ERRORS}, url_name="training_tracks",
-            summary="The curriculum: tracks in order, with their courses")
+@router.get(
+    "/tracks",
+    response={200: list[TrackOut], **COMMON_ERRORS},
+    url_name="training_tracks",
+    summary="The curriculum: tracks in order, with their courses",
+)
 def tracks(request: HttpRequest) -> list[Track]:
     return selectors.curriculum(user=caller(request))
 
 
-@router.get("/courses/{int:course_id}", response={200: CourseOut, **COMMON_ERRORS}, url_name="training_course",
-            summary="One course")
+@router.get(
+    "/courses/{int:course_id}",
+    response={200: CourseOut, **COMMON_ERRORS},
+    url_name="training_course",
+    summary="One course",
+)
 def course(request: HttpRequest, course_id: int) -> Course:
     return selectors.course_detail(user=caller(request), course_id=course_id)
 
 
-# --- Enrolments ------------------------------------------------------------------------------------------------
+# --- Enrolments ---------------------------------------------------------------------------------------------
 
 
 def _enrolments(user: Any) -> QuerySet[Enrolment]:
-    return Enrolment.objects.filter(person__in=visible_people(user)).select_related(
-        "person", "course", "course__track", "cohort"
-    ).order_by("due_on", "pk")
+    return (
+        Enrolment.objects.filter(person__in=visible_people(user))
+        .select_related("person", "course", "course__track", "cohort")
+        .order_by("due_on", "pk")
+    )
 
 
-@router.get("/enrolments", response={200: EnrolmentPage, **COMMON_ERRORS}, url_name="training_enrolments",
-            summary="Enrolments of people you may see")
+@router.get(
+    "/enrolments",
+    response={200: EnrolmentPage, **COMMON_ERRORS},
+    url_name="training_enrolments",
+    summary="Enrolments of people you may see",
+)
 def enrolments(request: HttpRequest, filters: Query[EnrolmentQuery]) -> dict[str, Any]:
     user = caller(request)
     selectors.require_program(user)
@@ -303,14 +320,22 @@ def enrolments(request: HttpRequest, filters: Query[EnrolmentQuery]) -> dict[str
     return paginate(qs, filters)
 
 
-@router.get("/enrolments/{int:enrolment_id}", response={200: EnrolmentOut, **COMMON_ERRORS},
-            url_name="training_enrolment", summary="One enrolment")
+@router.get(
+    "/enrolments/{int:enrolment_id}",
+    response={200: EnrolmentOut, **COMMON_ERRORS},
+    url_name="training_enrolment",
+    summary="One enrolment",
+)
 def enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
     return get_object_or_404(_enrolments(caller(request)), pk=enrolment_id)
 
 
-@router.post("/enrolments", response={201: EnrolmentOut, **WRITE_ERRORS}, url_name="training_enrolment_create",
-             summary="Enrol someone by hand (HR)")
+@router.post(
+    "/enrolments",
+    response={201: EnrolmentOut, **WRITE_ERRORS},
+    url_name="training_enrolment_create",
+    summary="Enrol someone by hand (HR)",
+)
 def enrolment_create(request: HttpRequest, data: EnrolmentIn) -> Status:
     user = caller(request)
     person = get_object_or_404(visible_people(user), pk=data.person)
@@ -319,8 +344,12 @@ def enrolment_create(request: HttpRequest, data: EnrolmentIn) -> Status:
     return Status(201, _enrolments(user).get(pk=made.pk))
 
 
-@router.post("/enrolments/{int:enrolment_id}/exemption", response={200: EnrolmentOut, **WRITE_ERRORS},
-             url_name="training_exemption", summary="Exempt someone from a course (HR, with a reason)")
+@router.post(
+    "/enrolments/{int:enrolment_id}/exemption",
+    response={200: EnrolmentOut, **WRITE_ERRORS},
+    url_name="training_exemption",
+    summary="Exempt someone from a course (HR, with a reason)",
+)
 def exemption(request: HttpRequest, enrolment_id: int, data: ExemptionIn) -> Enrolment:
     user = caller(request)
     target = get_object_or_404(_enrolments(user), pk=enrolment_id)
@@ -328,8 +357,12 @@ def exemption(request: HttpRequest, enrolment_id: int, data: ExemptionIn) -> Enr
     return _enrolments(user).get(pk=enrolment_id)
 
 
-@router.post("/enrolments/{int:enrolment_id}/completion", response={200: EnrolmentOut, **WRITE_ERRORS},
-             url_name="training_completion", summary="Record a completion (HR; e-learning, assignments)")
+@router.post(
+    "/enrolments/{int:enrolment_id}/completion",
+    response={200: EnrolmentOut, **WRITE_ERRORS},
+    url_name="training_completion",
+    summary="Record a completion (HR; e-learning, assignments)",
+)
 def completion(request: HttpRequest, enrolment_id: int, data: CompletionIn) -> Enrolment:
     user = caller(request)
     target = get_object_or_404(_enrolments(user), pk=enrolment_id)
@@ -339,11 +372,15 @@ def completion(request: HttpRequest, enrolment_id: int, data: CompletionIn) -> E
     return _enrolments(user).get(pk=enrolment_id)
 
 
-# --- Sessions, bookings, attendance ----------------------------------------------------------------------------
+# --- Sessions, bookings, attendance -------------------------------------------------------------------------
 
 
-@router.get("/sessions", response={200: list[SessionOut], **COMMON_ERRORS}, url_name="training_sessions",
-            summary="Coming sessions you may see")
+@router.get(
+    "/sessions",
+    response={200: list[SessionOut], **COMMON_ERRORS},
+    url_name="training_sessions",
+    summary="Coming sessions you may see",
+)
 def sessions(request: HttpRequest, course: str = "") -> list[Session]:
     user = caller(request)
     target = get_object_or_404(Course, key=course) if course else None
@@ -356,16 +393,24 @@ def _bookings(user: Any) -> QuerySet[Booking]:
     )
 
 
-@router.get("/sessions/{int:session_id}/bookings", response={200: list[BookingOut], **COMMON_ERRORS},
-            url_name="training_session_bookings", summary="A session's roster (people you may see)")
+@router.get(
+    "/sessions/{int:session_id}/bookings",
+    response={200: list[BookingOut], **COMMON_ERRORS},
+    url_name="training_session_bookings",
+    summary="A session's roster (people you may see)",
+)
 def session_bookings(request: HttpRequest, session_id: int) -> list[Booking]:
     user = caller(request)
     view = selectors.session_detail(user=user, session_id=session_id)
     return list(_bookings(user).filter(session=view.session).order_by("created_at", "pk"))
 
 
-@router.post("/bookings/{int:booking_id}/attendance", response={200: BookingOut, **WRITE_ERRORS},
-             url_name="training_attendance", summary="Mark attendance (HR)")
+@router.post(
+    "/bookings/{int:booking_id}/attendance",
+    response={200: BookingOut, **WRITE_ERRORS},
+    url_name="training_attendance",
+    summary="Mark attendance (HR)",
+)
 def attendance(request: HttpRequest, booking_id: int, data: AttendanceIn) -> Booking:
     user = caller(request)
     booking = selectors.booking_for(user=user, booking_id=booking_id)
@@ -373,17 +418,23 @@ def attendance(request: HttpRequest, booking_id: int, data: AttendanceIn) -> Boo
     return _bookings(user).get(pk=booking_id)
 
 
-# --- Deferrals -------------------------------------------------------------------------------------------------
+# --- Deferrals ----------------------------------------------------------------------------------------------
 
 
 def _deferrals(user: Any) -> QuerySet[Deferral]:
-    return Deferral.objects.filter(enrolment__person__in=visible_people(user)).select_related(
-        "enrolment__person", "booking__session__course", "requested_by_person"
-    ).order_by("-created_at", "-pk")
+    return (
+        Deferral.objects.filter(enrolment__person__in=visible_people(user))
+        .select_related("enrolment__person", "booking__session__course", "requested_by_person")
+        .order_by("-created_at", "-pk")
+    )
 
 
-@router.get("/deferrals", response={200: DeferralPage, **COMMON_ERRORS}, url_name="training_deferrals",
-            summary="Deferrals and pull-outs of people you may see")
+@router.get(
+    "/deferrals",
+    response={200: DeferralPage, **COMMON_ERRORS},
+    url_name="training_deferrals",
+    summary="Deferrals and pull-outs of people you may see",
+)
 def deferrals(request: HttpRequest, filters: Query[DeferralQuery]) -> dict[str, Any]:
     user = caller(request)
     selectors.require_program(user)
@@ -395,43 +446,64 @@ def deferrals(request: HttpRequest, filters: Query[DeferralQuery]) -> dict[str, 
     return paginate(qs, filters)
 
 
-@router.get("/deferrals/{int:deferral_id}", response={200: DeferralOut, **COMMON_ERRORS},
-            url_name="training_deferral", summary="One deferral")
+@router.get(
+    "/deferrals/{int:deferral_id}",
+    response={200: DeferralOut, **COMMON_ERRORS},
+    url_name="training_deferral",
+    summary="One deferral",
+)
 def deferral(request: HttpRequest, deferral_id: int) -> Deferral:
     return get_object_or_404(_deferrals(caller(request)), pk=deferral_id)
 
 
-@router.post("/bookings/{int:booking_id}/deferrals", response={201: DeferralOut, **WRITE_ERRORS},
-             url_name="training_deferral_create",
-             summary="Ask to defer a session (the person) or pull them out (a leader above them); reason required")
+@router.post(
+    "/bookings/{int:booking_id}/deferrals",
+    response={201: DeferralOut, **WRITE_ERRORS},
+    url_name="training_deferral_create",
+    summary="Ask to defer a session (the person) or pull them out (a leader above them); reason required",
+)
 def deferral_create(request: HttpRequest, booking_id: int, data: DeferralIn) -> Status:
     user = caller(request)
     booking = selectors.booking_for(user=user, booking_id=booking_id)
-    made = services.deferral_request(booking=booking, actor=user, reason_category=data.reason_category,
-                                     reason=data.reason)
+    made = services.deferral_request(
+        booking=booking, actor=user, reason_category=data.reason_category, reason=data.reason
+    )
     return Status(201, _deferrals(user).get(pk=made.pk))
 
 
-@router.post("/deferrals/{int:deferral_id}/decision", response={200: DeferralOut, **WRITE_ERRORS},
-             url_name="training_deferral_decide",
-             summary="Approve or reject as HR or as senior sales leader (two approvals move the seat)")
+@router.post(
+    "/deferrals/{int:deferral_id}/decision",
+    response={200: DeferralOut, **WRITE_ERRORS},
+    url_name="training_deferral_decide",
+    summary="Approve or reject as HR or as senior sales leader (two approvals move the seat)",
+)
 def deferral_decision(request: HttpRequest, deferral_id: int, data: DecisionIn) -> Deferral:
     user = caller(request)
     target = get_object_or_404(_deferrals(user), pk=deferral_id)
-    services.deferral_decide(deferral=target, actor=user, role=data.role, approve=data.approve, note=data.note)
+    services.deferral_decide(
+        deferral=target, actor=user, role=data.role, approve=data.approve, note=data.note
+    )
     return _deferrals(user).get(pk=deferral_id)
 
 
-# --- Promotion -------------------------------------------------------------------------------------------------
+# --- Promotion ----------------------------------------------------------------------------------------------
 
 
-@router.post("/people/{int:person_id}/promotion", response={200: PromotionOut, **WRITE_ERRORS},
-             url_name="training_promotion", summary="Record a promotion to people manager (HR); enrols them")
+@router.post(
+    "/people/{int:person_id}/promotion",
+    response={200: PromotionOut, **WRITE_ERRORS},
+    url_name="training_promotion",
+    summary="Record a promotion to people manager (HR); enrols them",
+)
 def promotion(request: HttpRequest, person_id: int, data: PromotionIn) -> dict[str, Any]:
     user = caller(request)
     person = selectors.promotable(user=user, person_id=person_id)
-    services.person_promote(person=person, actor=user, effective_date=data.effective_date,
-                            new_title=data.new_title)
+    services.person_promote(
+        person=person, actor=user, effective_date=data.effective_date, new_title=data.new_title
+    )
     person.refresh_from_db()
-    return {"person": person, "manager_since": person.manager_since,
-            "enrolments": list(_enrolments(user).filter(person=person))}
+    return {
+        "person": person,
+        "manager_since": person.manager_since,
+        "enrolments": list(_enrolments(user).filter(person=person)),
+    }

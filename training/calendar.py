@@ -1,8 +1,8 @@
 """iCalendar (RFC 5545) documents for training sessions: the invitation attached to emails (METHOD:REQUEST, or
 CANCEL when a seat is given up) and the personal subscription feed (METHOD:PUBLISH).
 
-One event per session and person, with a stable UID, so calendar apps update the same entry when a session moves
-and the feed and the emailed invitation describe the same event.
+One event per session and person, with a stable UID, so calendar apps update the same entry when a session
+moves and the feed and the emailed invitation describe the same event.
 """
 
 from __future__ import annotations

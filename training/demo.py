@@ -1,6 +1,6 @@
-"""The demo's program in progress: past and upcoming cohorts with sessions, managers enrolled by the rules (some
-on track, some behind), attendance, leaders' pull-outs with their reasons, an escalated repeat deferral, and
-compliance certificates about to expire.
+"""The demo's program in progress: past and upcoming cohorts with sessions, managers enrolled by the rules
+(some on track, some behind), attendance, leaders' pull-outs with their reasons, an escalated repeat deferral,
+and compliance certificates about to expire.
 
 History is written through the same services the app uses (attendance, completions, deferrals, certificates),
 with the session dates placed in the past; only the enrolments of past cohorts are created directly, dated as
@@ -58,19 +58,27 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 
 def _schedule(track: Track, name: str, start: dt.date, facilitator: Person | None) -> Cohort:
-    workshops = list(Course.objects.filter(track=track, is_active=True, format=Course.Format.WORKSHOP)
-                     .order_by("position"))
+    workshops = list(
+        Course.objects.filter(track=track, is_active=True, format=Course.Format.WORKSHOP).order_by("position")
+    )
     gap = 3 if track.audience == Track.Audience.SALES_MANAGERS else 2
     end = start + dt.timedelta(days=gap * max(len(workshops) - 1, 0) + 2)
-    cohort = Cohort.objects.create(track=track, name=name, starts_on=start, ends_on=end,
-                                   description=f"{track.name}, mixed functions on purpose.")
+    cohort = Cohort.objects.create(
+        track=track,
+        name=name,
+        starts_on=start,
+        ends_on=end,
+        description=f"{track.name}, mixed functions on purpose.",
+    )
     for i, course in enumerate(workshops):
         day = start + dt.timedelta(days=gap * i)
         while day.weekday() >= 5:  # sessions run on working days
             day += dt.timedelta(days=1)
         Session.objects.create(
-            course=course, cohort=cohort, starts_at=_at(day, 9), ends_at=_at(day, 9 + max(course.duration_minutes
-                                                                                             // 60, 2)),
+            course=course,
+            cohort=cohort,
+            starts_at=_at(day, 9),
+            ends_at=_at(day, 9 + max(course.duration_minutes // 60, 2)),
             location="Head office, Learning room 2" if i % 2 == 0 else "",
             online_url="" if i % 2 == 0 else "https://meet.example/manager-program",
             facilitator=facilitator if course.provider.kind == "internal" else None,
@@ -86,7 +94,8 @@ def _hr_user(person: Person, admin: User) -> Any:
 
 
 def _history(cohort: Cohort, people: list[Person], admin: User, rng: random.Random, today: dt.date) -> None:
-    """Enrol `people` in `cohort`'s track as the rules did then, with their attendance at its past sessions."""
+    """Enrol `people` in `cohort`'s track as the rules did then, with their attendance at its past
+    sessions."""
     track = cohort.track
     courses = list(Course.objects.filter(track=track, is_active=True).order_by("position"))
     sessions = {s.course_id: s for s in Session.objects.filter(cohort=cohort)}
@@ -100,18 +109,29 @@ def _history(cohort: Cohort, people: list[Person], admin: User, rng: random.Rand
             due = cohort.starts_on + dt.timedelta(days=ProgramSettings.load().catch_up_due_days)
         for course in courses:
             enrolment = Enrolment.objects.create(
-                person=person, course=course, cohort=cohort,
+                person=person,
+                course=course,
+                cohort=cohort,
                 source=Enrolment.Source.PROMOTION if promoted_for_it else Enrolment.Source.CATCH_UP,
-                enrolled_on=min(person.manager_since, cohort.starts_on) if promoted_for_it else cohort.starts_on
-                - dt.timedelta(days=20), status=Enrolment.Status.ENROLLED, due_on=due,
+                enrolled_on=min(person.manager_since, cohort.starts_on)
+                if promoted_for_it
+                else cohort.starts_on - dt.timedelta(days=20),
+                status=Enrolment.Status.ENROLLED,
+                due_on=due,
             )
             session = sessions.get(course.pk)
             if session is not None:
-                booking = Booking.objects.create(session=session, enrolment=enrolment, person=person,
-                                                 invited_at=timezone.now(), reminded_at=timezone.now())
+                booking = Booking.objects.create(
+                    session=session,
+                    enrolment=enrolment,
+                    person=person,
+                    invited_at=timezone.now(),
+                    reminded_at=timezone.now(),
+                )
                 attended = rng.random() < (0.95 if diligent else 0.6)
-                services.attendance_mark(booking=booking, actor=hr,
-                                         attendance="attended" if attended else "absent")
+                services.attendance_mark(
+                    booking=booking, actor=hr, attendance="attended" if attended else "absent"
+                )
             elif course.validity_months or diligent or rng.random() < 0.4:
                 done = min(cohort.ends_on + dt.timedelta(days=rng.randint(0, 20)), today)
                 services.enrolment_complete(enrolment=enrolment, actor=hr, completed_on=done, source="demo")
@@ -119,7 +139,10 @@ def _history(cohort: Cohort, people: list[Person], admin: User, rng: random.Rand
 
 def training_demo_step(context: DemoContext) -> None:
     """Seed the program in progress (see the module docstring)."""
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
+    with (
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+        transaction.atomic(),
+    ):
         summary = _seed(seed=context.seed)
     context.write(
         f"Training program: {summary['cohorts']} cohorts, {summary['enrolled']} managers enrolled, "
@@ -136,40 +159,74 @@ def _seed(*, seed: int) -> dict[str, int]:
     ProgramSettings.load()
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     if admin is None:
-        admin = User.objects.create_user(email="training-demo-admin@localhost", is_staff=True, is_superuser=True)
+        admin = User.objects.create_user(
+            email="training-demo-admin@localhost", is_staff=True, is_superuser=True
+        )
     fundamentals = Track.objects.get(key="management-fundamentals")
     sales = Track.objects.get(key="sales-management")
     facilitator = Person.objects.filter(user__role_grants__role=Role.HR_PARTNER).order_by("pk").first()
 
     month = "%B %Y"
-    f_past1 = _schedule(fundamentals, f"Fundamentals {today - dt.timedelta(days=150):{month}}",
-                        today - dt.timedelta(days=150), facilitator)
-    f_past2 = _schedule(fundamentals, f"Fundamentals {today - dt.timedelta(days=60):{month}}",
-                        today - dt.timedelta(days=60), facilitator)
-    _schedule(fundamentals, f"Fundamentals {today + dt.timedelta(days=7):{month}}", today + dt.timedelta(days=7),
-              facilitator)
-    _schedule(fundamentals, f"Fundamentals {today + dt.timedelta(days=42):{month}} (B)",
-              today + dt.timedelta(days=42), facilitator)
-    s_past = _schedule(sales, f"Sales management {today - dt.timedelta(days=110):{month}}",
-                       today - dt.timedelta(days=110), facilitator)
-    _schedule(sales, f"Sales management {today + dt.timedelta(days=60):{month}}", today + dt.timedelta(days=60),
-              facilitator)
+    f_past1 = _schedule(
+        fundamentals,
+        f"Fundamentals {today - dt.timedelta(days=150):{month}}",
+        today - dt.timedelta(days=150),
+        facilitator,
+    )
+    f_past2 = _schedule(
+        fundamentals,
+        f"Fundamentals {today - dt.timedelta(days=60):{month}}",
+        today - dt.timedelta(days=60),
+        facilitator,
+    )
+    _schedule(
+        fundamentals,
+        f"Fundamentals {today + dt.timedelta(days=7):{month}}",
+        today + dt.timedelta(days=7),
+        facilitator,
+    )
+    _schedule(
+        fundamentals,
+        f"Fundamentals {today + dt.timedelta(days=42):{month}} (B)",
+        today + dt.timedelta(days=42),
+        facilitator,
+    )
+    s_past = _schedule(
+        sales,
+        f"Sales management {today - dt.timedelta(days=110):{month}}",
+        today - dt.timedelta(days=110),
+        facilitator,
+    )
+    _schedule(
+        sales,
+        f"Sales management {today + dt.timedelta(days=60):{month}}",
+        today + dt.timedelta(days=60),
+        facilitator,
+    )
 
     # When the program launched, HR chose to catch up everyone who became a manager in the last four years.
     cfg = ProgramSettings.load()
     cfg.catch_up_lookback_days = 4 * 365
     cfg.save(update_fields=["catch_up_lookback_days", "updated_at"])
     eligible = list(
-        Person.objects.filter(status=EmploymentStatus.ACTIVE, manager_since__isnull=False,
-                              manager_since__gte=today - dt.timedelta(days=cfg.catch_up_lookback_days),
-                              manager_since__lte=today)
-        .select_related("org_unit", "manager").order_by("manager_since", "pk")
+        Person.objects.filter(
+            status=EmploymentStatus.ACTIVE,
+            manager_since__isnull=False,
+            manager_since__gte=today - dt.timedelta(days=cfg.catch_up_lookback_days),
+            manager_since__lte=today,
+        )
+        .select_related("org_unit", "manager")
+        .order_by("manager_since", "pk")
     )
-    before_first = [p for p in eligible if p.manager_since and p.manager_since <= f_past1.starts_on - dt.timedelta(
-        days=5)]
+    before_first = [
+        p for p in eligible if p.manager_since and p.manager_since <= f_past1.starts_on - dt.timedelta(days=5)
+    ]
     early = before_first[::2]
-    middle = [p for p in eligible if p not in early and p.manager_since
-              and p.manager_since <= f_past2.starts_on - dt.timedelta(days=5)]
+    middle = [
+        p
+        for p in eligible
+        if p not in early and p.manager_since and p.manager_since <= f_past2.starts_on - dt.timedelta(days=5)
+    ]
     _history(f_past1, early, admin, rng, today)
     _history(f_past2, middle, admin, rng, today)
     _history(s_past, [p for p in early if p.function == Function.SALES], admin, rng, today)
@@ -181,16 +238,24 @@ def _seed(*, seed: int) -> dict[str, int]:
     expiring = _certificates(eligible, admin, today)
     _ratings(rng)
     behind = _behind_count(today)
-    return {"cohorts": Cohort.objects.count(), "enrolled": Enrolment.objects.values("person").distinct().count(),
-            "behind": behind, "pull_outs": pull_outs, "expiring": expiring}
+    return {
+        "cohorts": Cohort.objects.count(),
+        "enrolled": Enrolment.objects.values("person").distinct().count(),
+        "behind": behind,
+        "pull_outs": pull_outs,
+        "expiring": expiring,
+    }
 
 
 def _pull_outs(rng: random.Random, admin: User) -> int:
     """Leaders pull some managers out of upcoming sessions: one approved, one pending, one repeat (escalated),
     and a manager's own deferral that HR rejected."""
     upcoming = list(
-        Booking.objects.filter(status=Booking.Status.CONFIRMED, session__starts_at__gt=timezone.now(),
-                               person__function=Function.SALES)
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            session__starts_at__gt=timezone.now(),
+            person__function=Function.SALES,
+        )
         .select_related("person", "person__manager", "person__org_unit", "session", "enrolment")
         .order_by("session__starts_at", "pk")
     )
@@ -213,24 +278,48 @@ def _pull_outs(rng: random.Random, admin: User) -> int:
         hr = _hr_user(person, admin)
         category, reason = PULL_OUT_REASONS[i % len(PULL_OUT_REASONS)]
         if i == 3:
-            own = services.deferral_request(booking=booking, actor=person.user, reason_category="travel",
-                                            reason="Booked on a customer trip before the session was scheduled.")
-            services.deferral_decide(deferral=own, actor=hr, role="hr", approve=False,
-                                     note="The trip can move; this session is the last before the due date.")
+            own = services.deferral_request(
+                booking=booking,
+                actor=person.user,
+                reason_category="travel",
+                reason="Booked on a customer trip before the session was scheduled.",
+            )
+            services.deferral_decide(
+                deferral=own,
+                actor=hr,
+                role="hr",
+                approve=False,
+                note="The trip can move; this session is the last before the due date.",
+            )
             continue
-        deferral = services.deferral_request(booking=booking, actor=leader.user, reason_category=category,
-                                             reason=reason)
+        deferral = services.deferral_request(
+            booking=booking, actor=leader.user, reason_category=category, reason=reason
+        )
         made += 1
         if i == 0:
-            services.deferral_decide(deferral=deferral, actor=hr, role="hr", approve=True,
-                                     note="Approved once; the next session is within the due date.")
+            services.deferral_decide(
+                deferral=deferral,
+                actor=hr,
+                role="hr",
+                approve=True,
+                note="Approved once; the next session is within the due date.",
+            )
             services.deferral_decide(deferral=deferral, actor=top.user, role="leader", approve=True)
         if i == 2:
             # Rejected, and the leader asks again: the repeat escalates to their own leader and HR.
-            services.deferral_decide(deferral=deferral, actor=hr, role="hr", approve=False,
-                                     note="This is the only session before the due date.")
-            services.deferral_request(booking=booking, actor=leader.user, reason_category="forecast",
-                                      reason="Quarter-end again: the team's number is at risk.")
+            services.deferral_decide(
+                deferral=deferral,
+                actor=hr,
+                role="hr",
+                approve=False,
+                note="This is the only session before the due date.",
+            )
+            services.deferral_request(
+                booking=booking,
+                actor=leader.user,
+                reason_category="forecast",
+                reason="Quarter-end again: the team's number is at risk.",
+            )
             made += 1
     return made
 
@@ -249,12 +338,17 @@ def _certificates(eligible: list[Person], admin: User, today: dt.date) -> int:
 
 
 def _ratings(rng: random.Random) -> None:
-    done = Enrolment.objects.filter(status=Enrolment.Status.COMPLETED, course__provider__kind="external") \
-        .select_related("course__provider", "person")[:60]
+    done = Enrolment.objects.filter(
+        status=Enrolment.Status.COMPLETED, course__provider__kind="external"
+    ).select_related("course__provider", "person")[:60]
     for enrolment in done:
         if rng.random() < 0.5:
-            services.provider_rate(provider=enrolment.course.provider, person=enrolment.person,
-                                   course=enrolment.course, score=rng.choice([3, 4, 4, 5, 5]))
+            services.provider_rate(
+                provider=enrolment.course.provider,
+                person=enrolment.person,
+                course=enrolment.course,
+                score=rng.choice([3, 4, 4, 5, 5]),
+            )
 
 
 def _behind_count(today: dt.date) -> int:

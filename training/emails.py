@@ -18,6 +18,10 @@ logger = logging.getLogger("promoted.training")
 ICS_MIME = "text/calendar; method={method}; charset=UTF-8"
 
 
+def _day(booking: Booking) -> str:
+    return f"{timezone.localtime(booking.session.starts_at):%d %b}"
+
+
 def _when(booking: Booking) -> str:
     start = timezone.localtime(booking.session.starts_at)
     end = timezone.localtime(booking.session.ends_at)
@@ -54,7 +58,7 @@ def send_invitation(booking: Booking) -> None:
         "ask for a deferral from your training page; HR and senior sales leadership decide on it.\n"
     )
     message = EmailMessage(
-        subject=f"Invitation: {booking.session.course.title}, {timezone.localtime(booking.session.starts_at):%d %b}",
+        subject=f"Invitation: {booking.session.course.title}, {_day(booking)}",
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[person.email],
@@ -68,7 +72,7 @@ def send_cancellation(booking: Booking, *, why: str) -> None:
     person = booking.person
     body = f"Hello {person.first_name},\n\n{why}\n\n{_session_facts(booking)}\n"
     message = EmailMessage(
-        subject=f"Cancelled: {booking.session.course.title}, {timezone.localtime(booking.session.starts_at):%d %b}",
+        subject=f"Cancelled: {booking.session.course.title}, {_day(booking)}",
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[person.email],
@@ -80,7 +84,8 @@ def send_cancellation(booking: Booking, *, why: str) -> None:
 def send_waitlisted(booking: Booking) -> None:
     person = booking.person
     body = (
-        f"Hello {person.first_name},\n\nThe session below is full, so you are on its waitlist. You will get a "
+        f"Hello {person.first_name},\n\nThe session below is full, so you are on its waitlist. "
+        "You will get a "
         f"calendar invitation as soon as a seat frees up.\n\n{_session_facts(booking)}\n"
     )
     EmailMessage(
@@ -94,10 +99,11 @@ def send_waitlisted(booking: Booking) -> None:
 def send_reminder(booking: Booking) -> None:
     person = booking.person
     body = (
-        f"Hello {person.first_name},\n\nA reminder of your coming training session.\n\n{_session_facts(booking)}\n"
+        f"Hello {person.first_name},\n\nA reminder of your coming training session.\n\n"
+        f"{_session_facts(booking)}\n"
     )
     message = EmailMessage(
-        subject=f"Reminder: {booking.session.course.title}, {timezone.localtime(booking.session.starts_at):%d %b}",
+        subject=f"Reminder: {booking.session.course.title}, {_day(booking)}",
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[person.email],

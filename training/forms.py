@@ -7,7 +7,17 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from training.models import Booking, Cohort, Competency, Course, Deferral, ProgramSettings, Provider, Session, Track
+from training.models import (
+    Booking,
+    Cohort,
+    Competency,
+    Course,
+    Deferral,
+    ProgramSettings,
+    Provider,
+    Session,
+    Track,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -15,8 +25,9 @@ TASK_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class PromotionForm(forms.Form):
-    effective_date = forms.DateField(label="Promotion date", widget=DATE,
-                                     help_text="The day they became a people manager.")
+    effective_date = forms.DateField(
+        label="Promotion date", widget=DATE, help_text="The day they became a people manager."
+    )
     new_title = forms.CharField(label="New job title", max_length=200, required=False)
 
     def clean_effective_date(self) -> dt.date:
@@ -29,18 +40,26 @@ class PromotionForm(forms.Form):
 class DeferralRequestForm(forms.Form):
     reason_category = forms.ChoiceField(label="Reason", choices=Deferral.Reason.choices)
     reason = forms.CharField(
-        label="Explain", widget=forms.Textarea(attrs={"rows": 4}), min_length=10,
+        label="Explain",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        min_length=10,
         help_text="Required. HR and senior sales leadership read this before deciding.",
     )
 
 
 class DeferralDecisionForm(forms.Form):
-    role = forms.ChoiceField(choices=[("hr", "as HR"), ("leader", "as senior sales leader")],
-                             widget=forms.HiddenInput)
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")],
-                                 widget=forms.RadioSelect)
-    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                           help_text="Required when rejecting.")
+    role = forms.ChoiceField(
+        choices=[("hr", "as HR"), ("leader", "as senior sales leader")], widget=forms.HiddenInput
+    )
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when rejecting.",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -51,14 +70,17 @@ class DeferralDecisionForm(forms.Form):
 
 class ExemptionForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for the exemption", widget=forms.Textarea(attrs={"rows": 4}), min_length=10,
+        label="Reason for the exemption",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        min_length=10,
         help_text="Required and audit-logged, e.g. an equivalent certificate held, with its reference.",
     )
 
 
 class AttendanceForm(forms.Form):
-    attendance = forms.ChoiceField(choices=[(Booking.Attendance.ATTENDED, "Attended"),
-                                            (Booking.Attendance.ABSENT, "Absent")])
+    attendance = forms.ChoiceField(
+        choices=[(Booking.Attendance.ATTENDED, "Attended"), (Booking.Attendance.ABSENT, "Absent")]
+    )
 
 
 class EnrolForm(forms.Form):
@@ -77,32 +99,55 @@ class CompleteForm(forms.Form):
 
 
 class CourseForm(forms.ModelForm):
-    objectives_text = forms.CharField(label="Objectives", widget=forms.Textarea(attrs={"rows": 4}),
-                                      help_text="One objective per line.", required=False)
+    objectives_text = forms.CharField(
+        label="Objectives",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One objective per line.",
+        required=False,
+    )
     seller_tasks_text = forms.CharField(
-        label="Seller tasks it teaches to coach", required=False,
+        label="Seller tasks it teaches to coach",
+        required=False,
         help_text="Task keys from the bottom-up engine, comma-separated (e.g. discovery, multithreading).",
     )
-    competencies = forms.ModelMultipleChoiceField(queryset=Competency.objects.all(), required=False,
-                                                  widget=forms.CheckboxSelectMultiple)
+    competencies = forms.ModelMultipleChoiceField(
+        queryset=Competency.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
     prerequisites = forms.ModelMultipleChoiceField(
-        queryset=Course.objects.filter(is_active=True).select_related("track"), required=False,
+        queryset=Course.objects.filter(is_active=True).select_related("track"),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Course
-        fields = ["track", "key", "title", "summary", "format", "duration_minutes", "provider",
-                  "cost_per_participant", "mastery_method", "mastery_criteria", "validity_months", "position",
-                  "is_active"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "mastery_criteria": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "track",
+            "key",
+            "title",
+            "summary",
+            "format",
+            "duration_minutes",
+            "provider",
+            "cost_per_participant",
+            "mastery_method",
+            "mastery_criteria",
+            "validity_months",
+            "position",
+            "is_active",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "mastery_criteria": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["objectives_text"].initial = "\n".join(self.instance.objectives or [])
             self.fields["seller_tasks_text"].initial = ", ".join(
-                self.instance.seller_tasks.values_list("task_key", flat=True))
+                self.instance.seller_tasks.values_list("task_key", flat=True)
+            )
             self.fields["competencies"].initial = list(self.instance.competencies.all())
             self.fields["prerequisites"].initial = list(self.instance.prerequisites.all())
             prereqs = self.fields["prerequisites"]
@@ -110,15 +155,24 @@ class CourseForm(forms.ModelForm):
             prereqs.queryset = Course.objects.filter(is_active=True).exclude(pk=self.instance.pk)
 
     def clean_seller_tasks_text(self) -> list[str]:
-        keys = [k.strip().lower() for k in (self.cleaned_data.get("seller_tasks_text") or "").split(",") if k.strip()]
+        keys = [
+            k.strip().lower()
+            for k in (self.cleaned_data.get("seller_tasks_text") or "").split(",")
+            if k.strip()
+        ]
         bad = [k for k in keys if not TASK_KEY.match(k)]
         if bad:
-            raise forms.ValidationError(f"Not a task key: {', '.join(bad)} (use lower_case_with_underscores).")
+            raise forms.ValidationError(
+                f"Not a task key: {', '.join(bad)} (use lower_case_with_underscores)."
+            )
         return keys
 
     def clean_objectives_text(self) -> list[str]:
-        return [line.strip() for line in (self.cleaned_data.get("objectives_text") or "").splitlines()
-                if line.strip()]
+        return [
+            line.strip()
+            for line in (self.cleaned_data.get("objectives_text") or "").splitlines()
+            if line.strip()
+        ]
 
 
 class ProviderForm(forms.ModelForm):
@@ -126,8 +180,16 @@ class ProviderForm(forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = ["name", "kind", "website", "contact_email", "cost_per_participant", "currency", "notes",
-                  "is_active"]
+        fields = [
+            "name",
+            "kind",
+            "website",
+            "contact_email",
+            "cost_per_participant",
+            "currency",
+            "notes",
+            "is_active",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -150,16 +212,27 @@ class CohortForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    starts_at = forms.DateTimeField(label="Starts", widget=DATETIME,
-                                    help_text=f"Local time ({timezone.get_default_timezone_name()}).")
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=DATETIME, help_text=f"Local time ({timezone.get_default_timezone_name()})."
+    )
     ends_at = forms.DateTimeField(label="Ends", widget=DATETIME)
-    online_url = forms.URLField(label="Online link", required=False, assume_scheme="https",
-                                help_text="Video-call link, if online.")
+    online_url = forms.URLField(
+        label="Online link", required=False, assume_scheme="https", help_text="Video-call link, if online."
+    )
 
     class Meta:
         model = Session
-        fields = ["course", "cohort", "starts_at", "ends_at", "location", "online_url", "facilitator_name",
-                  "capacity", "notes"]
+        fields = [
+            "course",
+            "cohort",
+            "starts_at",
+            "ends_at",
+            "location",
+            "online_url",
+            "facilitator_name",
+            "capacity",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -184,12 +257,20 @@ class SessionForm(forms.ModelForm):
 
 
 class SessionCancelForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), min_length=10,
-                             help_text="Sent to everyone booked.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), min_length=10, help_text="Sent to everyone booked."
+    )
 
 
 class ProgramSettingsForm(forms.ModelForm):
     class Meta:
         model = ProgramSettings
-        fields = ["fundamentals_start_within_days", "catch_up_lookback_days", "catch_up_due_days",
-                  "reminder_days_before", "escalate_at_deferral", "expiring_window_days", "recertify_before_days"]
+        fields = [
+            "fundamentals_start_within_days",
+            "catch_up_lookback_days",
+            "catch_up_due_days",
+            "reminder_days_before",
+            "escalate_at_deferral",
+            "expiring_window_days",
+            "recertify_before_days",
+        ]

@@ -18,9 +18,9 @@ from django.db.models import Q
 
 from core.models import TimeStampedModel
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Program settings
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 class ProgramSettings(TimeStampedModel):
@@ -51,7 +51,8 @@ class ProgramSettings(TimeStampedModel):
         default=90, help_text="Compliance certificates expiring within this many days are listed as expiring."
     )
     recertify_before_days = models.PositiveSmallIntegerField(
-        default=60, help_text="People are re-enrolled in a compliance course this many days before it expires."
+        default=60,
+        help_text="People are re-enrolled in a compliance course this many days before it expires.",
     )
 
     class Meta:
@@ -67,9 +68,9 @@ class ProgramSettings(TimeStampedModel):
         return obj
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Curriculum
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 class Track(TimeStampedModel):
@@ -181,7 +182,10 @@ class Course(TimeStampedModel):
     duration_minutes = models.PositiveIntegerField(default=120)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="courses")
     cost_per_participant = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True,
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Overrides the provider's cost per participant for this course.",
     )
     mastery_method = models.CharField(
@@ -189,11 +193,15 @@ class Course(TimeStampedModel):
     )
     mastery_criteria = models.TextField(blank=True, help_text="What the manager shows to prove mastery.")
     prerequisites = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="required_by",
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="required_by",
         help_text="Courses that must be completed first.",
     )
     validity_months = models.PositiveSmallIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Compliance courses only: how long a certificate stays valid before recertification.",
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order within the track.")
@@ -211,13 +219,16 @@ class Course(TimeStampedModel):
 
     @property
     def needs_session(self) -> bool:
-        """Workshops are delivered in scheduled sessions; e-learning and assignments are done by a due date."""
+        """Workshops are delivered in scheduled sessions; e-learning and assignments are done by a due
+        date."""
         return self.format == self.Format.WORKSHOP
 
     @property
     def effective_cost(self) -> Decimal:
-        return self.cost_per_participant if self.cost_per_participant is not None else (
-            self.provider.cost_per_participant
+        return (
+            self.cost_per_participant
+            if self.cost_per_participant is not None
+            else (self.provider.cost_per_participant)
         )
 
     @property
@@ -230,7 +241,8 @@ class Course(TimeStampedModel):
 
 class CourseSellerTask(models.Model):
     """A seller task (key from the bottom-up engine's task library, e.g. "multithreading") that a
-    sales-management course teaches a manager to coach. Keys are the contract with insights; no FK on purpose."""
+    sales-management course teaches a manager to coach. Keys are the contract with insights; no FK on
+    purpose."""
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="seller_tasks")
     task_key = models.SlugField(max_length=64, db_index=True)
@@ -243,9 +255,9 @@ class CourseSellerTask(models.Model):
         return f"{self.course.key}: {self.task_key}"
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Cohorts and sessions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 class Cohort(TimeStampedModel):
@@ -259,8 +271,11 @@ class Cohort(TimeStampedModel):
 
     class Meta:
         ordering = ["starts_on", "name"]
-        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")),
-                                              name="cohort_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="cohort_ends_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -281,7 +296,9 @@ class Session(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
-    cohort = models.ForeignKey(Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     location = models.CharField(max_length=300, blank=True, help_text="Room and address, if in person.")
@@ -289,15 +306,20 @@ class Session(TimeStampedModel):
     facilitator = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="facilitated_sessions"
     )
-    facilitator_name = models.CharField(max_length=200, blank=True, help_text="An external facilitator's name.")
+    facilitator_name = models.CharField(
+        max_length=200, blank=True, help_text="An external facilitator's name."
+    )
     capacity = models.PositiveSmallIntegerField(default=16, validators=[MinValueValidator(1)])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     notes = models.TextField(blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                              name="session_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.course.title} · {self.starts_at:%Y-%m-%d %H:%M}"
@@ -309,9 +331,9 @@ class Session(TimeStampedModel):
         return self.facilitator_name
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Enrolment, bookings and attendance
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 class Enrolment(TimeStampedModel):
@@ -332,7 +354,9 @@ class Enrolment(TimeStampedModel):
 
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="training_enrolments")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrolments")
-    cohort = models.ForeignKey(Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments")
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED, db_index=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
     enrolled_on = models.DateField()
@@ -346,7 +370,9 @@ class Enrolment(TimeStampedModel):
         ordering = ["due_on", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "course"], condition=Q(status="enrolled"), name="one_open_enrolment_per_course"
+                fields=["person", "course"],
+                condition=Q(status="enrolled"),
+                name="one_open_enrolment_per_course",
             ),
         ]
 
@@ -391,12 +417,16 @@ class Booking(TimeStampedModel):
     attendance_marked_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
-    ics_sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE of the last invitation.")
+    ics_sequence = models.PositiveIntegerField(
+        default=0, help_text="iCalendar SEQUENCE of the last invitation."
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "enrolment"], name="one_booking_per_session_enrolment"),
+            models.UniqueConstraint(
+                fields=["session", "enrolment"], name="one_booking_per_session_enrolment"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -407,9 +437,9 @@ class Booking(TimeStampedModel):
         return self.status == self.Status.CONFIRMED
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Deferrals, exemptions, notices
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 class Deferral(TimeStampedModel):
@@ -444,7 +474,10 @@ class Deferral(TimeStampedModel):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="deferrals")
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="deferrals")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="training_deferral_requests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="training_deferral_requests",
     )
     requested_by_person = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="deferrals_requested"
@@ -452,7 +485,9 @@ class Deferral(TimeStampedModel):
     requested_as = models.CharField(max_length=16, choices=RequestedAs.choices)
     reason_category = models.CharField(max_length=16, choices=Reason.choices)
     reason = models.TextField(help_text="Why, in the requester's words. Required.")
-    sequence = models.PositiveSmallIntegerField(default=1, help_text="1 for the first request for this course.")
+    sequence = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first request for this course."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
 
     hr_decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
@@ -504,7 +539,9 @@ class Exemption(TimeStampedModel):
 
     enrolment = models.OneToOneField(Enrolment, on_delete=models.PROTECT, related_name="exemption")
     reason = models.TextField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_on = models.DateField()
 
     def __str__(self) -> str:
@@ -516,7 +553,9 @@ class Certification(TimeStampedModel):
 
     Recertification adds a newer row; the latest per person and course is the one that counts."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="training_certifications")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="training_certifications"
+    )
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="certifications")
     enrolment = models.ForeignKey(
         Enrolment, null=True, blank=True, on_delete=models.SET_NULL, related_name="certifications"
@@ -526,8 +565,11 @@ class Certification(TimeStampedModel):
 
     class Meta:
         ordering = ["expires_on", "pk"]
-        constraints = [models.CheckConstraint(condition=Q(expires_on__gt=models.F("certified_on")),
-                                              name="certificate_expires_after_issue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=models.F("certified_on")), name="certificate_expires_after_issue"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.person}: {self.course} until {self.expires_on}"
@@ -548,7 +590,9 @@ class Notice(TimeStampedModel):
     subject = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
-    deferral = models.ForeignKey(Deferral, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    deferral = models.ForeignKey(
+        Deferral, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -563,7 +607,9 @@ class CalendarFeed(TimeStampedModel):
     """A personal calendar feed URL (/training/calendar/<token>.ics). Calendar apps cannot sign in, so the
     unguessable token is the credential; revoking or regenerating it kills the old URL."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="training_calendar_feeds")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="training_calendar_feeds"
+    )
     token = models.CharField(max_length=64, unique=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_fetched_at = models.DateTimeField(null=True, blank=True)

@@ -58,15 +58,19 @@ def hr_partners_for(person: Person) -> list[Person]:
         return []
     unit_path = person.org_unit.path
     grants = RoleGrant.objects.filter(role=Role.HR_PARTNER).prefetch_related("org_units")
-    user_ids = [g.user_id for g in grants if any(unit_path.startswith(u.path) for u in g.org_units.all() if u.path)]
+    user_ids = [
+        g.user_id for g in grants if any(unit_path.startswith(u.path) for u in g.org_units.all() if u.path)
+    ]
     return list(Person.objects.filter(user_id__in=user_ids).exclude(status="inactive"))
 
 
 def senior_leaders_over(person: Person) -> list[Person]:
     """Senior sales leaders above the person in the reporting line, nearest first."""
     ids = ancestor_ids(person)
-    leaders = Person.objects.filter(
-        pk__in=ids, user__role_grants__role=Role.SENIOR_SALES_LEADER
-    ).exclude(status="inactive").distinct()
+    leaders = (
+        Person.objects.filter(pk__in=ids, user__role_grants__role=Role.SENIOR_SALES_LEADER)
+        .exclude(status="inactive")
+        .distinct()
+    )
     order = {pk: i for i, pk in enumerate(reversed(ids))}
     return sorted(leaders, key=lambda p: order[p.pk])

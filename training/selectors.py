@@ -1,7 +1,7 @@
 """Reads of the program, always limited to what the signed-in person may see (people.scoping).
 
-Anything tied to a person (enrolments, bookings, deferrals, certificates) is filtered through `visible_people`;
-asking for something outside the scope answers 404, never a hint that it exists.
+Anything tied to a person (enrolments, bookings, deferrals, certificates) is filtered through
+`visible_people`; asking for something outside the scope answers 404, never a hint that it exists.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from training.models import (
 )
 from training.permissions import is_hr_for, is_senior_leader_over, runs_program
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Who sees what of the program
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,9 @@ def me(user: Any) -> Person | None:
     return Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Curriculum
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _course_qs() -> QuerySet[Course]:
@@ -117,7 +117,8 @@ def course_detail(*, user: Any, course_id: int) -> Course:
 
 
 def courses_for_tasks(*, task_keys: list[str]) -> QuerySet[Course]:
-    """Active courses that teach a manager to coach any of the given seller task keys (for development plans)."""
+    """Active courses that teach a manager to coach any of the given seller task keys (for development
+    plans)."""
     return _course_qs().filter(is_active=True, seller_tasks__task_key__in=task_keys).distinct()
 
 
@@ -125,7 +126,8 @@ def providers(*, user: Any) -> list[Provider]:
     require_program(user)
     return list(
         Provider.objects.annotate(
-            rating_avg=Avg("ratings__score"), rating_count=Count("ratings", distinct=True),
+            rating_avg=Avg("ratings__score"),
+            rating_count=Count("ratings", distinct=True),
             course_count=Count("courses", filter=Q(courses__is_active=True), distinct=True),
         ).order_by("kind", "name")
     )
@@ -134,20 +136,25 @@ def providers(*, user: Any) -> list[Provider]:
 def provider_detail(*, user: Any, provider_id: int) -> Provider:
     require_program(user)
     return get_object_or_404(
-        Provider.objects.annotate(rating_avg=Avg("ratings__score"), rating_count=Count("ratings")).prefetch_related(
-            Prefetch("courses", queryset=Course.objects.select_related("track").order_by("track__position",
-                                                                                         "position")),
+        Provider.objects.annotate(
+            rating_avg=Avg("ratings__score"), rating_count=Count("ratings")
+        ).prefetch_related(
+            Prefetch(
+                "courses",
+                queryset=Course.objects.select_related("track").order_by("track__position", "position"),
+            ),
         ),
         pk=provider_id,
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Progress: what "behind" means
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
-ACTIVE_BOOKING = Q(status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
-                   attendance=Booking.Attendance.UNMARKED)
+ACTIVE_BOOKING = Q(
+    status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED], attendance=Booking.Attendance.UNMARKED
+)
 
 
 @dataclass
@@ -209,8 +216,11 @@ class PersonProgress:
 
     @property
     def next_booking(self) -> Booking | None:
-        upcoming = [i.booking for i in self.items if i.booking is not None
-                    and i.booking.session.starts_at > timezone.now()]
+        upcoming = [
+            i.booking
+            for i in self.items
+            if i.booking is not None and i.booking.session.starts_at > timezone.now()
+        ]
         return min(upcoming, key=lambda b: b.session.starts_at, default=None)
 
     @property
@@ -224,27 +234,46 @@ class PersonProgress:
         return "on track"
 
 
-def _assess(enrolment: Enrolment, bookings: list[Booking], deferrals: list[Deferral], today: dt.date,
-            ) -> EnrolmentProgress:
+def _assess(
+    enrolment: Enrolment,
+    bookings: list[Booking],
+    deferrals: list[Deferral],
+    today: dt.date,
+) -> EnrolmentProgress:
     if enrolment.status == Enrolment.Status.COMPLETED:
         attended = next((b for b in bookings if b.attendance == Booking.Attendance.ATTENDED), None)
         return EnrolmentProgress(enrolment, "completed", booking=attended)
     if enrolment.status == Enrolment.Status.EXEMPTED:
         return EnrolmentProgress(enrolment, "exempted")
     course = enrolment.course
-    active = next((b for b in bookings if b.status in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED)
-                   and b.attendance == Booking.Attendance.UNMARKED), None)
+    active = next(
+        (
+            b
+            for b in bookings
+            if b.status in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED)
+            and b.attendance == Booking.Attendance.UNMARKED
+        ),
+        None,
+    )
     reasons: list[str] = []
     for deferral in deferrals:
         if deferral.status == Deferral.Status.REJECTED:
             continue  # a rejected request changed nothing
         who = deferral.requested_by_person.full_name if deferral.requested_by_person else "someone"
         label = "Pulled out by " + who if deferral.is_pull_out else "Deferred at own request"
-        state = "" if deferral.status == Deferral.Status.APPROVED else f" ({deferral.get_status_display().lower()})"
-        reasons.append(f"{label}{state}: {deferral.get_reason_category_display().lower()} — {deferral.reason}")
+        state = (
+            ""
+            if deferral.status == Deferral.Status.APPROVED
+            else f" ({deferral.get_status_display().lower()})"
+        )
+        reasons.append(
+            f"{label}{state}: {deferral.get_reason_category_display().lower()} — {deferral.reason}"
+        )
     for booking in bookings:
         if booking.attendance == Booking.Attendance.ABSENT:
-            reasons.append(f"Absent from the session on {timezone.localtime(booking.session.starts_at):%d %b %Y}")
+            reasons.append(
+                f"Absent from the session on {timezone.localtime(booking.session.starts_at):%d %b %Y}"
+            )
     days_behind = max((today - enrolment.due_on).days, 0)
     state = "overdue" if days_behind else "on_track"
     if course.needs_session:
@@ -275,18 +304,25 @@ def progress_for(people: QuerySet[Person], *, today: dt.date | None = None) -> l
     enrolments = list(
         Enrolment.objects.filter(person__in=people)
         .select_related("person", "person__org_unit", "person__manager", "course", "course__track", "cohort")
-        .order_by("person__last_name", "person__first_name", "person_id", "course__track__position",
-                  "course__position")
+        .order_by(
+            "person__last_name",
+            "person__first_name",
+            "person_id",
+            "course__track__position",
+            "course__position",
+        )
     )
     ids = [e.pk for e in enrolments]
     bookings: dict[int, list[Booking]] = defaultdict(list)
-    for booking in Booking.objects.filter(enrolment_id__in=ids).select_related("session").order_by(
-        "session__starts_at"
+    for booking in (
+        Booking.objects.filter(enrolment_id__in=ids).select_related("session").order_by("session__starts_at")
     ):
         bookings[booking.enrolment_id].append(booking)
     deferrals: dict[int, list[Deferral]] = defaultdict(list)
-    for deferral in Deferral.objects.filter(enrolment_id__in=ids).select_related("requested_by_person").order_by(
-        "created_at"
+    for deferral in (
+        Deferral.objects.filter(enrolment_id__in=ids)
+        .select_related("requested_by_person")
+        .order_by("created_at")
     ):
         deferrals[deferral.enrolment_id].append(deferral)
     result: dict[int, PersonProgress] = {}
@@ -333,9 +369,9 @@ def counts_per_track(progress: list[PersonProgress], tracks: list[Track]) -> lis
     return list(counts.values())
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # My training
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -361,8 +397,9 @@ def my_training(*, user: Any) -> MyTraining:
     )
     certs = latest_certifications(Person.objects.filter(pk=person.pk))
     feed = CalendarFeed.objects.filter(person=person, revoked_at__isnull=True).first()
-    return MyTraining(person, progress[0] if progress else None, deferrals, certs, feed,
-                      notices_for(user=user, limit=10))
+    return MyTraining(
+        person, progress[0] if progress else None, deferrals, certs, feed, notices_for(user=user, limit=10)
+    )
 
 
 def notices_for(*, user: Any, limit: int = 20) -> list[Notice]:
@@ -373,24 +410,27 @@ def notices_for(*, user: Any, limit: int = 20) -> list[Notice]:
 
 
 def feed_bookings(*, token: str) -> tuple[CalendarFeed, list[Booking]]:
-    """The live feed with this token and its person's confirmed (or since cancelled) sessions; 404 otherwise."""
+    """The live feed with this token and its person's confirmed (or since cancelled) sessions; 404
+    otherwise."""
     feed = CalendarFeed.objects.select_related("person").filter(token=token, revoked_at__isnull=True).first()
     if feed is None or feed.person.status == EmploymentStatus.INACTIVE:
         raise Http404
     since = timezone.now() - dt.timedelta(days=90)
     bookings = list(
         Booking.objects.filter(person=feed.person, session__starts_at__gte=since)
-        .filter(Q(status=Booking.Status.CONFIRMED) | Q(status=Booking.Status.CANCELLED,
-                                                      session__status=Session.Status.CANCELLED))
+        .filter(
+            Q(status=Booking.Status.CONFIRMED)
+            | Q(status=Booking.Status.CANCELLED, session__status=Session.Status.CANCELLED)
+        )
         .select_related("session", "session__course", "session__facilitator", "person")
         .order_by("session__starts_at")
     )
     return feed, bookings
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Cohorts and sessions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _visible_session_q(user: Any) -> Q:
@@ -432,8 +472,11 @@ def cohort_detail(*, user: Any, cohort_id: int) -> CohortView:
     if runs_program(user) and scope_for(user).sees_everyone:
         visible = list(all_members.select_related("org_unit", "manager").order_by("last_name", "first_name"))
     else:
-        visible = list(all_members.filter(pk__in=visible_people(user).values("pk"))
-                       .select_related("org_unit", "manager").order_by("last_name", "first_name"))
+        visible = list(
+            all_members.filter(pk__in=visible_people(user).values("pk"))
+            .select_related("org_unit", "manager")
+            .order_by("last_name", "first_name")
+        )
         if not visible and not runs_program(user):
             raise Http404
     # The mix is an aggregate (no names), so it counts every member, as the point of a cohort is the mix.
@@ -442,9 +485,12 @@ def cohort_detail(*, user: Any, cohort_id: int) -> CohortView:
     labels = dict(Function.choices)
     mix = [(labels.get(f, f), n, round(100 * n / total)) for f, n in functions.most_common()]
     sessions = list(
-        Session.objects.filter(cohort=cohort).select_related("course", "facilitator")
-        .annotate(confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)),
-                  waitlisted=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
+        Session.objects.filter(cohort=cohort)
+        .select_related("course", "facilitator")
+        .annotate(
+            confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)),
+            waitlisted=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)),
+        )
         .order_by("starts_at")
     )
     return CohortView(cohort, visible, total - len(visible), mix, sessions)
@@ -452,14 +498,18 @@ def cohort_detail(*, user: Any, cohort_id: int) -> CohortView:
 
 def sessions_upcoming(*, user: Any, course: Course | None = None, limit: int = 50) -> list[Session]:
     require_program(user)
-    qs = Session.objects.filter(_visible_session_q(user), starts_at__gte=timezone.now() - dt.timedelta(days=1))
+    qs = Session.objects.filter(
+        _visible_session_q(user), starts_at__gte=timezone.now() - dt.timedelta(days=1)
+    )
     if course is not None:
         qs = qs.filter(course=course)
     return list(
-        qs.distinct().select_related("course", "cohort", "facilitator")
-        .annotate(confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED), distinct=True),
-                  waitlisted=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED),
-                                   distinct=True))
+        qs.distinct()
+        .select_related("course", "cohort", "facilitator")
+        .annotate(
+            confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED), distinct=True),
+            waitlisted=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED), distinct=True),
+        )
         .order_by("starts_at")[:limit]
     )
 
@@ -479,14 +529,19 @@ class SessionView:
 def session_detail(*, user: Any, session_id: int) -> SessionView:
     require_program(user)
     session = get_object_or_404(
-        Session.objects.filter(_visible_session_q(user)).distinct().select_related("course", "cohort",
-                                                                                    "facilitator"),
+        Session.objects.filter(_visible_session_q(user))
+        .distinct()
+        .select_related("course", "cohort", "facilitator"),
         pk=session_id,
     )
     bookings = list(
-        session.bookings.select_related("person", "person__org_unit", "enrolment").order_by("created_at", "pk")
+        session.bookings.select_related("person", "person__org_unit", "enrolment").order_by(
+            "created_at", "pk"
+        )
     )
-    visible_ids = set(visible_people(user).filter(pk__in=[b.person_id for b in bookings]).values_list("pk", flat=True))
+    visible_ids = set(
+        visible_people(user).filter(pk__in=[b.person_id for b in bookings]).values_list("pk", flat=True)
+    )
     shown = [b for b in bookings if b.person_id in visible_ids]
     scope = scope_for(user)
     return SessionView(
@@ -505,7 +560,12 @@ def booking_for(*, user: Any, booking_id: int) -> Booking:
     """A booking of someone the user may see."""
     return get_object_or_404(
         Booking.objects.filter(person__in=visible_people(user)).select_related(
-            "person", "person__org_unit", "person__manager", "session", "session__course", "enrolment",
+            "person",
+            "person__org_unit",
+            "person__manager",
+            "session",
+            "session__course",
+            "enrolment",
             "enrolment__course",
         ),
         pk=booking_id,
@@ -515,28 +575,36 @@ def booking_for(*, user: Any, booking_id: int) -> Booking:
 def enrolment_for(*, user: Any, enrolment_id: int) -> Enrolment:
     return get_object_or_404(
         Enrolment.objects.filter(person__in=visible_people(user)).select_related(
-            "person", "person__org_unit", "course", "course__track"),
+            "person", "person__org_unit", "course", "course__track"
+        ),
         pk=enrolment_id,
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Deferrals
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _deferral_qs() -> QuerySet[Deferral]:
     return Deferral.objects.select_related(
-        "enrolment__person", "enrolment__person__org_unit", "enrolment__person__manager", "booking__session__course",
-        "requested_by_person", "hr_decided_by", "leader_decided_by", "moved_to__session", "escalated_to",
+        "enrolment__person",
+        "enrolment__person__org_unit",
+        "enrolment__person__manager",
+        "booking__session__course",
+        "requested_by_person",
+        "hr_decided_by",
+        "leader_decided_by",
+        "moved_to__session",
+        "escalated_to",
     )
 
 
 def deferral_detail(*, user: Any, deferral_id: int) -> Deferral:
     return get_object_or_404(
-        _deferral_qs().filter(
-            Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user)
-        ).distinct(),
+        _deferral_qs()
+        .filter(Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user))
+        .distinct(),
         pk=deferral_id,
     )
 
@@ -551,9 +619,12 @@ class DeferralQueues:
 def deferral_queues(*, user: Any, limit: int = 100) -> DeferralQueues:
     require_program(user)
     scope = scope_for(user)
-    visible = _deferral_qs().filter(
-        Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user)
-    ).distinct().order_by("-created_at")
+    visible = (
+        _deferral_qs()
+        .filter(Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user))
+        .distinct()
+        .order_by("-created_at")
+    )
     rows = list(visible[:limit])
     awaiting, mine, others = [], [], []
     for d in rows:
@@ -570,9 +641,9 @@ def deferral_queues(*, user: Any, limit: int = 100) -> DeferralQueues:
     return DeferralQueues(awaiting, mine, others)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Accountability
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -592,8 +663,11 @@ class LeaderAccountability:
 def leaders(*, user: Any) -> list[Person]:
     """Senior sales leaders the user may see (for HR to pick whose accountability page to open)."""
     return list(
-        visible_people(user).filter(user__role_grants__role=Role.SENIOR_SALES_LEADER)
-        .exclude(status=EmploymentStatus.INACTIVE).distinct().order_by("last_name", "first_name")
+        visible_people(user)
+        .filter(user__role_grants__role=Role.SENIOR_SALES_LEADER)
+        .exclude(status=EmploymentStatus.INACTIVE)
+        .distinct()
+        .order_by("last_name", "first_name")
     )
 
 
@@ -608,22 +682,33 @@ def leader_accountability(*, user: Any, leader_id: int | None = None) -> LeaderA
     else:
         if not runs_program(user):
             raise Http404
-        leader = get_object_or_404(visible_people(user).filter(user__role_grants__role=Role.SENIOR_SALES_LEADER)
-                                   .distinct(), pk=leader_id)
-    subtree = visible_people(user).filter(path__startswith=leader.path).exclude(pk=leader.pk).exclude(
-        status=EmploymentStatus.INACTIVE)
+        leader = get_object_or_404(
+            visible_people(user).filter(user__role_grants__role=Role.SENIOR_SALES_LEADER).distinct(),
+            pk=leader_id,
+        )
+    subtree = (
+        visible_people(user)
+        .filter(path__startswith=leader.path)
+        .exclude(pk=leader.pk)
+        .exclude(status=EmploymentStatus.INACTIVE)
+    )
     progress = progress_for(subtree)
     tracks = list(Track.objects.filter(is_active=True).order_by("position"))
     pull_outs = list(_deferral_qs().filter(requested_by_person=leader).order_by("-created_at")[:100])
     escalations = list(
-        _deferral_qs().filter(Q(escalated_to=leader) | Q(escalated_at__isnull=False,
-                                                         enrolment__person__in=subtree))
-        .distinct().order_by("-created_at")[:100]
+        _deferral_qs()
+        .filter(Q(escalated_to=leader) | Q(escalated_at__isnull=False, enrolment__person__in=subtree))
+        .distinct()
+        .order_by("-created_at")[:100]
     )
-    notices = list(Notice.objects.filter(recipient=leader).select_related("deferral")[:20]) if (
-        leader.pk == scope.person_id) else []
-    return LeaderAccountability(leader, progress, counts_per_track(progress, tracks), pull_outs, escalations,
-                                notices)
+    notices = (
+        list(Notice.objects.filter(recipient=leader).select_related("deferral")[:20])
+        if (leader.pk == scope.person_id)
+        else []
+    )
+    return LeaderAccountability(
+        leader, progress, counts_per_track(progress, tracks), pull_outs, escalations, notices
+    )
 
 
 @dataclass
@@ -647,32 +732,47 @@ def behind_report(*, user: Any, track_id: int | None = None) -> BehindReport:
         for entry in progress:
             entry.items = [i for i in entry.items if i.enrolment.course.track_id == track_id]
     behind = sorted((p for p in progress if p.behind), key=lambda p: (-p.days_behind, p.person.last_name))
-    pending = list(_deferral_qs().filter(status=Deferral.Status.PENDING, enrolment__person__in=people)
-                   .order_by("created_at"))
-    escalations = list(_deferral_qs().filter(escalated_at__isnull=False, enrolment__person__in=people)
-                       .order_by("-escalated_at")[:50])
+    pending = list(
+        _deferral_qs()
+        .filter(status=Deferral.Status.PENDING, enrolment__person__in=people)
+        .order_by("created_at")
+    )
+    escalations = list(
+        _deferral_qs()
+        .filter(escalated_at__isnull=False, enrolment__person__in=people)
+        .order_by("-escalated_at")[:50]
+    )
     no_date = list(
         people.filter(manager_since__isnull=True, direct_reports__isnull=False)
-        .filter(direct_reports__status=EmploymentStatus.ACTIVE).distinct().select_related("org_unit")
+        .filter(direct_reports__status=EmploymentStatus.ACTIVE)
+        .distinct()
+        .select_related("org_unit")
         .order_by("last_name", "first_name")
     )
-    unseated = sum(1 for p in progress for i in p.items if i.state in ("overdue", "at_risk") and
-                   i.enrolment.course.needs_session and i.booking is None)
-    return BehindReport(behind, counts_per_track(progress, tracks), len(progress), pending, escalations, no_date,
-                        unseated)
+    unseated = sum(
+        1
+        for p in progress
+        for i in p.items
+        if i.state in ("overdue", "at_risk") and i.enrolment.course.needs_session and i.booking is None
+    )
+    return BehindReport(
+        behind, counts_per_track(progress, tracks), len(progress), pending, escalations, no_date, unseated
+    )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Compliance
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def latest_certifications(people: QuerySet[Person]) -> list[Certification]:
     """The latest certificate per person and compliance course (older ones are superseded)."""
     latest: dict[tuple[int, int], Certification] = {}
-    for cert in Certification.objects.filter(person__in=people).select_related(
-        "person", "person__org_unit", "person__manager", "course"
-    ).order_by("certified_on", "pk"):
+    for cert in (
+        Certification.objects.filter(person__in=people)
+        .select_related("person", "person__org_unit", "person__manager", "course")
+        .order_by("certified_on", "pk")
+    ):
         latest[(cert.person_id, cert.course_id)] = cert
     return sorted(latest.values(), key=lambda c: (c.expires_on, c.person.last_name))
 
@@ -700,9 +800,12 @@ def compliance(*, user: Any, today: dt.date | None = None) -> ComplianceView:
     expiring = [c for c in certs if today <= c.expires_on <= horizon]
     certified_pairs = {(c.person_id, c.course_id) for c in certs}
     never = [
-        e for e in Enrolment.objects.filter(
+        e
+        for e in Enrolment.objects.filter(
             person__in=people, course__validity_months__isnull=False, status=Enrolment.Status.ENROLLED
-        ).select_related("person", "course").order_by("due_on")
+        )
+        .select_related("person", "course")
+        .order_by("due_on")
         if (e.person_id, e.course_id) not in certified_pairs
     ]
     return ComplianceView(expiring, expired, len(certs) - len(expired) - len(expiring), window, never)

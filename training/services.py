@@ -52,8 +52,9 @@ from training.permissions import (
 
 logger = logging.getLogger("promoted.training")
 
-ACTIVE_BOOKING = Q(status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED],
-                   attendance=Booking.Attendance.UNMARKED)
+ACTIVE_BOOKING = Q(
+    status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED], attendance=Booking.Attendance.UNMARKED
+)
 MIN_REASON_LENGTH = 10
 
 
@@ -74,9 +75,9 @@ def _after_commit(func: Callable[[], None], what: str) -> None:
 
 
 def _booking_for_email(pk: int) -> Booking:
-    return Booking.objects.select_related(
-        "person", "session", "session__course", "session__facilitator"
-    ).get(pk=pk)
+    return Booking.objects.select_related("person", "session", "session__course", "session__facilitator").get(
+        pk=pk
+    )
 
 
 def _send_invitation_later(booking: Booking) -> None:
@@ -99,9 +100,9 @@ def _send_cancellation_later(booking: Booking, why: str) -> None:
     _after_commit(lambda: emails.send_cancellation(_booking_for_email(pk), why=why), f"cancellation {pk}")
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Notices
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def notice_send(
@@ -129,9 +130,9 @@ def notice_mark_read(*, notice: Notice, user: Any) -> None:
         notice.save(update_fields=["read_at", "updated_at"])
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Seats and waitlists
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _confirmed_count(session: Session) -> int:
@@ -144,21 +145,29 @@ def _prerequisites_end(enrolment: Enrolment) -> dt.datetime | None:
     if not prereq_ids:
         return None
     ends = Booking.objects.filter(
-        ACTIVE_BOOKING, person_id=enrolment.person_id, session__course_id__in=prereq_ids,
+        ACTIVE_BOOKING,
+        person_id=enrolment.person_id,
+        session__course_id__in=prereq_ids,
         session__status=Session.Status.SCHEDULED,
     ).values_list("session__ends_at", flat=True)
     return max(ends, default=None)
 
 
-def _seat(enrolment: Enrolment, *, not_before: dt.datetime, exclude_session: Session | None = None) -> Booking | None:
+def _seat(
+    enrolment: Enrolment, *, not_before: dt.datetime, exclude_session: Session | None = None
+) -> Booking | None:
     """Book the enrolment into the earliest fitting scheduled session of its course: its cohort's session if
     there is one, else the earliest with a free seat, else the waitlist of the earliest. None when no session
     is scheduled (HR sees the enrolment as needing a session)."""
     prereq_end = _prerequisites_end(enrolment)
     earliest = max(not_before, prereq_end) if prereq_end is not None else not_before
-    sessions = Session.objects.filter(
-        course_id=enrolment.course_id, status=Session.Status.SCHEDULED, starts_at__gt=earliest
-    ).exclude(bookings__enrolment=enrolment).order_by("starts_at", "pk")
+    sessions = (
+        Session.objects.filter(
+            course_id=enrolment.course_id, status=Session.Status.SCHEDULED, starts_at__gt=earliest
+        )
+        .exclude(bookings__enrolment=enrolment)
+        .order_by("starts_at", "pk")
+    )
     if exclude_session is not None:
         sessions = sessions.exclude(pk=exclude_session.pk)
     candidates = list(sessions[:20])
@@ -170,9 +179,12 @@ def _seat(enrolment: Enrolment, *, not_before: dt.datetime, exclude_session: Ses
     if chosen is None:
         chosen = next((s for s in candidates if _confirmed_count(s) < s.capacity), candidates[0])
     locked = Session.objects.select_for_update().get(pk=chosen.pk)
-    status = Booking.Status.CONFIRMED if _confirmed_count(locked) < locked.capacity else Booking.Status.WAITLISTED
-    booking = Booking.objects.create(session=locked, enrolment=enrolment, person_id=enrolment.person_id,
-                                     status=status)
+    status = (
+        Booking.Status.CONFIRMED if _confirmed_count(locked) < locked.capacity else Booking.Status.WAITLISTED
+    )
+    booking = Booking.objects.create(
+        session=locked, enrolment=enrolment, person_id=enrolment.person_id, status=status
+    )
     if status == Booking.Status.CONFIRMED:
         _send_invitation_later(booking)
     else:
@@ -189,7 +201,9 @@ def _promote_waitlist(session: Session) -> list[Booking]:
     free = locked.capacity - _confirmed_count(locked)
     if free <= 0:
         return promoted
-    waiting = Booking.objects.filter(session=locked, status=Booking.Status.WAITLISTED).order_by("created_at", "pk")
+    waiting = Booking.objects.filter(session=locked, status=Booking.Status.WAITLISTED).order_by(
+        "created_at", "pk"
+    )
     for booking in waiting[:free]:
         booking.status = Booking.Status.CONFIRMED
         booking.save(update_fields=["status", "updated_at"])
@@ -201,7 +215,8 @@ def _promote_waitlist(session: Session) -> list[Booking]:
 def _seat_waiting(*, course: Course | None = None, people: Iterable[int] | None = None) -> tuple[int, int]:
     """Book every open session-based enrolment that has no active booking. Returns (confirmed, waitlisted)."""
     open_enrolments = Enrolment.objects.filter(
-        status=Enrolment.Status.ENROLLED, course__format=Course.Format.WORKSHOP,
+        status=Enrolment.Status.ENROLLED,
+        course__format=Course.Format.WORKSHOP,
         person__status=EmploymentStatus.ACTIVE,
     ).exclude(Exists(Booking.objects.filter(ACTIVE_BOOKING, enrolment=OuterRef("pk"))))
     if course is not None:
@@ -224,9 +239,9 @@ def _seat_waiting(*, course: Course | None = None, people: Iterable[int] | None 
     return confirmed, waitlisted
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Enrolment rules and promotion
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -242,9 +257,12 @@ class RulesResult:
 
 
 def _manages_sellers(person: Person) -> bool:
-    return person.function == Function.SALES or person.direct_reports.filter(
-        function=Function.SALES
-    ).exclude(status=EmploymentStatus.INACTIVE).exists()
+    return (
+        person.function == Function.SALES
+        or person.direct_reports.filter(function=Function.SALES)
+        .exclude(status=EmploymentStatus.INACTIVE)
+        .exists()
+    )
 
 
 def _choose_cohort(track: Track, *, starts_after: dt.date) -> Cohort | None:
@@ -271,8 +289,7 @@ def enrolment_rules_apply(
     """
     cfg = ProgramSettings.load()
     result = RulesResult()
-    tracks = list(Track.objects.filter(is_active=True).prefetch_related(
-        "courses").order_by("position", "pk"))
+    tracks = list(Track.objects.filter(is_active=True).prefetch_related("courses").order_by("position", "pk"))
     base_due = tracks[0].due_within_days if tracks else 0
     candidates = Person.objects.filter(
         status=EmploymentStatus.ACTIVE,
@@ -285,9 +302,7 @@ def enrolment_rules_apply(
         person_ids = [p.pk for p in people]
         candidates = candidates.filter(pk__in=person_ids)
     result.recertifications = _recertify(today=today, cfg=cfg, person_ids=person_ids, actor=actor)
-    existing = set(
-        Enrolment.objects.filter(person__in=candidates).values_list("person_id", "course_id")
-    )
+    existing = set(Enrolment.objects.filter(person__in=candidates).values_list("person_id", "course_id"))
     # A compliance certificate that stays valid past the recertification window counts as done.
     existing |= set(
         Certification.objects.filter(
@@ -321,17 +336,27 @@ def enrolment_rules_apply(
                 continue
             due = person.manager_since + dt.timedelta(days=track.due_within_days)
             if source == Enrolment.Source.CATCH_UP:
-                due = max(due, today + dt.timedelta(days=cfg.catch_up_due_days + track.due_within_days - base_due))
+                due = max(
+                    due, today + dt.timedelta(days=cfg.catch_up_due_days + track.due_within_days - base_due)
+                )
             for course in missing:
                 enrolment = Enrolment.objects.create(
-                    person=person, course=course, cohort=cohort, status=Enrolment.Status.ENROLLED, source=source,
-                    enrolled_on=today, due_on=due, enrolled_by=actor if getattr(actor, "pk", None) else None,
+                    person=person,
+                    course=course,
+                    cohort=cohort,
+                    status=Enrolment.Status.ENROLLED,
+                    source=source,
+                    enrolled_on=today,
+                    due_on=due,
+                    enrolled_by=actor if getattr(actor, "pk", None) else None,
                 )
                 existing.add((person.pk, course.pk))
                 result.enrolled.append(enrolment)
         if any(e.person_id == person.pk for e in result.enrolled):
             audit_log(
-                actor=actor, action="training.enrolment.rules", target=person,
+                actor=actor,
+                action="training.enrolment.rules",
+                target=person,
                 summary=f"Enrolled {person.full_name} by the program rules ({source})",
                 details={"courses": [e.course.key for e in result.enrolled if e.person_id == person.pk]},
             )
@@ -355,8 +380,12 @@ def _recertify(*, today: dt.date, cfg: ProgramSettings, person_ids: list[int] | 
         if cert.expires_on > horizon or (person_id, course_id) in open_pairs or not cert.course.is_active:
             continue
         Enrolment.objects.create(
-            person_id=person_id, course_id=course_id, status=Enrolment.Status.ENROLLED,
-            source=Enrolment.Source.RECERTIFICATION, enrolled_on=today, due_on=max(cert.expires_on, today),
+            person_id=person_id,
+            course_id=course_id,
+            status=Enrolment.Status.ENROLLED,
+            source=Enrolment.Source.RECERTIFICATION,
+            enrolled_on=today,
+            due_on=max(cert.expires_on, today),
         )
         made += 1
     return made
@@ -366,8 +395,9 @@ def _recertify(*, today: dt.date, cfg: ProgramSettings, person_ids: list[int] | 
 def person_promote(
     *, person: Person, actor: Any, effective_date: dt.date, new_title: str | None = None
 ) -> Person:
-    """Record that `person` became a people manager on `effective_date` (their `manager_since`), optionally with a
-    new job title, then apply the enrolment rules to them (they are enrolled and invited). Audit-logged."""
+    """Record that `person` became a people manager on `effective_date` (their `manager_since`), optionally
+    with a new job title, then apply the enrolment rules to them (they are enrolled and invited).
+    Audit-logged."""
     if person.status == EmploymentStatus.INACTIVE:
         raise ValidationError({"person": f"{person.full_name} has left the company."})
     if effective_date is None:
@@ -380,9 +410,15 @@ def person_promote(
         fields.append("job_title")
     person.save(update_fields=fields)
     audit_log(
-        actor=actor, action="people.person.promoted", target=person,
+        actor=actor,
+        action="people.person.promoted",
+        target=person,
         summary=f"Recorded {person.full_name}'s promotion to people manager on {effective_date:%Y-%m-%d}",
-        details={"before": before, "manager_since": effective_date.isoformat(), "job_title": person.job_title},
+        details={
+            "before": before,
+            "manager_since": effective_date.isoformat(),
+            "job_title": person.job_title,
+        },
     )
     enrolment_rules_apply(today=timezone.localdate(), people=[person], actor=actor)
     return person
@@ -401,11 +437,20 @@ def enrolment_create(
     if due_on < today:
         raise ValidationError({"due_on": "The due date cannot be in the past."})
     enrolment = Enrolment.objects.create(
-        person=person, course=course, source=Enrolment.Source.MANUAL, enrolled_on=today, due_on=due_on,
+        person=person,
+        course=course,
+        source=Enrolment.Source.MANUAL,
+        enrolled_on=today,
+        due_on=due_on,
         enrolled_by=actor,
     )
-    audit_log(actor=actor, action="training.enrolment.created", target=enrolment,
-              summary=f"Enrolled {person.full_name} in {course.title}", details={"due_on": due_on.isoformat()})
+    audit_log(
+        actor=actor,
+        action="training.enrolment.created",
+        target=enrolment,
+        summary=f"Enrolled {person.full_name} in {course.title}",
+        details={"due_on": due_on.isoformat()},
+    )
     if course.needs_session:
         _seat(enrolment, not_before=timezone.now())
     return enrolment
@@ -427,12 +472,19 @@ def enrolment_complete(
     course = enrolment.course
     if course.validity_months:
         Certification.objects.create(
-            person_id=enrolment.person_id, course=course, enrolment=enrolment, certified_on=completed_on,
+            person_id=enrolment.person_id,
+            course=course,
+            enrolment=enrolment,
+            certified_on=completed_on,
             expires_on=add_months(completed_on, course.validity_months),
         )
-    audit_log(actor=actor, action="training.enrolment.completed", target=enrolment,
-              summary=f"{enrolment.person.full_name} completed {course.title}",
-              details={"completed_on": completed_on.isoformat(), "source": source})
+    audit_log(
+        actor=actor,
+        action="training.enrolment.completed",
+        target=enrolment,
+        summary=f"{enrolment.person.full_name} completed {course.title}",
+        details={"completed_on": completed_on.isoformat(), "source": source},
+    )
     return enrolment
 
 
@@ -464,13 +516,21 @@ def attendance_mark(*, booking: Booking, actor: Any, attendance: str) -> Booking
     booking.save(update_fields=["attendance", "attendance_marked_by", "attendance_marked_at", "updated_at"])
     enrolment = booking.enrolment
     if attendance == Booking.Attendance.ATTENDED:
-        enrolment_complete(enrolment=enrolment, actor=actor,
-                           completed_on=timezone.localtime(booking.session.starts_at).date(), source="attendance")
+        enrolment_complete(
+            enrolment=enrolment,
+            actor=actor,
+            completed_on=timezone.localtime(booking.session.starts_at).date(),
+            source="attendance",
+        )
     elif previous == Booking.Attendance.ATTENDED:
         _reopen(enrolment)
-    audit_log(actor=actor, action="training.attendance.marked", target=booking,
-              summary=f"{booking.person.full_name}: {attendance} at {booking.session}",
-              details={"previous": previous, "attendance": attendance})
+    audit_log(
+        actor=actor,
+        action="training.attendance.marked",
+        target=booking,
+        summary=f"{booking.person.full_name}: {attendance} at {booking.session}",
+        details={"previous": previous, "attendance": attendance},
+    )
     return booking
 
 
@@ -483,12 +543,16 @@ def exemption_grant(*, enrolment: Enrolment, actor: Any, reason: str) -> Exempti
         raise PermissionDenied("Only HR for this person can exempt them.")
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError({"reason": f"Give the reason for the exemption (at least {MIN_REASON_LENGTH} "
-                                         "characters)."})
+        raise ValidationError(
+            {"reason": f"Give the reason for the exemption (at least {MIN_REASON_LENGTH} characters)."}
+        )
     if enrolment.status != Enrolment.Status.ENROLLED:
-        raise ValidationError({"enrolment": f"This enrolment is already {enrolment.get_status_display().lower()}."})
-    exemption = Exemption.objects.create(enrolment=enrolment, reason=reason, decided_by=actor,
-                                         decided_on=timezone.localdate())
+        raise ValidationError(
+            {"enrolment": f"This enrolment is already {enrolment.get_status_display().lower()}."}
+        )
+    exemption = Exemption.objects.create(
+        enrolment=enrolment, reason=reason, decided_by=actor, decided_on=timezone.localdate()
+    )
     enrolment.status = Enrolment.Status.EXEMPTED
     enrolment.save(update_fields=["status", "updated_at"])
     for booking in enrolment.bookings.filter(ACTIVE_BOOKING).select_related("session"):
@@ -497,12 +561,20 @@ def exemption_grant(*, enrolment: Enrolment, actor: Any, reason: str) -> Exempti
         booking.save(update_fields=["status", "updated_at"])
         if booking.session.starts_at > timezone.now():
             if held_seat:
-                _send_cancellation_later(booking, "HR exempted you from this course, so your seat is released.")
+                _send_cancellation_later(
+                    booking, "HR exempted you from this course, so your seat is released."
+                )
             _promote_waitlist(booking.session)
-    audit_log(actor=actor, action="training.exemption.granted", target=enrolment,
-              summary=f"Exempted {person.full_name} from {enrolment.course.title}", details={"reason": reason})
+    audit_log(
+        actor=actor,
+        action="training.exemption.granted",
+        target=enrolment,
+        summary=f"Exempted {person.full_name} from {enrolment.course.title}",
+        details={"reason": reason},
+    )
     notice_send(
-        recipient=person, kind=Notice.Kind.EXEMPTION,
+        recipient=person,
+        kind=Notice.Kind.EXEMPTION,
         subject=f"Exempted from {enrolment.course.title}",
         body=f"HR exempted you from {enrolment.course.title}. Reason: {reason}",
         url=reverse("training:my_training"),
@@ -510,9 +582,9 @@ def exemption_grant(*, enrolment: Enrolment, actor: Any, reason: str) -> Exempti
     return exemption
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Deferrals
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _deferral_url(deferral: Deferral) -> str:
@@ -537,7 +609,9 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
     if reason_category not in Deferral.Reason.values:
         errors["reason_category"] = f"Choose one of: {', '.join(Deferral.Reason.labels)}."
     if len(reason) < MIN_REASON_LENGTH:
-        errors["reason"] = f"Say why (at least {MIN_REASON_LENGTH} characters): HR and senior leadership read it."
+        errors["reason"] = (
+            f"Say why (at least {MIN_REASON_LENGTH} characters): HR and senior leadership read it."
+        )
     if errors:
         raise ValidationError(errors)
     if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED) or (
@@ -549,20 +623,32 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
     if booking.deferrals.filter(status=Deferral.Status.PENDING).exists():
         raise ValidationError({"booking": "A deferral of this session is already waiting for approval."})
     cfg = ProgramSettings.load()
-    sequence = Deferral.objects.filter(enrolment__person=person, enrolment__course_id=booking.session.course_id)
+    sequence = Deferral.objects.filter(
+        enrolment__person=person, enrolment__course_id=booking.session.course_id
+    )
     number = sequence.count() + 1
     actor_person = Person.objects.filter(user=actor).first()
     deferral = Deferral.objects.create(
-        enrolment=booking.enrolment, booking=booking, requested_by=actor, requested_by_person=actor_person,
-        requested_as=requested_as, reason_category=reason_category, reason=reason, sequence=number,
+        enrolment=booking.enrolment,
+        booking=booking,
+        requested_by=actor,
+        requested_by_person=actor_person,
+        requested_as=requested_as,
+        reason_category=reason_category,
+        reason=reason,
+        sequence=number,
     )
     who = actor_person.full_name if actor_person else str(actor)
     course = booking.session.course.title
     start = timezone.localtime(booking.session.starts_at)
     kind_text = "pull-out" if requested_as == Deferral.RequestedAs.LEADER else "deferral"
-    whom = "their own session of" if requested_as == Deferral.RequestedAs.SELF else f"{person.full_name} out of"
-    summary = (f"{who} asked to move {whom} {course} on {start:%d %b %Y} ({kind_text}, "
-               f"request {number} for this course). Reason: {deferral.get_reason_category_display()}: {reason}")
+    whom = (
+        "their own session of" if requested_as == Deferral.RequestedAs.SELF else f"{person.full_name} out of"
+    )
+    summary = (
+        f"{who} asked to move {whom} {course} on {start:%d %b %Y} ({kind_text}, "
+        f"request {number} for this course). Reason: {deferral.get_reason_category_display()}: {reason}"
+    )
     hr = hr_partners_for(person)
     leaders = [p for p in senior_leaders_over(person) if p.user_id != getattr(actor, "pk", None)]
     notified: set[int] = set()
@@ -570,38 +656,64 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
         if recipient.pk in notified:
             continue
         notified.add(recipient.pk)
-        notice_send(recipient=recipient, kind=Notice.Kind.DEFERRAL_REQUESTED,
-                    subject=f"Approval needed: {kind_text} of {person.full_name} from {course}",
-                    body=summary, url=_deferral_url(deferral), deferral=deferral)
+        notice_send(
+            recipient=recipient,
+            kind=Notice.Kind.DEFERRAL_REQUESTED,
+            subject=f"Approval needed: {kind_text} of {person.full_name} from {course}",
+            body=summary,
+            url=_deferral_url(deferral),
+            deferral=deferral,
+        )
     if requested_as == Deferral.RequestedAs.LEADER and person.pk not in notified:
-        notice_send(recipient=person, kind=Notice.Kind.DEFERRAL_REQUESTED,
-                    subject=f"{who} asked to move you out of {course}",
-                    body=summary, url=_deferral_url(deferral), deferral=deferral)
+        notice_send(
+            recipient=person,
+            kind=Notice.Kind.DEFERRAL_REQUESTED,
+            subject=f"{who} asked to move you out of {course}",
+            body=summary,
+            url=_deferral_url(deferral),
+            deferral=deferral,
+        )
     if number >= cfg.escalate_at_deferral:
         leader = actor_person if requested_as == Deferral.RequestedAs.LEADER else person.manager
         escalate_to = leader.manager if leader is not None else None
         deferral.escalated_at = timezone.now()
         deferral.escalated_to = escalate_to
         deferral.save(update_fields=["escalated_at", "escalated_to", "updated_at"])
-        body = (f"{person.full_name} has now been asked out of {course} {number} times. {summary}")
+        body = f"{person.full_name} has now been asked out of {course} {number} times. {summary}"
         for recipient in [p for p in [escalate_to, *hr] if p is not None]:
-            notice_send(recipient=recipient, kind=Notice.Kind.ESCALATION,
-                        subject=f"Escalation: {person.full_name} deferred from {course} {number} times",
-                        body=body, url=_deferral_url(deferral), deferral=deferral)
-    audit_log(actor=actor, action="training.deferral.requested", target=deferral, summary=summary[:500],
-              details={"requested_as": requested_as, "reason_category": reason_category, "sequence": number,
-                       "escalated": deferral.escalated_at is not None})
+            notice_send(
+                recipient=recipient,
+                kind=Notice.Kind.ESCALATION,
+                subject=f"Escalation: {person.full_name} deferred from {course} {number} times",
+                body=body,
+                url=_deferral_url(deferral),
+                deferral=deferral,
+            )
+    audit_log(
+        actor=actor,
+        action="training.deferral.requested",
+        target=deferral,
+        summary=summary[:500],
+        details={
+            "requested_as": requested_as,
+            "reason_category": reason_category,
+            "sequence": number,
+            "escalated": deferral.escalated_at is not None,
+        },
+    )
     return deferral
 
 
 @transaction.atomic
 def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool, note: str = "") -> Deferral:
-    """Record HR's (`role="hr"`) or the senior sales leader's (`role="leader"`) decision. A rejection by either
-    keeps the person booked; two approvals move them to a later session (the waitlist moves up)."""
+    """Record HR's (`role="hr"`) or the senior sales leader's (`role="leader"`) decision. A rejection by
+    either keeps the person booked; two approvals move them to a later session (the waitlist moves up)."""
     deferral = Deferral.objects.select_for_update().get(pk=deferral.pk)
     person = deferral.booking.person
     if deferral.status != Deferral.Status.PENDING:
-        raise ValidationError({"deferral": f"This request is already {deferral.get_status_display().lower()}."})
+        raise ValidationError(
+            {"deferral": f"This request is already {deferral.get_status_display().lower()}."}
+        )
     if deferral.requested_by_id == getattr(actor, "pk", None):
         raise PermissionDenied("You cannot decide on your own request.")
     now = timezone.now()
@@ -615,7 +727,11 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
         if deferral.leader_decided_by_id == actor.pk:
             raise PermissionDenied("The two approvals must come from two different people.")
         deferral.hr_decision, deferral.hr_decided_by, deferral.hr_decided_at, deferral.hr_note = (
-            decision, actor, now, note)
+            decision,
+            actor,
+            now,
+            note,
+        )
     elif role == "leader":
         if not is_senior_leader_over(actor, person):
             raise PermissionDenied("Only a senior sales leader above this person can decide as leader.")
@@ -623,8 +739,12 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
             raise ValidationError({"deferral": "Senior sales leadership has already decided."})
         if deferral.hr_decided_by_id == actor.pk:
             raise PermissionDenied("The two approvals must come from two different people.")
-        deferral.leader_decision, deferral.leader_decided_by, deferral.leader_decided_at, deferral.leader_note = (
-            decision, actor, now, note)
+        (
+            deferral.leader_decision,
+            deferral.leader_decided_by,
+            deferral.leader_decided_at,
+            deferral.leader_note,
+        ) = (decision, actor, now, note)
     else:
         raise ValidationError({"role": "Decide as 'hr' or 'leader'."})
     if not approve and not note:
@@ -638,26 +758,39 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
     deferral.save()
     if deferral.status == Deferral.Status.APPROVED:
         _move_to_later_session(deferral)
-    audit_log(actor=actor, action="training.deferral.decided", target=deferral,
-              summary=f"{'Approved' if approve else 'Rejected'} as {role}: deferral of {person.full_name} from "
-                      f"{deferral.booking.session.course.title}",
-              details={"role": role, "approve": approve, "note": note, "status": deferral.status})
+    audit_log(
+        actor=actor,
+        action="training.deferral.decided",
+        target=deferral,
+        summary=f"{'Approved' if approve else 'Rejected'} as {role}: deferral of {person.full_name} from "
+        f"{deferral.booking.session.course.title}",
+        details={"role": role, "approve": approve, "note": note, "status": deferral.status},
+    )
     if deferral.status != Deferral.Status.PENDING:
-        outcome = "approved" if deferral.status == Deferral.Status.APPROVED else "rejected: the seat stays booked"
+        outcome = (
+            "approved" if deferral.status == Deferral.Status.APPROVED else "rejected: the seat stays booked"
+        )
         if deferral.status == Deferral.Status.APPROVED:
             moved = deferral.moved_to
-            outcome += (f"; moved to the session on {timezone.localtime(moved.session.starts_at):%d %b %Y}"
-                        if moved else "; HR will book the next session as soon as one is scheduled")
+            outcome += (
+                f"; moved to the session on {timezone.localtime(moved.session.starts_at):%d %b %Y}"
+                if moved
+                else "; HR will book the next session as soon as one is scheduled"
+            )
         recipients = {person.pk: person}
         if deferral.requested_by_person is not None:
             recipients[deferral.requested_by_person.pk] = deferral.requested_by_person
         for recipient in recipients.values():
-            notice_send(recipient=recipient, kind=Notice.Kind.DEFERRAL_DECIDED,
-                        subject=f"Deferral of {person.full_name} from {deferral.booking.session.course.title} "
-                                f"{deferral.get_status_display().lower()}",
-                        body=f"The request to move {person.full_name} was {outcome}."
-                             + (f" Note: {note}" if note else ""),
-                        url=_deferral_url(deferral), deferral=deferral)
+            notice_send(
+                recipient=recipient,
+                kind=Notice.Kind.DEFERRAL_DECIDED,
+                subject=f"Deferral of {person.full_name} from {deferral.booking.session.course.title} "
+                f"{deferral.get_status_display().lower()}",
+                body=f"The request to move {person.full_name} was {outcome}."
+                + (f" Note: {note}" if note else ""),
+                url=_deferral_url(deferral),
+                deferral=deferral,
+            )
     return deferral
 
 
@@ -676,9 +809,9 @@ def _move_to_later_session(deferral: Deferral) -> None:
         deferral.save(update_fields=["moved_to", "updated_at"])
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Sessions and cohorts
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _require_program(actor: Any) -> None:
@@ -687,22 +820,35 @@ def _require_program(actor: Any) -> None:
 
 
 @transaction.atomic
-def cohort_create(*, actor: Any, track: Track, name: str, starts_on: dt.date, ends_on: dt.date,
-                  description: str = "") -> Cohort:
+def cohort_create(
+    *, actor: Any, track: Track, name: str, starts_on: dt.date, ends_on: dt.date, description: str = ""
+) -> Cohort:
     _require_program(actor)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": "The cohort cannot end before it starts."})
-    cohort = Cohort.objects.create(track=track, name=name.strip(), starts_on=starts_on, ends_on=ends_on,
-                                   description=description)
-    audit_log(actor=actor, action="training.cohort.created", target=cohort, summary=f"Created cohort {cohort}")
+    cohort = Cohort.objects.create(
+        track=track, name=name.strip(), starts_on=starts_on, ends_on=ends_on, description=description
+    )
+    audit_log(
+        actor=actor, action="training.cohort.created", target=cohort, summary=f"Created cohort {cohort}"
+    )
     return cohort
 
 
 @transaction.atomic
 def session_create(
-    *, actor: Any, course: Course, starts_at: dt.datetime, ends_at: dt.datetime, capacity: int,
-    cohort: Cohort | None = None, location: str = "", online_url: str = "", facilitator: Person | None = None,
-    facilitator_name: str = "", notes: str = "",
+    *,
+    actor: Any,
+    course: Course,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    capacity: int,
+    cohort: Cohort | None = None,
+    location: str = "",
+    online_url: str = "",
+    facilitator: Person | None = None,
+    facilitator_name: str = "",
+    notes: str = "",
 ) -> Session:
     """Schedule a session and seat the people waiting for one (its cohort's members first)."""
     _require_program(actor)
@@ -720,8 +866,16 @@ def session_create(
     if errors:
         raise ValidationError(errors)
     session = Session.objects.create(
-        course=course, cohort=cohort, starts_at=starts_at, ends_at=ends_at, capacity=capacity, location=location,
-        online_url=online_url, facilitator=facilitator, facilitator_name=facilitator_name, notes=notes,
+        course=course,
+        cohort=cohort,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        location=location,
+        online_url=online_url,
+        facilitator=facilitator,
+        facilitator_name=facilitator_name,
+        notes=notes,
     )
     audit_log(actor=actor, action="training.session.created", target=session, summary=f"Scheduled {session}")
     _seat_waiting(course=course)
@@ -730,10 +884,20 @@ def session_create(
 
 @transaction.atomic
 def session_update(*, session: Session, actor: Any, **changes: Any) -> Session:
-    """Change a session. Moving it re-sends the invitations (next SEQUENCE); more seats move the waitlist up."""
+    """Change a session. Moving it re-sends the invitations (next SEQUENCE); more seats move the waitlist
+    up."""
     _require_program(actor)
-    allowed = {"starts_at", "ends_at", "capacity", "location", "online_url", "facilitator", "facilitator_name",
-               "notes", "cohort"}
+    allowed = {
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "location",
+        "online_url",
+        "facilitator",
+        "facilitator_name",
+        "notes",
+        "cohort",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({"__all__": f"Cannot change {', '.join(sorted(unknown))}."})
@@ -741,22 +905,31 @@ def session_update(*, session: Session, actor: Any, **changes: Any) -> Session:
         raise ValidationError({"__all__": "This session is cancelled."})
     confirmed = _confirmed_count(session)
     if "capacity" in changes and changes["capacity"] < confirmed:
-        raise ValidationError({"capacity": f"{confirmed} seats are already confirmed; capacity cannot be lower."})
+        raise ValidationError(
+            {"capacity": f"{confirmed} seats are already confirmed; capacity cannot be lower."}
+        )
     before = {k: str(getattr(session, k)) for k in changes}
     for key, value in changes.items():
         setattr(session, key, value)
     if session.ends_at <= session.starts_at:
         raise ValidationError({"ends_at": "The session must end after it starts."})
     session.save()
-    if {"starts_at", "ends_at", "location", "online_url"} & {k for k in changes if before[k] != str(changes[k])}:
+    if {"starts_at", "ends_at", "location", "online_url"} & {
+        k for k in changes if before[k] != str(changes[k])
+    }:
         for booking in session.bookings.filter(status=Booking.Status.CONFIRMED):
             booking.ics_sequence += 1
             booking.reminded_at = None
             booking.save(update_fields=["ics_sequence", "reminded_at", "updated_at"])
             _send_invitation_later(booking)
     _promote_waitlist(session)
-    audit_log(actor=actor, action="training.session.updated", target=session, summary=f"Changed {session}",
-              details={"before": before})
+    audit_log(
+        actor=actor,
+        action="training.session.updated",
+        target=session,
+        summary=f"Changed {session}",
+        details={"before": before},
+    )
     return session
 
 
@@ -781,14 +954,19 @@ def session_cancel(*, session: Session, actor: Any, reason: str) -> Session:
             _send_cancellation_later(booking, f"This session is cancelled: {reason}")
     for booking in affected:
         _seat(booking.enrolment, not_before=timezone.now(), exclude_session=session)
-    audit_log(actor=actor, action="training.session.cancelled", target=session, summary=f"Cancelled {session}",
-              details={"reason": reason, "bookings": len(affected)})
+    audit_log(
+        actor=actor,
+        action="training.session.cancelled",
+        target=session,
+        summary=f"Cancelled {session}",
+        details={"reason": reason, "bookings": len(affected)},
+    )
     return session
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Curriculum and providers
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def _prerequisite_cycle(course: Course, prerequisites: Iterable[Course]) -> bool:
@@ -799,8 +977,11 @@ def _prerequisite_cycle(course: Course, prerequisites: Iterable[Course]) -> bool
     frontier = set(targets)
     while frontier:
         seen |= frontier
-        nxt = set(Course.prerequisites.through.objects.filter(
-            from_course_id__in=frontier).values_list("to_course_id", flat=True))
+        nxt = set(
+            Course.prerequisites.through.objects.filter(from_course_id__in=frontier).values_list(
+                "to_course_id", flat=True
+            )
+        )
         if course.pk in nxt:
             return True
         frontier = nxt - seen
@@ -809,7 +990,11 @@ def _prerequisite_cycle(course: Course, prerequisites: Iterable[Course]) -> bool
 
 @transaction.atomic
 def course_save(
-    *, course: Course, actor: Any, competencies: Iterable[Any], prerequisites: Iterable[Course],
+    *,
+    course: Course,
+    actor: Any,
+    competencies: Iterable[Any],
+    prerequisites: Iterable[Course],
     seller_task_keys: Iterable[str],
 ) -> Course:
     """Create or update a course with its competencies, prerequisites and seller task keys."""
@@ -826,9 +1011,13 @@ def course_save(
     CourseSellerTask.objects.filter(course=course).exclude(task_key__in=keys).delete()
     for key in keys:
         CourseSellerTask.objects.get_or_create(course=course, task_key=key)
-    audit_log(actor=actor, action="training.course.created" if creating else "training.course.updated",
-              target=course, summary=f"{'Created' if creating else 'Updated'} course {course.title}",
-              details={"seller_tasks": keys, "prerequisites": [p.key for p in prerequisites]})
+    audit_log(
+        actor=actor,
+        action="training.course.created" if creating else "training.course.updated",
+        target=course,
+        summary=f"{'Created' if creating else 'Updated'} course {course.title}",
+        details={"seller_tasks": keys, "prerequisites": [p.key for p in prerequisites]},
+    )
     return course
 
 
@@ -838,23 +1027,34 @@ def provider_save(*, provider: Provider, actor: Any) -> Provider:
     creating = provider.pk is None
     provider.full_clean()
     provider.save()
-    audit_log(actor=actor, action="training.provider.created" if creating else "training.provider.updated",
-              target=provider, summary=f"{'Added' if creating else 'Updated'} provider {provider.name}")
+    audit_log(
+        actor=actor,
+        action="training.provider.created" if creating else "training.provider.updated",
+        target=provider,
+        summary=f"{'Added' if creating else 'Updated'} provider {provider.name}",
+    )
     return provider
 
 
 @transaction.atomic
-def provider_rate(*, provider: Provider, person: Person, score: int, course: Course | None = None,
-                  comment: str = "") -> ProviderRating:
+def provider_rate(
+    *, provider: Provider, person: Person, score: int, course: Course | None = None, comment: str = ""
+) -> ProviderRating:
     """A participant rates a provider (1-5) for a course they completed; rating again replaces the old one."""
     if not 1 <= score <= 5:
         raise ValidationError({"score": "Rate from 1 to 5."})
-    if course is not None and not Enrolment.objects.filter(
-        person=person, course=course, status=Enrolment.Status.COMPLETED
-    ).exists():
+    if (
+        course is not None
+        and not Enrolment.objects.filter(
+            person=person, course=course, status=Enrolment.Status.COMPLETED
+        ).exists()
+    ):
         raise PermissionDenied("Rate a provider for a course you completed.")
     rating, _ = ProviderRating.objects.update_or_create(
-        provider=provider, rated_by=person, course=course, defaults={"score": score, "comment": comment.strip()}
+        provider=provider,
+        rated_by=person,
+        course=course,
+        defaults={"score": score, "comment": comment.strip()},
     )
     return rating
 
@@ -868,35 +1068,54 @@ def program_settings_update(*, actor: Any, **values: int) -> ProgramSettings:
         setattr(cfg, key, value)
     cfg.full_clean()
     cfg.save()
-    audit_log(actor=actor, action="training.settings.updated", target=cfg, summary="Changed program settings",
-              details={"before": before, "after": values})
+    audit_log(
+        actor=actor,
+        action="training.settings.updated",
+        target=cfg,
+        summary="Changed program settings",
+        details={"before": before, "after": values},
+    )
     return cfg
 
 
 @transaction.atomic
-def certification_record(*, person: Person, course: Course, certified_on: dt.date, actor: Any) -> Certification:
+def certification_record(
+    *, person: Person, course: Course, certified_on: dt.date, actor: Any
+) -> Certification:
     """HR records a compliance certificate obtained outside Promoted (e.g. before the program existed)."""
     if not is_hr_for(actor, person):
         raise PermissionDenied("Only HR for this person can record certificates.")
     if not course.validity_months:
         raise ValidationError({"course": f"{course.title} is not a compliance course."})
-    cert = Certification.objects.create(person=person, course=course, certified_on=certified_on,
-                                        expires_on=add_months(certified_on, course.validity_months))
-    open_enrolment = Enrolment.objects.filter(person=person, course=course, status=Enrolment.Status.ENROLLED).first()
+    cert = Certification.objects.create(
+        person=person,
+        course=course,
+        certified_on=certified_on,
+        expires_on=add_months(certified_on, course.validity_months),
+    )
+    open_enrolment = Enrolment.objects.filter(
+        person=person, course=course, status=Enrolment.Status.ENROLLED
+    ).first()
     if open_enrolment is not None and cert.expires_on > timezone.localdate():
-        enrolment_complete(enrolment=open_enrolment, actor=actor, completed_on=certified_on, source="certificate")
+        enrolment_complete(
+            enrolment=open_enrolment, actor=actor, completed_on=certified_on, source="certificate"
+        )
         Certification.objects.filter(enrolment=open_enrolment).exclude(pk=cert.pk).delete()
         cert.enrolment = open_enrolment
         cert.save(update_fields=["enrolment", "updated_at"])
-    audit_log(actor=actor, action="training.certification.recorded", target=cert,
-              summary=f"Recorded {course.title} certificate for {person.full_name}",
-              details={"certified_on": certified_on.isoformat(), "expires_on": cert.expires_on.isoformat()})
+    audit_log(
+        actor=actor,
+        action="training.certification.recorded",
+        target=cert,
+        summary=f"Recorded {course.title} certificate for {person.full_name}",
+        details={"certified_on": certified_on.isoformat(), "expires_on": cert.expires_on.isoformat()},
+    )
     return cert
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Calendar feeds and reminders
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def calendar_feed_for(*, person: Person) -> CalendarFeed:
@@ -914,8 +1133,12 @@ def calendar_feed_regenerate(*, person: Person, actor: Any) -> CalendarFeed:
         raise PermissionDenied("Only the person can change their calendar feed.")
     CalendarFeed.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=timezone.now())
     feed = CalendarFeed.objects.create(person=person, token=secrets.token_urlsafe(32))
-    audit_log(actor=actor, action="training.calendar_feed.regenerated", target=person,
-              summary=f"{person.full_name} regenerated their training calendar feed")
+    audit_log(
+        actor=actor,
+        action="training.calendar_feed.regenerated",
+        target=person,
+        summary=f"{person.full_name} regenerated their training calendar feed",
+    )
     return feed
 
 
@@ -923,9 +1146,15 @@ def calendar_feed_regenerate(*, person: Person, actor: Any) -> CalendarFeed:
 def calendar_feed_revoke(*, person: Person, actor: Any) -> int:
     if not is_self(actor, person):
         raise PermissionDenied("Only the person can change their calendar feed.")
-    count = CalendarFeed.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit_log(actor=actor, action="training.calendar_feed.revoked", target=person,
-              summary=f"{person.full_name} turned off their training calendar feed")
+    count = CalendarFeed.objects.filter(person=person, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    audit_log(
+        actor=actor,
+        action="training.calendar_feed.revoked",
+        target=person,
+        summary=f"{person.full_name} turned off their training calendar feed",
+    )
     return count
 
 
@@ -936,8 +1165,11 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cfg = ProgramSettings.load()
     due = Booking.objects.filter(
-        status=Booking.Status.CONFIRMED, attendance=Booking.Attendance.UNMARKED, reminded_at__isnull=True,
-        session__status=Session.Status.SCHEDULED, session__starts_at__gt=now,
+        status=Booking.Status.CONFIRMED,
+        attendance=Booking.Attendance.UNMARKED,
+        reminded_at__isnull=True,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__gt=now,
         session__starts_at__lte=now + dt.timedelta(days=cfg.reminder_days_before),
     ).values_list("pk", flat=True)
     sent = 0

@@ -1,6 +1,7 @@
 """Pages of the manager development program. Thin: parse input, call one selector or service, render.
 
-There is deliberately no "drop out" or "unenrol" view: leaving an enrolment takes an HR exemption with a reason.
+There is deliberately no "drop out" or "unenrol" view: leaving an enrolment takes an HR exemption with a
+reason.
 """
 
 from __future__ import annotations
@@ -50,13 +51,14 @@ def _apply_errors(form: BaseForm, exc: ValidationError) -> None:
 
 
 def _page(request: HttpRequest, template: str, title: str, **context: Any) -> HttpResponse:
-    return render(request, template, {"page_title": title, "access": selectors.program_access(request.user),
-                                      **context})
+    return render(
+        request, template, {"page_title": title, "access": selectors.program_access(request.user), **context}
+    )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Hub and my training
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -64,16 +66,32 @@ def home(request: HttpRequest) -> HttpResponse:
     queues = selectors.deferral_queues(user=request.user, limit=200)
     report = selectors.behind_report(user=request.user) if access.runs_program else None
     mine = selectors.my_training(user=request.user) if access.is_enrolled else None
-    return _page(request, "training/home.html", "Training", queues=queues, report=report, mine=mine,
-                 notices=selectors.notices_for(user=request.user, limit=8))
+    return _page(
+        request,
+        "training/home.html",
+        "Training",
+        queues=queues,
+        report=report,
+        mine=mine,
+        notices=selectors.notices_for(user=request.user, limit=8),
+    )
 
 
 def my_training(request: HttpRequest) -> HttpResponse:
     data = selectors.my_training(user=request.user)
-    feed_url = (request.build_absolute_uri(reverse("training:calendar_feed", args=[data.feed.token]))
-                if data.feed else "")
-    return _page(request, "training/my_training.html", "My training", data=data, feed_url=feed_url,
-                 rating_form=RatingForm())
+    feed_url = (
+        request.build_absolute_uri(reverse("training:calendar_feed", args=[data.feed.token]))
+        if data.feed
+        else ""
+    )
+    return _page(
+        request,
+        "training/my_training.html",
+        "My training",
+        data=data,
+        feed_url=feed_url,
+        rating_form=RatingForm(),
+    )
 
 
 @require_POST
@@ -120,22 +138,30 @@ def provider_rate(request: HttpRequest, provider_id: int) -> HttpResponse:
     person = selectors.me(request.user)
     if person is None:
         raise Http404
-    enrolment = get_object_or_404(Enrolment.objects.select_related("course__provider"),
-                                  pk=request.POST.get("enrolment"), person=person,
-                                  course__provider_id=provider_id)
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("course__provider"),
+        pk=request.POST.get("enrolment"),
+        person=person,
+        course__provider_id=provider_id,
+    )
     form = RatingForm(request.POST)
     if form.is_valid():
-        services.provider_rate(provider=enrolment.course.provider, person=person, course=enrolment.course,
-                               score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+        services.provider_rate(
+            provider=enrolment.course.provider,
+            person=person,
+            course=enrolment.course,
+            score=form.cleaned_data["score"],
+            comment=form.cleaned_data["comment"],
+        )
         messages.success(request, f"Thank you: your rating of {enrolment.course.provider} is saved.")
     else:
         messages.error(request, "Choose a score from 1 to 5.")
     return redirect("training:my_training")
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Curriculum and providers
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def curriculum(request: HttpRequest) -> HttpResponse:
@@ -160,7 +186,9 @@ def course_edit(request: HttpRequest, course_id: int | None = None) -> HttpRespo
         try:
             with transaction.atomic():
                 services.course_save(
-                    course=instance, actor=request.user, competencies=form.cleaned_data["competencies"],
+                    course=instance,
+                    actor=request.user,
+                    competencies=form.cleaned_data["competencies"],
                     prerequisites=form.cleaned_data["prerequisites"],
                     seller_task_keys=form.cleaned_data["seller_tasks_text"],
                 )
@@ -176,8 +204,12 @@ def course_edit(request: HttpRequest, course_id: int | None = None) -> HttpRespo
 
 
 def provider_list(request: HttpRequest) -> HttpResponse:
-    return _page(request, "training/providers.html", "Provider catalogue",
-                 providers=selectors.providers(user=request.user))
+    return _page(
+        request,
+        "training/providers.html",
+        "Provider catalogue",
+        providers=selectors.providers(user=request.user),
+    )
 
 
 def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
@@ -198,8 +230,13 @@ def provider_edit(request: HttpRequest, provider_id: int | None = None) -> HttpR
         else:
             messages.success(request, f"Saved {saved.name}.")
             return redirect("training:provider", saved.pk)
-    return _page(request, "training/provider_form.html", f"Edit {provider.name}" if provider_id else "New provider",
-                 form=form, provider=provider)
+    return _page(
+        request,
+        "training/provider_form.html",
+        f"Edit {provider.name}" if provider_id else "New provider",
+        form=form,
+        provider=provider,
+    )
 
 
 def program_settings(request: HttpRequest) -> HttpResponse:
@@ -212,22 +249,26 @@ def program_settings(request: HttpRequest) -> HttpResponse:
     return _page(request, "training/settings.html", "Program settings", form=form)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Cohorts and sessions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def cohort_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.cohorts(user=request.user)
     today = timezone.localdate()
-    return _page(request, "training/cohorts.html", "Cohorts",
-                 cohorts=[(c, c.phase(today)) for c in rows])
+    return _page(request, "training/cohorts.html", "Cohorts", cohorts=[(c, c.phase(today)) for c in rows])
 
 
 def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     view = selectors.cohort_detail(user=request.user, cohort_id=cohort_id)
-    return _page(request, "training/cohort_detail.html", view.cohort.name, view=view,
-                 phase=view.cohort.phase(timezone.localdate()))
+    return _page(
+        request,
+        "training/cohort_detail.html",
+        view.cohort.name,
+        view=view,
+        phase=view.cohort.phase(timezone.localdate()),
+    )
 
 
 def cohort_create(request: HttpRequest) -> HttpResponse:
@@ -261,8 +302,13 @@ def session_create(request: HttpRequest) -> HttpResponse:
 
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     view = selectors.session_detail(user=request.user, session_id=session_id)
-    return _page(request, "training/session_detail.html", str(view.session.course.title), view=view,
-                 cancel_form=SessionCancelForm())
+    return _page(
+        request,
+        "training/session_detail.html",
+        str(view.session.course.title),
+        view=view,
+        cancel_form=SessionCancelForm(),
+    )
 
 
 def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -278,10 +324,17 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "Session updated; invitations were updated where the time or place changed.")
+            messages.success(
+                request, "Session updated; invitations were updated where the time or place changed."
+            )
             return redirect("training:session", session.pk)
-    return _page(request, "training/session_form.html", f"Edit session: {session.course.title}", form=form,
-                 session=session)
+    return _page(
+        request,
+        "training/session_form.html",
+        f"Edit session: {session.course.title}",
+        form=form,
+        session=session,
+    )
 
 
 @require_POST
@@ -291,7 +344,9 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
     form = SessionCancelForm(request.POST)
     if form.is_valid():
         services.session_cancel(session=view.session, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, "Session cancelled; everyone booked was told and moved to the next session.")
+        messages.success(
+            request, "Session cancelled; everyone booked was told and moved to the next session."
+        )
     else:
         messages.error(request, "Give the reason for cancelling (at least 10 characters).")
     return redirect("training:session", session_id)
@@ -304,8 +359,9 @@ def attendance_mark(request: HttpRequest, booking_id: int) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            booking = services.attendance_mark(booking=booking, actor=request.user,
-                                               attendance=form.cleaned_data["attendance"])
+            booking = services.attendance_mark(
+                booking=booking, actor=request.user, attendance=form.cleaned_data["attendance"]
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         except PermissionDenied as exc:
@@ -319,9 +375,9 @@ def attendance_mark(request: HttpRequest, booking_id: int) -> HttpResponse:
     return redirect("training:session", booking.session_id)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Deferrals and exemptions
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def deferral_request(request: HttpRequest, booking_id: int) -> HttpResponse:
@@ -343,8 +399,12 @@ def deferral_request(request: HttpRequest, booking_id: int) -> HttpResponse:
 
 
 def deferral_list(request: HttpRequest) -> HttpResponse:
-    return _page(request, "training/deferrals.html", "Deferrals and pull-outs",
-                 queues=selectors.deferral_queues(user=request.user))
+    return _page(
+        request,
+        "training/deferrals.html",
+        "Deferrals and pull-outs",
+        queues=selectors.deferral_queues(user=request.user),
+    )
 
 
 def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
@@ -352,19 +412,35 @@ def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
     person = deferral.enrolment.person
     pending = deferral.status == Deferral.Status.PENDING and deferral.requested_by_id != request.user.pk
     roles = []
-    if pending and deferral.hr_decision == Deferral.Decision.PENDING and is_hr_for(request.user, person) and (
-            deferral.leader_decided_by_id != request.user.pk):
+    if (
+        pending
+        and deferral.hr_decision == Deferral.Decision.PENDING
+        and is_hr_for(request.user, person)
+        and (deferral.leader_decided_by_id != request.user.pk)
+    ):
         roles.append(("hr", "Decide as HR"))
-    if pending and deferral.leader_decision == Deferral.Decision.PENDING and is_senior_leader_over(
-            request.user, person) and deferral.hr_decided_by_id != request.user.pk:
+    if (
+        pending
+        and deferral.leader_decision == Deferral.Decision.PENDING
+        and is_senior_leader_over(request.user, person)
+        and deferral.hr_decided_by_id != request.user.pk
+    ):
         roles.append(("leader", "Decide as senior sales leader"))
     forms = [(label, DeferralDecisionForm(initial={"role": role})) for role, label in roles]
     history = list(
         Deferral.objects.filter(enrolment__person=person, enrolment__course=deferral.enrolment.course)
-        .select_related("requested_by_person", "booking__session").order_by("created_at")
+        .select_related("requested_by_person", "booking__session")
+        .order_by("created_at")
     )
-    return _page(request, "training/deferral_detail.html", f"Deferral of {person.full_name}", deferral=deferral,
-                 person=person, decision_forms=forms, history=history)
+    return _page(
+        request,
+        "training/deferral_detail.html",
+        f"Deferral of {person.full_name}",
+        deferral=deferral,
+        person=person,
+        decision_forms=forms,
+        history=history,
+    )
 
 
 @require_POST
@@ -375,8 +451,13 @@ def deferral_decide(request: HttpRequest, deferral_id: int) -> HttpResponse:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("training:deferral", deferral.pk)
     try:
-        services.deferral_decide(deferral=deferral, actor=request.user, role=form.cleaned_data["role"],
-                                 approve=form.cleaned_data["decision"] == "approve", note=form.cleaned_data["note"])
+        services.deferral_decide(
+            deferral=deferral,
+            actor=request.user,
+            role=form.cleaned_data["role"],
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:
@@ -393,14 +474,23 @@ def exemption_grant(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.exemption_grant(enrolment=enrolment, actor=request.user, reason=form.cleaned_data["reason"])
+            services.exemption_grant(
+                enrolment=enrolment, actor=request.user, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"{enrolment.person.full_name} is exempted from {enrolment.course.title}.")
+            messages.success(
+                request, f"{enrolment.person.full_name} is exempted from {enrolment.course.title}."
+            )
             return redirect("training:person", enrolment.person_id)
-    return _page(request, "training/exemption_form.html", f"Exempt {enrolment.person.full_name}", form=form,
-                 enrolment=enrolment)
+    return _page(
+        request,
+        "training/exemption_form.html",
+        f"Exempt {enrolment.person.full_name}",
+        form=form,
+        enrolment=enrolment,
+    )
 
 
 @require_POST
@@ -411,8 +501,9 @@ def enrolment_complete(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
-            services.enrolment_complete(enrolment=enrolment, actor=request.user,
-                                        completed_on=form.cleaned_data["completed_on"])
+            services.enrolment_complete(
+                enrolment=enrolment, actor=request.user, completed_on=form.cleaned_data["completed_on"]
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -422,9 +513,9 @@ def enrolment_complete(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     return redirect("training:person", enrolment.person_id)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # People: promotion, a person's training, accountability, behind, compliance
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 def person_training(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -432,10 +523,17 @@ def person_training(request: HttpRequest, person_id: int) -> HttpResponse:
     assert progress is not None
     person = progress.person
     hr = is_hr_for(request.user, person)
-    return _page(request, "training/person.html", f"Training: {person.full_name}", progress=progress,
-                 person=person, hr=hr, enrol_form=EnrolForm() if hr else None,
-                 complete_form=CompleteForm(initial={"completed_on": timezone.localdate()}),
-                 today=timezone.localdate())
+    return _page(
+        request,
+        "training/person.html",
+        f"Training: {person.full_name}",
+        progress=progress,
+        person=person,
+        hr=hr,
+        enrol_form=EnrolForm() if hr else None,
+        complete_form=CompleteForm(initial={"completed_on": timezone.localdate()}),
+        today=timezone.localdate(),
+    )
 
 
 @require_POST
@@ -444,8 +542,12 @@ def person_enrol(request: HttpRequest, person_id: int) -> HttpResponse:
     form = EnrolForm(request.POST)
     if form.is_valid():
         try:
-            services.enrolment_create(person=person, course=form.cleaned_data["course"], actor=request.user,
-                                      due_on=form.cleaned_data["due_on"])
+            services.enrolment_create(
+                person=person,
+                course=form.cleaned_data["course"],
+                actor=request.user,
+                due_on=form.cleaned_data["due_on"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -458,46 +560,70 @@ def person_enrol(request: HttpRequest, person_id: int) -> HttpResponse:
 def person_promote(request: HttpRequest, person_id: int) -> HttpResponse:
     """HR: Record promotion to people manager. Enrols the person by the program rules and invites them."""
     person = selectors.promotable(user=request.user, person_id=person_id)
-    form = PromotionForm(request.POST or None, initial={"effective_date": timezone.localdate(),
-                                                        "new_title": person.job_title})
+    form = PromotionForm(
+        request.POST or None, initial={"effective_date": timezone.localdate(), "new_title": person.job_title}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_promote(person=person, actor=request.user,
-                                    effective_date=form.cleaned_data["effective_date"],
-                                    new_title=form.cleaned_data["new_title"] or None)
+            services.person_promote(
+                person=person,
+                actor=request.user,
+                effective_date=form.cleaned_data["effective_date"],
+                new_title=form.cleaned_data["new_title"] or None,
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             count = Enrolment.objects.filter(person=person, status=Enrolment.Status.ENROLLED).count()
-            seats = Booking.objects.filter(person=person, status=Booking.Status.CONFIRMED,
-                                           session__starts_at__gt=timezone.now()).count()
-            messages.success(request, f"Recorded {person.full_name}'s promotion. They are enrolled in {count} "
-                                      f"courses and invited to {seats} sessions.")
+            seats = Booking.objects.filter(
+                person=person, status=Booking.Status.CONFIRMED, session__starts_at__gt=timezone.now()
+            ).count()
+            messages.success(
+                request,
+                f"Recorded {person.full_name}'s promotion. They are enrolled in {count} "
+                f"courses and invited to {seats} sessions.",
+            )
             return redirect("training:person", person.pk)
-    return _page(request, "training/promote.html", f"Record promotion: {person.full_name}", form=form,
-                 person=person)
+    return _page(
+        request, "training/promote.html", f"Record promotion: {person.full_name}", form=form, person=person
+    )
 
 
 def accountability(request: HttpRequest, leader_id: int | None = None) -> HttpResponse:
     data = selectors.leader_accountability(user=request.user, leader_id=leader_id)
-    title = "My managers' training" if data.leader.pk == selectors.program_access(request.user).person_id else (
-        f"Accountability: {data.leader.full_name}")
+    title = (
+        "My managers' training"
+        if data.leader.pk == selectors.program_access(request.user).person_id
+        else (f"Accountability: {data.leader.full_name}")
+    )
     return _page(request, "training/accountability.html", title, data=data)
 
 
 def behind(request: HttpRequest) -> HttpResponse:
     track_id = request.GET.get("track")
-    report = selectors.behind_report(user=request.user,
-                                     track_id=int(track_id) if track_id and track_id.isdigit() else None)
-    return _page(request, "training/behind.html", "Who is behind", report=report,
-                 leaders=selectors.leaders(user=request.user), track_filter=track_id or "")
+    report = selectors.behind_report(
+        user=request.user, track_id=int(track_id) if track_id and track_id.isdigit() else None
+    )
+    return _page(
+        request,
+        "training/behind.html",
+        "Who is behind",
+        report=report,
+        leaders=selectors.leaders(user=request.user),
+        track_filter=track_id or "",
+    )
 
 
 def compliance(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", "expiring")
     data = selectors.compliance(user=request.user)
-    return _page(request, "training/compliance.html", "Compliance certificates", data=data,
-                 view=view if view in ("expiring", "expired", "never") else "expiring")
+    return _page(
+        request,
+        "training/compliance.html",
+        "Compliance certificates",
+        data=data,
+        view=view if view in ("expiring", "expired", "never") else "expiring",
+    )
 
 
 def person_lookup(request: HttpRequest) -> HttpResponse:

@@ -32,7 +32,9 @@ def test_hr_records_a_promotion_and_the_person_is_enrolled_and_invited(browser_p
     assert page.get_by_text("Recorded Sara Acme's promotion").is_visible()
     assert page.get_by_role("link", name="Giving feedback").is_visible()
     assert Enrolment.objects.filter(person=company.sara).count() == 17
-    invitations = [m for m in mail.outbox if m.to == ["sara@acme.example"] and m.subject.startswith("Invitation:")]
+    invitations = [
+        m for m in mail.outbox if m.to == ["sara@acme.example"] and m.subject.startswith("Invitation:")
+    ]
     assert invitations
     assert invitations[0].attachments[0][0] == "invitation.ics"
     # Sara now sees her training, and its invitation, herself.
@@ -65,7 +67,9 @@ def test_leader_pulls_a_manager_out_with_a_reason_and_hr_sees_it(browser_page, l
     page.get_by_role("button", name="Sign out").click()
     page = live_login(browser_page, "hana")
     page.goto("/training/behind/")
-    waiting_section = page.locator("section", has=page.get_by_role("heading", name="Deferrals and pull-outs waiting"))
+    waiting_section = page.locator(
+        "section", has=page.get_by_role("heading", name="Deferrals and pull-outs waiting")
+    )
     row = waiting_section.locator("tr", has_text="Nora Acme")
     assert row.get_by_text("Pull-out").is_visible()
     assert row.get_by_text("Dirk Acme").is_visible()

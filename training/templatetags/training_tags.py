@@ -26,12 +26,18 @@ def training_home_card(context: dict[str, Any]) -> dict[str, Any]:
     awaiting = 0
     if access.runs_program or access.is_leader:
         pending = Deferral.objects.filter(status=Deferral.Status.PENDING).select_related(
-            "enrolment__person__org_unit")
+            "enrolment__person__org_unit"
+        )
         awaiting = sum(
-            1 for d in pending
-            if d.requested_by_id != user.pk and (
+            1
+            for d in pending
+            if d.requested_by_id != user.pk
+            and (
                 (d.hr_decision == Deferral.Decision.PENDING and is_hr_for(user, d.enrolment.person))
-                or (d.leader_decision == Deferral.Decision.PENDING
-                    and is_senior_leader_over(user, d.enrolment.person)))
+                or (
+                    d.leader_decision == Deferral.Decision.PENDING
+                    and is_senior_leader_over(user, d.enrolment.person)
+                )
+            )
         )
     return {"show": True, "access": access, "mine": mine, "awaiting": awaiting}

@@ -40,8 +40,13 @@ def schedule(cohort: Cohort, start_day: int, capacity: int, program: Program) ->
     courses = Course.objects.filter(track=cohort.track, format=Course.Format.WORKSHOP).order_by("position")
     for i, course in enumerate(courses):
         session = Session.objects.create(
-            course=course, cohort=cohort, starts_at=at(start_day + 2 * i), ends_at=at(start_day + 2 * i, 13),
-            location="HQ, room 4.01", online_url="https://meet.example/room", facilitator_name="Fay Facilitator",
+            course=course,
+            cohort=cohort,
+            starts_at=at(start_day + 2 * i),
+            ends_at=at(start_day + 2 * i, 13),
+            location="HQ, room 4.01",
+            online_url="https://meet.example/room",
+            facilitator_name="Fay Facilitator",
             capacity=capacity,
         )
         program.sessions[(cohort.name, course.key)] = session
@@ -53,12 +58,24 @@ def make_program(capacity: int = 10) -> Program:
     fundamentals = Track.objects.get(key="management-fundamentals")
     sales = Track.objects.get(key="sales-management")
     today = timezone.localdate()
-    cohort_f = Cohort.objects.create(track=fundamentals, name="Fundamentals Spring", starts_on=today + dt.timedelta(
-        days=10), ends_on=today + dt.timedelta(days=20))
-    later_f = Cohort.objects.create(track=fundamentals, name="Fundamentals Summer", starts_on=today + dt.timedelta(
-        days=40), ends_on=today + dt.timedelta(days=50))
-    cohort_s = Cohort.objects.create(track=sales, name="Sales management Autumn", starts_on=today + dt.timedelta(
-        days=60), ends_on=today + dt.timedelta(days=90))
+    cohort_f = Cohort.objects.create(
+        track=fundamentals,
+        name="Fundamentals Spring",
+        starts_on=today + dt.timedelta(days=10),
+        ends_on=today + dt.timedelta(days=20),
+    )
+    later_f = Cohort.objects.create(
+        track=fundamentals,
+        name="Fundamentals Summer",
+        starts_on=today + dt.timedelta(days=40),
+        ends_on=today + dt.timedelta(days=50),
+    )
+    cohort_s = Cohort.objects.create(
+        track=sales,
+        name="Sales management Autumn",
+        starts_on=today + dt.timedelta(days=60),
+        ends_on=today + dt.timedelta(days=90),
+    )
     program = Program(fundamentals, sales, cohort_f, cohort_s, later_f)
     schedule(cohort_f, 10, capacity, program)
     schedule(later_f, 40, capacity, program)

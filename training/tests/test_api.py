@@ -49,32 +49,52 @@ def test_enrolments_are_scoped(login, company, nora_booking):
     assert people("mick") == set()
     enrolment = nora_booking.enrolment
     assert login("mick").get(f"/api/v1/training/enrolments/{enrolment.pk}").status_code == 404
-    assert login("nora").get(f"/api/v1/training/enrolments/{enrolment.pk}").json()["course"] == "giving-feedback"
+    assert (
+        login("nora").get(f"/api/v1/training/enrolments/{enrolment.pk}").json()["course"] == "giving-feedback"
+    )
 
 
 def test_pull_out_and_decisions_over_the_api(login, company, nora_booking):
     url = f"/api/v1/training/bookings/{nora_booking.pk}/deferrals"
-    response = csrf_client(login, "dirk").post(url, {"reason_category": "forecast", "reason": "short"},
-                                               content_type="application/json")
+    response = csrf_client(login, "dirk").post(
+        url, {"reason_category": "forecast", "reason": "short"}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "reason"
     response = csrf_client(login, "dirk").post(
-        url, {"reason_category": "forecast", "reason": "Forecast call with the CRO"}, content_type="application/json")
+        url,
+        {"reason_category": "forecast", "reason": "Forecast call with the CRO"},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["requested_as"] == "leader"
     assert body["requested_by"]["full_name"] == "Dirk Acme"
     deferral_id = body["id"]
-    assert csrf_client(login, "mick").post(url, {"reason_category": "forecast", "reason": "Forecast call!!"},
-                                           content_type="application/json").status_code == 404
+    assert (
+        csrf_client(login, "mick")
+        .post(
+            url, {"reason_category": "forecast", "reason": "Forecast call!!"}, content_type="application/json"
+        )
+        .status_code
+        == 404
+    )
     decide = f"/api/v1/training/deferrals/{deferral_id}/decision"
-    forbidden = csrf_client(login, "dirk").post(decide, {"role": "leader", "approve": True},
-                                                content_type="application/json")
+    forbidden = csrf_client(login, "dirk").post(
+        decide, {"role": "leader", "approve": True}, content_type="application/json"
+    )
     assert forbidden.status_code == 403
-    assert csrf_client(login, "hana").post(decide, {"role": "hr", "approve": True},
-                                           content_type="application/json").json()["hr_decision"] == "approved"
-    final = csrf_client(login, "vera").post(decide, {"role": "leader", "approve": True},
-                                            content_type="application/json").json()
+    assert (
+        csrf_client(login, "hana")
+        .post(decide, {"role": "hr", "approve": True}, content_type="application/json")
+        .json()["hr_decision"]
+        == "approved"
+    )
+    final = (
+        csrf_client(login, "vera")
+        .post(decide, {"role": "leader", "approve": True}, content_type="application/json")
+        .json()
+    )
     assert final["status"] == "approved"
     assert final["moved_to_booking"] is not None
     assert Deferral.objects.get(pk=deferral_id).status == Deferral.Status.APPROVED
@@ -82,22 +102,38 @@ def test_pull_out_and_decisions_over_the_api(login, company, nora_booking):
 
 def test_promotion_exemption_and_attendance_over_the_api(login, company, nora_booking):
     hana = csrf_client(login, "hana")
-    response = hana.post(f"/api/v1/training/people/{company.sara.pk}/promotion",
-                         {"effective_date": timezone.localdate().isoformat()}, content_type="application/json")
+    response = hana.post(
+        f"/api/v1/training/people/{company.sara.pk}/promotion",
+        {"effective_date": timezone.localdate().isoformat()},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     assert len(response.json()["enrolments"]) == 17
-    assert hana.post(f"/api/v1/training/people/{company.sid.pk}/promotion",
-                     {"effective_date": timezone.localdate().isoformat()},
-                     content_type="application/json").status_code == 404
+    assert (
+        hana.post(
+            f"/api/v1/training/people/{company.sid.pk}/promotion",
+            {"effective_date": timezone.localdate().isoformat()},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     enrolment = Enrolment.objects.get(person=company.sara, course__key="policies-and-values")
-    response = hana.post(f"/api/v1/training/enrolments/{enrolment.pk}/exemption", {"reason": "x"},
-                         content_type="application/json")
+    response = hana.post(
+        f"/api/v1/training/enrolments/{enrolment.pk}/exemption",
+        {"reason": "x"},
+        content_type="application/json",
+    )
     assert response.status_code == 422
-    response = hana.post(f"/api/v1/training/enrolments/{enrolment.pk}/exemption",
-                         {"reason": "Completed the same course at the group level in 2026"},
-                         content_type="application/json")
+    response = hana.post(
+        f"/api/v1/training/enrolments/{enrolment.pk}/exemption",
+        {"reason": "Completed the same course at the group level in 2026"},
+        content_type="application/json",
+    )
     assert response.json()["status"] == "exempted"
-    too_early = hana.post(f"/api/v1/training/bookings/{nora_booking.pk}/attendance", {"attendance": "attended"},
-                          content_type="application/json")
+    too_early = hana.post(
+        f"/api/v1/training/bookings/{nora_booking.pk}/attendance",
+        {"attendance": "attended"},
+        content_type="application/json",
+    )
     assert too_early.status_code == 422
     assert "started" in too_early.json()["error"]["details"][0]["message"]

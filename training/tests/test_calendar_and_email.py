@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def promote_sam(company):
-    services.person_promote(person=company.sam, actor=company.user("hana"), effective_date=timezone.localdate())
+    services.person_promote(
+        person=company.sam, actor=company.user("hana"), effective_date=timezone.localdate()
+    )
 
 
 def test_promotion_emails_a_valid_invitation_over_smtp(company, program, smtp_server):
@@ -49,12 +51,14 @@ def test_promotion_emails_a_valid_invitation_over_smtp(company, program, smtp_se
 
 
 def test_moving_a_session_resends_the_invitation_with_the_same_uid_and_next_sequence(
-        company, program, smtp_server):
+    company, program, smtp_server
+):
     promote_sam(company)
     booking = Booking.objects.filter(person=company.sam).order_by("session__starts_at").first()
     before = len(smtp_server.messages)
-    services.session_update(session=booking.session, actor=company.admin, starts_at=at(12, 10),
-                            ends_at=at(12, 14))
+    services.session_update(
+        session=booking.session, actor=company.admin, starts_at=at(12, 10), ends_at=at(12, 14)
+    )
     [update] = smtp_server.messages[before:]
     [event] = Calendar.from_ical(ics_parts(update)[0]).walk("VEVENT")
     assert str(event["UID"]) == f"training-session-{booking.session.pk}-person-{company.sam.pk}@127.0.0.1"
@@ -105,7 +109,9 @@ def test_feed_lists_only_that_persons_sessions_without_login(company, program):
     assert str(cal["METHOD"]) == "PUBLISH"
     uids = {str(e["UID"]) for e in cal.walk("VEVENT")}
     sam_bookings = Booking.objects.filter(person=company.sam, status="confirmed")
-    assert uids == {f"training-session-{b.session_id}-person-{company.sam.pk}@127.0.0.1" for b in sam_bookings}
+    assert uids == {
+        f"training-session-{b.session_id}-person-{company.sam.pk}@127.0.0.1" for b in sam_bookings
+    }
     assert all(f"person-{company.sid.pk}@" not in uid for uid in uids)
     assert CalendarFeed.objects.get(pk=feed.pk).last_fetched_at is not None
 
@@ -133,8 +139,12 @@ def test_notices_are_emailed_over_smtp(company, program, smtp_server):
     company.nora.save()
     services.enrolment_rules_apply(today=timezone.localdate(), people=[company.nora])
     booking = Booking.objects.filter(person=company.nora, status="confirmed").first()
-    services.deferral_request(booking=booking, actor=company.user("dirk"), reason_category="forecast",
-                              reason="Forecast week with the VP, cannot spare her")
+    services.deferral_request(
+        booking=booking,
+        actor=company.user("dirk"),
+        reason_category="forecast",
+        reason="Forecast week with the VP, cannot spare her",
+    )
     hana = smtp_server.to("hana@acme.example")
     assert len(hana) == 1
     assert hana[0]["Subject"].startswith("Approval needed: pull-out of Nora Acme")

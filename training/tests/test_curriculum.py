@@ -10,8 +10,18 @@ from training.models import Course, CourseSellerTask, Provider, Track
 
 pytestmark = pytest.mark.django_db
 
-PLANTED_TASK_KEYS = {"prospecting", "account_coverage", "multithreading", "discovery", "qualification", "follow_up",
-                     "negotiation", "expansion", "pipeline_hygiene", "activity_volume"}
+PLANTED_TASK_KEYS = {
+    "prospecting",
+    "account_coverage",
+    "multithreading",
+    "discovery",
+    "qualification",
+    "follow_up",
+    "negotiation",
+    "expansion",
+    "pipeline_hygiene",
+    "activity_volume",
+}
 
 
 def test_migration_installs_both_tracks_in_order():
@@ -23,11 +33,25 @@ def test_migration_installs_both_tracks_in_order():
 
 def test_every_module_named_in_the_issue_is_there_with_real_content():
     titles = set(Course.objects.values_list("title", flat=True))
-    for needed in ["Setting expectations", "Giving feedback", "Effective meetings", "Documenting performance",
-                   "Company policies and values", "Harassment prevention for managers",
-                   "Workplace safety for managers", "Coaching versus mentoring", "Time management to support sellers",
-                   "Motivating sellers", "Building a performance culture", "Diagnosing performance gaps",
-                   "Market opportunities", "Productivity drivers", "Forecasting", "Enablement tools", "Leadership"]:
+    for needed in [
+        "Setting expectations",
+        "Giving feedback",
+        "Effective meetings",
+        "Documenting performance",
+        "Company policies and values",
+        "Harassment prevention for managers",
+        "Workplace safety for managers",
+        "Coaching versus mentoring",
+        "Time management to support sellers",
+        "Motivating sellers",
+        "Building a performance culture",
+        "Diagnosing performance gaps",
+        "Market opportunities",
+        "Productivity drivers",
+        "Forecasting",
+        "Enablement tools",
+        "Leadership",
+    ]:
         assert needed in titles
     for course in Course.objects.prefetch_related("competencies"):
         assert len(course.objectives) >= 3, course.key
@@ -81,5 +105,8 @@ def test_loader_restores_a_deleted_course():
     created = default_curriculum_install(apps)
     assert created["courses"] == 1
     restored = Course.objects.get(key="enablement-tools")
-    assert set(restored.seller_tasks.values_list("task_key", flat=True)) == {"multithreading", "discovery",
-                                                                           "negotiation"}
+    assert set(restored.seller_tasks.values_list("task_key", flat=True)) == {
+        "multithreading",
+        "discovery",
+        "negotiation",
+    }

@@ -1,5 +1,6 @@
-"""Deferrals and pull-outs: mandatory reason, two approvals (HR and a senior sales leader), rejection keeps the
-seat, approval moves to a later session and frees the seat for the waitlist, repeats escalate. No opt-out."""
+"""Deferrals and pull-outs: mandatory reason, two approvals (HR and a senior sales leader), rejection keeps
+the seat, approval moves to a later session and frees the seat for the waitlist, repeats escalate. No
+opt-out."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def nora_booked(company):
 
 
 def pull_out(company, booking, who="dirk", reason="Needed on the Q4 forecast call with the VP"):
-    return services.deferral_request(booking=booking, actor=company.user(who), reason_category="forecast",
-                                     reason=reason)
+    return services.deferral_request(
+        booking=booking, actor=company.user(who), reason_category="forecast", reason=reason
+    )
 
 
 def test_leader_pull_out_needs_a_reason(company, nora_booked):
@@ -61,7 +63,9 @@ def test_pull_out_reaches_hr_and_senior_leadership(company, nora_booked, django_
     # The seat is kept while the request waits.
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
-    assert AuditEvent.objects.filter(action="training.deferral.requested", target_id=str(deferral.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="training.deferral.requested", target_id=str(deferral.pk)
+    ).exists()
 
 
 def test_only_the_person_or_a_leader_above_can_ask(company, nora_booked):
@@ -69,8 +73,12 @@ def test_only_the_person_or_a_leader_above_can_ask(company, nora_booked):
     for outsider in ["mick", "sam", "hana", "otto"]:
         with pytest.raises(PermissionDenied):
             pull_out(company, booking, who=outsider)
-    own = services.deferral_request(booking=booking, actor=company.user("nora"), reason_category="health",
-                                    reason="Medical appointment that cannot move")
+    own = services.deferral_request(
+        booking=booking,
+        actor=company.user("nora"),
+        reason_category="health",
+        reason="Medical appointment that cannot move",
+    )
     assert own.requested_as == Deferral.RequestedAs.SELF
 
 
@@ -95,8 +103,12 @@ def test_two_approvals_needed_and_requester_cannot_approve(company, nora_booked)
 
 def test_admin_cannot_give_both_approvals(company, nora_booked):
     _, booking = nora_booked
-    deferral = services.deferral_request(booking=booking, actor=company.user("nora"), reason_category="customer",
-                                         reason="Customer workshop on site that week")
+    deferral = services.deferral_request(
+        booking=booking,
+        actor=company.user("nora"),
+        reason_category="customer",
+        reason="Customer workshop on site that week",
+    )
     services.deferral_decide(deferral=deferral, actor=company.admin, role="hr", approve=True)
     with pytest.raises(PermissionDenied):
         services.deferral_decide(deferral=deferral, actor=company.admin, role="leader", approve=True)
@@ -107,8 +119,13 @@ def test_rejection_keeps_the_seat(company, nora_booked):
     deferral = pull_out(company, booking)
     with pytest.raises(ValidationError):
         services.deferral_decide(deferral=deferral, actor=company.user("hana"), role="hr", approve=False)
-    services.deferral_decide(deferral=deferral, actor=company.user("hana"), role="hr", approve=False,
-                             note="Training is not optional; the forecast can be covered")
+    services.deferral_decide(
+        deferral=deferral,
+        actor=company.user("hana"),
+        role="hr",
+        approve=False,
+        note="Training is not optional; the forecast can be covered",
+    )
     deferral.refresh_from_db()
     booking.refresh_from_db()
     assert deferral.status == Deferral.Status.REJECTED
@@ -118,7 +135,8 @@ def test_rejection_keeps_the_seat(company, nora_booked):
 
 
 def test_approval_moves_to_a_later_session_and_the_waitlist_moves_up(
-        company, nora_booked, django_capture_on_commit_callbacks):
+    company, nora_booked, django_capture_on_commit_callbacks
+):
     program, booking = nora_booked
     # Sam is promoted too; the capacity-1 session is full, so he waits.
     services.person_promote(person=company.sam, actor=company.admin, effective_date=timezone.localdate())
@@ -146,7 +164,9 @@ def test_approval_moves_to_a_later_session_and_the_waitlist_moves_up(
     assert enrolment.status == Enrolment.Status.ENROLLED  # deferred, never dropped
 
 
-def test_second_deferral_for_the_same_course_escalates(company, nora_booked, django_capture_on_commit_callbacks):
+def test_second_deferral_for_the_same_course_escalates(
+    company, nora_booked, django_capture_on_commit_callbacks
+):
     _, booking = nora_booked
     first = pull_out(company, booking)
     services.deferral_decide(deferral=first, actor=company.user("hana"), role="hr", approve=True)
@@ -196,18 +216,25 @@ def test_no_opt_out_anywhere(company, nora_booked, login):
         assert word not in page
 
 
-def test_exemption_needs_hr_and_a_reason_and_is_audited(company, nora_booked, django_capture_on_commit_callbacks):
+def test_exemption_needs_hr_and_a_reason_and_is_audited(
+    company, nora_booked, django_capture_on_commit_callbacks
+):
     _, booking = nora_booked
     enrolment = booking.enrolment
     with pytest.raises(PermissionDenied):
-        services.exemption_grant(enrolment=enrolment, actor=company.user("dirk"), reason="Already knows this well")
+        services.exemption_grant(
+            enrolment=enrolment, actor=company.user("dirk"), reason="Already knows this well"
+        )
     with pytest.raises(PermissionDenied):  # Otto holds no HR role
         services.exemption_grant(enrolment=enrolment, actor=company.user("otto"), reason="Already knows this")
     with pytest.raises(ValidationError):
         services.exemption_grant(enrolment=enrolment, actor=company.user("hana"), reason="no")
     with django_capture_on_commit_callbacks(execute=True):
-        services.exemption_grant(enrolment=enrolment, actor=company.user("hana"),
-                                 reason="Holds the equivalent certificate from her previous employer (ref 4411)")
+        services.exemption_grant(
+            enrolment=enrolment,
+            actor=company.user("hana"),
+            reason="Holds the equivalent certificate from her previous employer (ref 4411)",
+        )
     enrolment.refresh_from_db()
     booking.refresh_from_db()
     assert enrolment.status == Enrolment.Status.EXEMPTED
@@ -221,12 +248,14 @@ def test_exemption_needs_hr_and_a_reason_and_is_audited(company, nora_booked, dj
 def test_session_cancel_rebooks_everyone(company, nora_booked, django_capture_on_commit_callbacks):
     program, booking = nora_booked
     with django_capture_on_commit_callbacks(execute=True):
-        services.session_cancel(session=booking.session, actor=company.user("hana"),
-                                reason="The facilitator is ill this week")
+        services.session_cancel(
+            session=booking.session, actor=company.user("hana"), reason="The facilitator is ill this week"
+        )
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
     assert booking.session.status == Session.Status.CANCELLED
-    new = Booking.objects.get(person=company.nora, session__course__key="giving-feedback",
-                              status=Booking.Status.CONFIRMED)
+    new = Booking.objects.get(
+        person=company.nora, session__course__key="giving-feedback", status=Booking.Status.CONFIRMED
+    )
     assert new.session == program.session(program.later_f, "giving-feedback")
     assert any(m.subject.startswith("Cancelled:") for m in mail.outbox)

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(settings, tmp_path, monkeypatch):
     settings.DATA_DIR = tmp_path
+    # The demo's CRM step writes the analytics store: a private one, so parallel test workers do not collide.
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'analytics.duckdb'}"
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
     out = io.StringIO()
     call_command("demo", sellers=60, stdout=out)
@@ -51,25 +53,36 @@ def test_demo_has_a_program_in_progress(demo):
 def test_done_when_in_the_demo(demo):
     from training.permissions import is_above, is_hr_for
 
-    sellers = list(Person.objects.filter(user__role_grants__role=Role.SELLER, status=EmploymentStatus.ACTIVE)
-                   .select_related("org_unit"))
+    sellers = list(
+        Person.objects.filter(
+            user__role_grants__role=Role.SELLER, status=EmploymentStatus.ACTIVE
+        ).select_related("org_unit")
+    )
     hr_user, seller = next(
-        (user, person) for user in User.objects.filter(role_grants__role=Role.HR_PARTNER).order_by("pk")
-        for person in sellers if is_hr_for(user, person)
+        (user, person)
+        for user in User.objects.filter(role_grants__role=Role.HR_PARTNER).order_by("pk")
+        for person in sellers
+        if is_hr_for(user, person)
     )
     assert selectors.behind_report(user=hr_user).people_enrolled >= 0
     # HR records a seller's promotion: they are enrolled automatically and get their invitations.
     mail.outbox.clear()
-    services.person_promote(person=seller, actor=hr_user, effective_date=timezone.localdate(),
-                            new_title="Sales Manager")
+    services.person_promote(
+        person=seller, actor=hr_user, effective_date=timezone.localdate(), new_title="Sales Manager"
+    )
     assert Enrolment.objects.filter(person=seller).count() == 17
     booking = Booking.objects.filter(person=seller, status="confirmed").order_by("session__starts_at").first()
     assert booking is not None
     assert booking.session.starts_at > timezone.now()
     # A leader above a manager pulls them out with a reason; HR sees it, with the reason, as behind.
-    leader_user = next(u for u in User.objects.filter(role_grants__role=Role.SENIOR_SALES_LEADER)
-                       if is_above(u, seller))
-    deferral = services.deferral_request(booking=booking, actor=leader_user, reason_category="forecast",
-                                         reason="Forecast week for the new team")
+    leader_user = next(
+        u for u in User.objects.filter(role_grants__role=Role.SENIOR_SALES_LEADER) if is_above(u, seller)
+    )
+    deferral = services.deferral_request(
+        booking=booking,
+        actor=leader_user,
+        reason_category="forecast",
+        reason="Forecast week for the new team",
+    )
     queues = selectors.deferral_queues(user=hr_user)
     assert deferral in queues.awaiting_me

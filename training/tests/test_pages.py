@@ -31,16 +31,29 @@ def scenario(company):
     services.enrolment_rules_apply(today=today)
     services.person_promote(person=company.sam, actor=company.user("hana"), effective_date=today)
     nora_booking = Booking.objects.get(person=company.nora, session__course__key="giving-feedback")
-    pull_out = services.deferral_request(booking=nora_booking, actor=company.user("dirk"),
-                                         reason_category="forecast", reason="Needed for the quarter-end forecast")
+    pull_out = services.deferral_request(
+        booking=nora_booking,
+        actor=company.user("dirk"),
+        reason_category="forecast",
+        reason="Needed for the quarter-end forecast",
+    )
     # Nora is late with an e-learning course.
     Enrolment.objects.filter(person=company.nora, course__key="policies-and-values").update(
-        due_on=today - dt.timedelta(days=12))
+        due_on=today - dt.timedelta(days=12)
+    )
     harassment = Course.objects.get(key="harassment-prevention")
-    Certification.objects.create(person=company.nora, course=harassment, certified_on=today - dt.timedelta(days=340),
-                                 expires_on=today + dt.timedelta(days=25))
-    Certification.objects.create(person=company.mick, course=harassment, certified_on=today - dt.timedelta(days=400),
-                                 expires_on=today - dt.timedelta(days=35))
+    Certification.objects.create(
+        person=company.nora,
+        course=harassment,
+        certified_on=today - dt.timedelta(days=340),
+        expires_on=today + dt.timedelta(days=25),
+    )
+    Certification.objects.create(
+        person=company.mick,
+        course=harassment,
+        certified_on=today - dt.timedelta(days=400),
+        expires_on=today - dt.timedelta(days=35),
+    )
     return {"program": program, "booking": nora_booking, "pull_out": pull_out}
 
 
@@ -93,7 +106,8 @@ def test_scope_matrix(login, company, scenario, persona):
 
 
 def test_my_training_is_for_anyone_enrolled(login, company, scenario):
-    # Vera and Dirk hold roles but are not enrolled: their page says so; sellers not enrolled get 404 on the hub.
+    # Vera and Dirk hold roles but are not enrolled: their page says so; sellers not enrolled get 404 on the
+    # hub.
     assert "not enrolled" in login("vera").get("/training/me/").content.decode()
     page = login("sam").get("/training/me/").content.decode()
     assert "Giving feedback" in page
@@ -163,10 +177,14 @@ def test_deferral_decision_through_the_pages(login, company, scenario):
     assert "Decide as HR" in page
     assert "Decide as senior sales leader" not in page
     assert "Decide as" not in login("dirk").get(f"/training/deferrals/{pull_out.pk}/").content.decode()
-    response = login("hana").post(f"/training/deferrals/{pull_out.pk}/decide/", {"role": "hr", "decision": "approve"})
+    response = login("hana").post(
+        f"/training/deferrals/{pull_out.pk}/decide/", {"role": "hr", "decision": "approve"}
+    )
     assert response.status_code == 302
-    response = login("vera").post(f"/training/deferrals/{pull_out.pk}/decide/",
-                                  {"role": "leader", "decision": "approve", "note": "OK once"})
+    response = login("vera").post(
+        f"/training/deferrals/{pull_out.pk}/decide/",
+        {"role": "leader", "decision": "approve", "note": "OK once"},
+    )
     pull_out.refresh_from_db()
     assert pull_out.status == Deferral.Status.APPROVED
     assert pull_out.leader_note == "OK once"
@@ -175,12 +193,16 @@ def test_deferral_decision_through_the_pages(login, company, scenario):
 def test_pull_out_form_requires_a_reason(login, company, scenario):
     booking = Booking.objects.get(person=company.sam, session__course__key="setting-expectations")
     client = login("nora")
-    response = client.post(f"/training/bookings/{booking.pk}/defer/", {"reason_category": "forecast", "reason": ""})
+    response = client.post(
+        f"/training/bookings/{booking.pk}/defer/", {"reason_category": "forecast", "reason": ""}
+    )
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert not Deferral.objects.filter(booking=booking).exists()
-    response = client.post(f"/training/bookings/{booking.pk}/defer/",
-                           {"reason_category": "customer", "reason": "Key renewal meeting with Globex that day"})
+    response = client.post(
+        f"/training/bookings/{booking.pk}/defer/",
+        {"reason_category": "customer", "reason": "Key renewal meeting with Globex that day"},
+    )
     deferral = Deferral.objects.get(booking=booking)
     assert response.status_code == 302
     assert deferral.is_pull_out
@@ -194,8 +216,9 @@ def test_attendance_marking_completes_the_course(login, company, scenario):
     session.ends_at = timezone.now() - dt.timedelta(hours=1)
     session.save()
     client = login("hana")
-    response = client.post(f"/training/bookings/{booking.pk}/attendance/", {"attendance": "attended"},
-                           HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/training/bookings/{booking.pk}/attendance/", {"attendance": "attended"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert "Attended" in response.content.decode()
     booking.refresh_from_db()
@@ -203,22 +226,34 @@ def test_attendance_marking_completes_the_course(login, company, scenario):
     assert booking.enrolment.status == Enrolment.Status.COMPLETED
     # Mick is outside Hana's scope: 404.
     mick_booking = Booking.objects.filter(person=company.mick).first()
-    assert client.post(f"/training/bookings/{mick_booking.pk}/attendance/",
-                       {"attendance": "absent"}).status_code == 404
+    assert (
+        client.post(f"/training/bookings/{mick_booking.pk}/attendance/", {"attendance": "absent"}).status_code
+        == 404
+    )
 
 
-def test_hr_records_a_promotion_through_the_page(login, company, scenario, mailoutbox,
-                                               django_capture_on_commit_callbacks):
+def test_hr_records_a_promotion_through_the_page(
+    login, company, scenario, mailoutbox, django_capture_on_commit_callbacks
+):
     client = login("hana")
     assert "Sara Acme" in client.get("/training/people/?q=sara").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/training/people/{company.sara.pk}/promote/",
-                               {"effective_date": timezone.localdate().isoformat(), "new_title": "Sales Manager"})
+        response = client.post(
+            f"/training/people/{company.sara.pk}/promote/",
+            {"effective_date": timezone.localdate().isoformat(), "new_title": "Sales Manager"},
+        )
     assert response.status_code == 302
     assert Enrolment.objects.filter(person=company.sara).count() == 17
     assert any(m.to == ["sara@acme.example"] and m.subject.startswith("Invitation:") for m in mailoutbox)
-    assert login("hana").post(f"/training/people/{company.sid.pk}/promote/",
-                              {"effective_date": timezone.localdate().isoformat()}).status_code == 404
+    assert (
+        login("hana")
+        .post(
+            f"/training/people/{company.sid.pk}/promote/",
+            {"effective_date": timezone.localdate().isoformat()},
+        )
+        .status_code
+        == 404
+    )
 
 
 def test_course_edit_by_hr(login, company, scenario):
@@ -226,10 +261,17 @@ def test_course_edit_by_hr(login, company, scenario):
     client = login("hana")
     form = client.get(f"/training/courses/{course.pk}/edit/").context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list)}
-    data.update({"track": course.track_id, "provider": course.provider_id, "title": "Forecasting with confidence",
-                 "objectives_text": "Call the number\nInspect deals",
-                 "seller_tasks_text": "pipeline_hygiene, discovery",
-                 "competencies": [c.pk for c in course.competencies.all()], "is_active": "on"})
+    data.update(
+        {
+            "track": course.track_id,
+            "provider": course.provider_id,
+            "title": "Forecasting with confidence",
+            "objectives_text": "Call the number\nInspect deals",
+            "seller_tasks_text": "pipeline_hygiene, discovery",
+            "competencies": [c.pk for c in course.competencies.all()],
+            "is_active": "on",
+        }
+    )
     response = client.post(f"/training/courses/{course.pk}/edit/", data)
     assert response.status_code == 302, response.context["form"].errors
     course.refresh_from_db()
@@ -245,14 +287,26 @@ def test_big_pages_have_a_fixed_query_budget(login, company, scenario, django_as
     today = timezone.localdate()
     for i in range(25):
         user = UserFactory(email=f"mgr{i}@acme.example")
-        PersonFactory(first_name=f"Mgr{i}", last_name="Acme", email=user.email, user=user, org_unit=company.team_a,
-                      manager=company.dirk, manager_since=today - dt.timedelta(days=30 + i))
+        PersonFactory(
+            first_name=f"Mgr{i}",
+            last_name="Acme",
+            email=user.email,
+            user=user,
+            org_unit=company.team_a,
+            manager=company.dirk,
+            manager_since=today - dt.timedelta(days=30 + i),
+        )
         RoleGrant.objects.create(user=user, role=Role.SALES_MANAGER)
     reporting_paths_rebuild()
     services.enrolment_rules_apply(today=today)
     client = login("hana")
-    for url in ["/training/behind/", "/training/compliance/", f"/training/cohorts/{scenario['program'].cohort_f.pk}/",
-                f"/training/sessions/{scenario['booking'].session_id}/", "/training/curriculum/"]:
+    for url in [
+        "/training/behind/",
+        "/training/compliance/",
+        f"/training/cohorts/{scenario['program'].cohort_f.pk}/",
+        f"/training/sessions/{scenario['booking'].session_id}/",
+        "/training/curriculum/",
+    ]:
         with django_assert_max_num_queries(40):
             assert client.get(url).status_code == 200
     dirk = login("dirk")
@@ -268,3 +322,40 @@ def test_home_page_card(login, company, scenario):
     hana = login("hana").get("/").content.decode()
     assert "deferral request waiting for your decision" in hana
     assert "Manager development program" not in login("sid").get("/").content.decode()
+
+
+def test_hr_schedules_a_session_and_waiting_people_are_seated(
+    login, company, mailoutbox, django_capture_on_commit_callbacks
+):
+    services.person_promote(person=company.sam, actor=company.admin, effective_date=timezone.localdate())
+    assert not Booking.objects.filter(person=company.sam).exists()  # no cohorts or sessions yet
+    course = Course.objects.get(key="giving-feedback")
+    day = timezone.localdate() + dt.timedelta(days=9)
+    client = login("hana")
+    bad = client.post(
+        "/training/sessions/new/",
+        {"course": course.pk, "starts_at": f"{day}T13:00", "ends_at": f"{day}T12:00", "capacity": 10},
+    )
+    errors = bad.context["form"].errors
+    assert "ends_at" in errors
+    assert "location" in errors
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/training/sessions/new/",
+            {
+                "course": course.pk,
+                "starts_at": f"{day}T09:00",
+                "ends_at": f"{day}T12:00",
+                "capacity": 10,
+                "location": "Berlin office, room Spree",
+                "facilitator_name": "Fay",
+            },
+        )
+    assert response.status_code == 302
+    booking = Booking.objects.get(person=company.sam)
+    assert booking.session.location == "Berlin office, room Spree"
+    assert timezone.localtime(booking.session.starts_at).hour == 9
+    assert [m.to for m in mailoutbox] == [["sam@acme.example"]]
+    page = client.get(response["Location"]).content.decode()
+    assert "Sam Acme" in page
+    assert "1 of 10 taken" in page

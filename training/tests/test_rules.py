@@ -22,11 +22,13 @@ SALES = 10
 
 
 def test_promoting_a_seller_enrols_both_tracks_with_due_dates_and_cohorts(
-        company, program, django_capture_on_commit_callbacks):
+    company, program, django_capture_on_commit_callbacks
+):
     today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
-        services.person_promote(person=company.sam, actor=company.user("hana"), effective_date=today,
-                                new_title="Sales Manager")
+        services.person_promote(
+            person=company.sam, actor=company.user("hana"), effective_date=today, new_title="Sales Manager"
+        )
     company.sam.refresh_from_db()
     assert company.sam.manager_since == today
     assert company.sam.job_title == "Sales Manager"
@@ -95,15 +97,21 @@ def test_catch_up_for_managers_who_missed_it_and_not_for_veterans(company, progr
 
 def test_a_promotion_recorded_in_advance_enrols_when_it_comes_close(company, program):
     today = timezone.localdate()
-    services.person_promote(person=company.sid, actor=company.admin, effective_date=today + dt.timedelta(days=60))
+    services.person_promote(
+        person=company.sid, actor=company.admin, effective_date=today + dt.timedelta(days=60)
+    )
     assert not Enrolment.objects.filter(person=company.sid).exists()
     services.enrolment_rules_apply(today=today + dt.timedelta(days=31))
     assert Enrolment.objects.filter(person=company.sid).count() == FUNDAMENTALS + SALES
 
 
 def test_promotion_is_audit_logged_and_refused_for_leavers(company, program):
-    services.person_promote(person=company.sam, actor=company.user("hana"), effective_date=timezone.localdate(),
-                            new_title="Team Lead")
+    services.person_promote(
+        person=company.sam,
+        actor=company.user("hana"),
+        effective_date=timezone.localdate(),
+        new_title="Team Lead",
+    )
     event = AuditEvent.objects.get(action="people.person.promoted")
     assert event.actor == company.user("hana")
     assert event.target_id == str(company.sam.pk)
@@ -114,14 +122,21 @@ def test_promotion_is_audit_logged_and_refused_for_leavers(company, program):
 
 
 def test_without_a_cohort_people_wait_and_are_seated_when_a_session_is_scheduled(
-        company, django_capture_on_commit_callbacks):
+    company, django_capture_on_commit_callbacks
+):
     services.person_promote(person=company.eve, actor=company.admin, effective_date=timezone.localdate())
     assert Enrolment.objects.filter(person=company.eve).count() == FUNDAMENTALS
     assert not Booking.objects.exists()
     course = Course.objects.get(key="giving-feedback")
     with django_capture_on_commit_callbacks(execute=True):
-        session = services.session_create(actor=company.admin, course=course, starts_at=at(5), ends_at=at(5, 12),
-                                          capacity=8, location="Room 2")
+        session = services.session_create(
+            actor=company.admin,
+            course=course,
+            starts_at=at(5),
+            ends_at=at(5, 12),
+            capacity=8,
+            location="Room 2",
+        )
     booking = Booking.objects.get(person=company.eve)
     assert booking.session == session
     assert booking.status == Booking.Status.CONFIRMED
@@ -138,10 +153,13 @@ def test_sales_sessions_come_after_their_prerequisites(company, program):
 def test_recertification_opens_an_enrolment_before_expiry(company, program):
     course = Course.objects.get(key="harassment-prevention")
     today = timezone.localdate()
-    services.certification_record(person=company.nora, course=course, certified_on=today - dt.timedelta(days=330),
-                                  actor=company.admin)
+    services.certification_record(
+        person=company.nora, course=course, certified_on=today - dt.timedelta(days=330), actor=company.admin
+    )
     services.enrolment_rules_apply(today=today)
-    recert = Enrolment.objects.get(person=company.nora, course=course, source=Enrolment.Source.RECERTIFICATION)
+    recert = Enrolment.objects.get(
+        person=company.nora, course=course, source=Enrolment.Source.RECERTIFICATION
+    )
     assert recert.due_on == services.add_months(today - dt.timedelta(days=330), 12)
     services.enrolment_rules_apply(today=today)
     assert Enrolment.objects.filter(person=company.nora, course=course).count() == 1

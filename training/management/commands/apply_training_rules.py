@@ -10,8 +10,10 @@ from training import services
 
 
 class Command(BaseCommand):
-    help = "Apply the program's enrolment rules: enrol new managers, catch up those who missed it, seat people " \
-           "waiting for a session, open compliance recertifications. Idempotent; run daily and after HR imports."
+    help = (
+        "Apply the program's enrolment rules: enrol new managers, catch up those who missed it, seat people "
+        "waiting for a session, open compliance recertifications. Idempotent; run daily and after HR imports."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--today", help="Apply the rules as of this date (YYYY-MM-DD).")

@@ -8,8 +8,10 @@ from training import services
 
 
 class Command(BaseCommand):
-    help = "Email reminders for training sessions starting within ProgramSettings.reminder_days_before days. " \
-           "Idempotent: a seat is never reminded twice. Run it from cron (e.g. hourly)."
+    help = (
+        "Email reminders for training sessions starting within ProgramSettings.reminder_days_before days. "
+        "Idempotent: a seat is never reminded twice. Run it from cron (e.g. hourly)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = services.reminders_send()

@@ -10,8 +10,10 @@ from training.curriculum import default_curriculum_install
 
 
 class Command(BaseCommand):
-    help = "Add any missing part of the default curriculum (tracks, courses, competencies, providers). " \
-           "Never overwrites HR's edits."
+    help = (
+        "Add any missing part of the default curriculum (tracks, courses, competencies, providers). "
+        "Never overwrites HR's edits."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
