@@ -77,7 +77,7 @@ file = "quotas.csv"
 columns = { user_id = "owner_id", period_start = "period_start", period_end = "period_end", amount = "amount", \
 currency = "currency" }
 """
-WRITE_OPTIONS = pacsv.WriteOptions(quoting_style="needed", batch_size=16_384)
+WRITE_OPTIONS = pacsv.WriteOptions(quoting_style="needed", quoting_header="none", batch_size=16_384)
 
 
 def _ids(keys: np.ndarray) -> pa.Array:

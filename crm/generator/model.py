@@ -46,7 +46,7 @@ DISCOVERY_LOG = 0.5
 QUALIFICATION_LOGIT = 1.0
 FOLLOW_UP_LOG = 0.35  # log gap between opportunity activities (negative direction)
 NEGOTIATION_LOG = 0.5  # log discount (negative direction)
-EXPANSION_LOGIT = 1.0
+EXPANSION_LOGIT = 1.3
 HYGIENE_PUSH_LOG = 0.6  # log pushes per opportunity (negative direction)
 HYGIENE_STALE_LOGIT = 1.0
 ACTIVITY_VOLUME_LOG = 0.35
@@ -77,6 +77,7 @@ class SituationProfile:
     coverage: float  # share of the book touched per quarter at skill 0
     prospecting_per_week: float  # prospecting touches per week at skill 0
     segment: str
+    opportunity_share: float  # share of the activity budget spent on opportunities at follow-up skill 0
 
 
 SITUATION_PROFILES: dict[str, SituationProfile] = {
@@ -85,28 +86,28 @@ SITUATION_PROFILES: dict[str, SituationProfile] = {
         deal_median=15_000, cycle_days=(30, 60), opportunities_per_year=120, existing_share=0.45,
         activities_per_week=55, win_rate=0.28, customer_share=0.5, stage_path=(0, 1, 2, 3, 6, 7),
         mix=(0.40, 0.40, 0.0, 0.20), contacts_per_deal=2.0, discovery_meetings=1.0, coverage=0.30,
-        prospecting_per_week=4.0, segment="Mid-Market",
+        prospecting_per_week=4.0, segment="Mid-Market", opportunity_share=0.28,
     ),
     "key_accounts": SituationProfile(
         key="key_accounts", label="Named key accounts", accounts=(5, 15), contacts_per_account=(15, 40),
-        deal_median=180_000, cycle_days=(120, 270), opportunities_per_year=16, existing_share=0.80,
+        deal_median=180_000, cycle_days=(120, 270), opportunities_per_year=24, existing_share=0.65,
         activities_per_week=30, win_rate=0.35, customer_share=0.8, stage_path=(0, 1, 2, 3, 4, 5, 6, 7),
         mix=(0.25, 0.45, 0.0, 0.30), contacts_per_deal=4.0, discovery_meetings=3.0, coverage=0.75,
-        prospecting_per_week=1.0, segment="Enterprise",
+        prospecting_per_week=1.0, segment="Enterprise", opportunity_share=0.45,
     ),
     "inside_sales": SituationProfile(
         key="inside_sales", label="Inside sales", accounts=(600, 900), contacts_per_account=(1, 2),
         deal_median=4_500, cycle_days=(7, 30), opportunities_per_year=300, existing_share=0.35,
         activities_per_week=90, win_rate=0.30, customer_share=0.4, stage_path=(0, 1, 6, 7),
         mix=(0.55, 0.35, 0.0, 0.10), contacts_per_deal=1.4, discovery_meetings=0.5, coverage=0.30,
-        prospecting_per_week=8.0, segment="SMB",
+        prospecting_per_week=8.0, segment="SMB", opportunity_share=0.2,
     ),
     "new_logo": SituationProfile(
         key="new_logo", label="New-logo hunters", accounts=(40, 120), contacts_per_account=(3, 6),
         deal_median=45_000, cycle_days=(60, 120), opportunities_per_year=50, existing_share=0.20,
         activities_per_week=45, win_rate=0.20, customer_share=0.15, stage_path=(0, 1, 2, 3, 4, 6, 7),
         mix=(0.45, 0.40, 0.0, 0.15), contacts_per_deal=2.5, discovery_meetings=2.0, coverage=0.65,
-        prospecting_per_week=6.0, segment="Mid-Market",
+        prospecting_per_week=4.0, segment="Mid-Market", opportunity_share=0.25,
     ),
 }
 

@@ -41,12 +41,11 @@ PATTERN_CYCLE: tuple[tuple[str, ...], ...] = (
     (END_OF_QUARTER_SPIKE,),
     (CLOSES_TEAM_DEALS, END_OF_QUARTER_SPIKE),
 )
-MANAGER_DEAL_SHARE = 0.55  # extra manager-owned wins per expected seller win (about a third of the team's wins)
+MANAGER_DEAL_SHARE = 0.4  # extra manager-owned wins per expected seller win (about a third of the team's wins)
 MANAGER_ACTIVITIES_PER_DEAL = 3
 EX_EMPLOYEE_ACCOUNTS = 5
 EX_EMPLOYEE_OPPORTUNITIES = 6
 EX_EMPLOYEE_ACTIVITIES = 30
-OPPORTUNITY_ACTIVITY_SHARE = 0.2  # share of the activity budget spent on opportunities at follow-up skill 0
 
 
 def day_number(value: dt.date) -> int:

@@ -153,7 +153,7 @@ def _turnover_from_people(people: Iterable[RosterPerson], sellers: set[str], as_
     return {m: n for m, n in sorted(counts.items()) if n >= TURNOVER_MIN_LEAVERS}
 
 
-def _build(
+def build_roster(
     sales: list[RosterPerson], *, truth: Mapping[str, Any] | None, as_of: dt.date | None, source: str,
 ) -> Roster:
     if not sales:
@@ -228,7 +228,7 @@ def roster_from_people_csv(
                 status=(row.get("status") or "active").lower(),
                 leaving_reason=(row.get("leaving_reason") or "").lower(),
             ))
-    return _build(sales, truth=truth, as_of=as_of, source=str(target))
+    return build_roster(sales, truth=truth, as_of=as_of, source=str(target))
 
 
 def roster_from_company_plan(plan: CompanyPlan) -> Roster:
@@ -243,7 +243,7 @@ def roster_from_company_plan(plan: CompanyPlan) -> Roster:
         for p in plan.people
         if p.function == "sales"
     ]
-    return _build(sales, truth=plan.truth(), as_of=plan.as_of, source=f"demo company (seed {plan.seed})")
+    return build_roster(sales, truth=plan.truth(), as_of=plan.as_of, source=f"demo company (seed {plan.seed})")
 
 
 def roster_from_database(*, truth: Mapping[str, Any] | None = None, as_of: dt.date | None = None) -> Roster:
@@ -262,4 +262,4 @@ def roster_from_database(*, truth: Mapping[str, Any] | None = None, as_of: dt.da
         )
         for p in people
     ]
-    return _build(sales, truth=truth, as_of=as_of, source="the people database")
+    return build_roster(sales, truth=truth, as_of=as_of, source="the people database")

@@ -56,7 +56,7 @@ from crm.generator.model import (
     SituationProfile,
     logit,
 )
-from crm.generator.plan import DAY, KEY_BITS, OPPORTUNITY_ACTIVITY_SHARE, Plan, ramp
+from crm.generator.plan import DAY, KEY_BITS, Plan, ramp
 
 # Subjects as one list, so activities store an index.
 SUBJECT_LIST: tuple[str, ...] = tuple(
@@ -72,6 +72,7 @@ _COVERAGE = {CALL: np.array([_SUBJECT_INDEX["Account check-in"]]),
              EMAIL: np.array([_SUBJECT_INDEX["Email: Account update"]]),
              MEETING: np.array([_SUBJECT_INDEX["Quarterly business review"]])}
 
+COVERAGE_BUDGET_SHARE = 0.2
 OPPORTUNITY_LABELS: tuple[str, ...] = ("New Business", "Expansion", "Renewal", "Upsell", "Platform Deal",
                                        "Pilot", "Add-on")
 
@@ -356,7 +357,7 @@ def _opportunities(s: _Seller, n: int, customer: np.ndarray, *, owner: int, forc
     proposal_time = np.where(reached_proposal, entry[:, p_at], np.inf)
 
     # Amounts: won deals scale with attainment and are discounted from the proposal amount by negotiation.
-    deal = np.exp(np.log(profile.deal_median) + 0.5 * rng.standard_normal(n)) * np.where(existing, 0.75, 1.0)
+    deal = np.exp(np.log(profile.deal_median) + 0.4 * rng.standard_normal(n)) * np.where(existing, 0.75, 1.0)
     if forced_won:
         deal *= 1.3
     won_final = _round100(deal * s.attainment ** 0.35)
@@ -390,7 +391,11 @@ def _opportunities(s: _Seller, n: int, customer: np.ndarray, *, owner: int, forc
     opp_of_push = np.repeat(np.arange(n), pushes)
     span = now - created
     push_time = created[opp_of_push] + span[opp_of_push] * rng.uniform(0.03, 0.99, len(opp_of_push))
-    push_step = rng.integers(7, 36, len(opp_of_push))
+    # Each push moves the close date 7-35 days; on a short-lived deal the steps shrink to fit its life, so
+    # pushes stay visible whatever the deal's length (which qualification and the outcome decide).
+    room = np.maximum(final_close - created_day - 1, 0).astype(float)
+    fit = np.minimum(1.0, room / np.maximum(pushes * 21.0, 1.0))
+    push_step = np.maximum(np.floor(rng.integers(7, 36, len(opp_of_push)) * fit[opp_of_push]), 1).astype(np.int64)
     closers = np.flatnonzero(closed)
     opp = np.concatenate([opp_of_stage, opp_of_push, closers])
     time = np.concatenate([stage_time, push_time, end[closers]])
@@ -499,7 +504,7 @@ def _activities(s: _Seller, opps: _Opps, accounts: Table, contact_index: np.ndar
     life = np.maximum(a1 - a0, 0.0)
     mean_cycle = np.sqrt(profile.cycle_days[0] * profile.cycle_days[1])
     base_gap = (profile.opportunities_per_year * 0.8 * mean_cycle
-                / (OPPORTUNITY_ACTIVITY_SHARE * profile.activities_per_week * 52))
+                / (profile.opportunity_share * profile.activities_per_week * 52))
     gap = base_gap * plan.opportunity_scale / plan.activity_scale * np.exp(
         -FOLLOW_UP_LOG * z[B["follow_up"]] + 0.08 * rng.standard_normal())
     # A cadence, not random points: the gap between consecutive activities does not depend on how long the
@@ -585,8 +590,10 @@ def _activities(s: _Seller, opps: _Opps, accounts: Table, contact_index: np.ndar
     p_contact = contacts_start[p_account] + rng.integers(0, 1 << 30, touches) % contacts_count[p_account]
 
     # Coverage: in each quarter, reach the planted share of the book; touch accounts not reached otherwise.
-    # Fewer logged activities (a scaled-down export) means a smaller share of the book reached per quarter.
-    base_coverage = profile.coverage * min(1.0, plan.activity_scale)
+    # Coverage touches take at most a fifth of the expected budget: a big book or a scaled-down export
+    # (fewer logged activities) means a smaller share of the book reached per quarter.
+    affordable = COVERAGE_BUDGET_SHARE * profile.activities_per_week * plan.activity_scale * 13 / max(n_acc, 1)
+    base_coverage = min(profile.coverage, affordable)
     coverage = _sigmoid(logit(base_coverage) + COVERAGE_LOGIT * z[B["account_coverage"]]
                         + 0.15 * rng.standard_normal())
     c_account_parts, c_time_parts = [], []
@@ -630,11 +637,14 @@ def _activities(s: _Seller, opps: _Opps, accounts: Table, contact_index: np.ndar
     f_time = np.zeros(0)
     f_account = f_contact = f_kind = f_subject = np.zeros(0, np.int64)
     if filler < 0:
-        # Over budget (rare: low volume with high follow-up, coverage and prospecting): drop evenly.
-        drop = rng.choice(n_o + n_p + n_c, min(-filler, n_o + n_p + n_c), replace=False)
-        for keep, offset in ((keep_o, 0), (keep_p, n_o), (keep_c, n_o + n_p)):
-            mine = drop[(drop >= offset) & (drop < offset + len(keep))] - offset
-            keep[mine] = False
+        # Over budget (low volume with much prospecting, coverage and follow-up): drop prospecting touches
+        # first (prospecting shows mainly in opportunities created), then coverage, then deal activities.
+        excess = -filler
+        for keep in (keep_p, keep_c, keep_o):
+            drop = min(excess, len(keep))
+            if drop:
+                keep[rng.choice(len(keep), drop, replace=False)] = False
+                excess -= drop
     elif filler > 0:
         if n_o:
             anchor = rng.integers(0, n_o, filler)
