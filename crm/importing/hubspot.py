@@ -108,7 +108,7 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
     settings = _settings(pipeline, mapping)
     files: dict[str, list[RawFile]] = {}
     for path in paths:
-        raw = pipeline.open(path)
+        raw = pipeline.open(path, trim=False)
         if raw is None:
             continue
         kind = detect_kind(raw)

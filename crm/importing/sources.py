@@ -55,6 +55,9 @@ class RawFile:
     table: ir.Table
     numbered: ir.Table
     by_header: dict[str, str] = field(default_factory=dict)
+    # Trim spaces around values: on for hand-made files; off for CRM exports, which never pad values, because
+    # trimming every value of a 50-million-row file is a noticeable share of the import's time.
+    trim: bool = True
 
     def has(self, header: str) -> bool:
         return self._key(header) in self.by_header
@@ -103,7 +106,8 @@ class Loader:
         self._made: list[str] = []
         self.fast = con.name == "duckdb"
 
-    def open(self, path: Path, *, name: str | None = None, fmt: CsvFormat | None = None) -> RawFile:
+    def open(self, path: Path, *, name: str | None = None, fmt: CsvFormat | None = None,
+             trim: bool = True) -> RawFile:
         fmt = fmt or CsvFormat()
         name = name or path.name
         headers = read_header(path, fmt, name=name)
@@ -115,7 +119,8 @@ class Loader:
         else:
             table = numbered = self._portable_table(path, relation, columns, fmt, name)
         by_header = {h.lower(): c for h, c in zip(headers, columns, strict=True)}
-        return RawFile(name=name, path=path, headers=headers, table=table, numbered=numbered, by_header=by_header)
+        return RawFile(name=name, path=path, headers=headers, table=table, numbered=numbered, by_header=by_header,
+                       trim=trim)
 
     def close(self) -> None:
         for relation in reversed(self._made):
