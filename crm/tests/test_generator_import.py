@@ -85,6 +85,15 @@ def test_hubspot_export_imports_with_zero_errors(demo_people, duckdb_url, tmp_pa
     history = table_rows("opportunity_stage_history")
     assert {h["stage"] for h in history} >= {"Appointment Scheduled", "Contract Sent", "Closed Won"}
 
+    # HubSpot has no quota export: the quotas go through the mapped-CSV importer with the mapping beside them.
+    quotas = run_import(source="mapped", paths=[export.out_dir / "quotas" / "quotas.csv"], actor=None,
+                        mapping=export.out_dir / "quotas" / "mapping.toml")
+    assert quotas.status == CrmImport.Status.SUCCEEDED, (quotas.errors, quotas.failure_message)
+    assert store_counts()["quotas"] == export.rows["quotas/quotas.csv"]
+    owners = {u["user_id"] for u in table_rows("crm_users")}
+    assert {q["user_id"] for q in table_rows("quotas")} <= owners
+    assert store_counts()["opportunities"] == 3_000  # the quota import left the deals alone
+
 
 def test_roster_from_the_database_matches_the_demo_plan(demo_people, tmp_path: Path) -> None:
     from crm.generator import read_people_truth
