@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
 from accounts.models import Role, RoleGrant, User
+from core.bulk import update_columns
 from people.models import EmploymentStatus, Function, OrgUnit, Person
 
 
@@ -28,35 +29,13 @@ def _paths(parent_of: dict[int, int | None]) -> dict[int, tuple[str, int]]:
     return result
 
 
-def _write_paths(model: type[models.Model], rows: list[tuple[int, str, int]]) -> None:
-    """Set (pk, path, depth) on many rows with one UPDATE ... FROM (VALUES ...) per chunk.
-
-    Django's bulk_update writes a CASE WHEN per row, which is quadratic-ish on large trees; an update joined to a
-    VALUES list is linear and portable (PostgreSQL, and SQLite from 3.33; VALUES columns are named column1..3
-    in both).
-    """
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    chunk = 300  # 900 parameters: under SQLite's most conservative limit
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            values = ", ".join(["(%s, %s, %s)"] * len(part))
-            params = [value for row in part for value in row]
-            cursor.execute(
-                f"UPDATE {table} SET path = v.column2, depth = v.column3 "  # noqa: S608 (names quoted, values bound)
-                f"FROM (VALUES {values}) AS v WHERE {table}.{pk} = v.column1",
-                params,
-            )
-
-
 def _rebuild(model: type[models.Model], parent_field: str) -> int:
     nodes = list(model._default_manager.values_list("pk", parent_field, "path", "depth"))
     computed = _paths({pk: parent for pk, parent, _, _ in nodes})
     changed = [
         (pk, *computed[pk]) for pk, _, path, depth in nodes if (path, depth) != computed[pk]
     ]
-    _write_paths(model, changed)
+    update_columns(model, ["path", "depth"], changed)
     return len(changed)
 
 
@@ -140,17 +119,12 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
                 to_rename.append(user)
         links.append((person, user))
     User.objects.bulk_create(list(to_create.values()), batch_size=1000)
-    User.objects.bulk_update(to_rename, ["email", "username"], batch_size=500)
+    update_columns(User, ["email", "username"], [(u.pk, u.email, u.username) for u in to_rename])
     for pks, active in ((to_deactivate, False), (to_reactivate, True)):
         ordered = sorted(pks)
         for start in range(0, len(ordered), 1000):
             User.objects.filter(pk__in=ordered[start:start + 1000]).update(is_active=active)
-    to_link = []
-    for person, user in links:
-        if person.user_id != user.pk:
-            person.user_id = user.pk
-            to_link.append(person)
-    Person.objects.bulk_update(to_link, ["user"], batch_size=1000)
+    update_columns(Person, ["user"], [(person.pk, user.pk) for person, user in links if person.user_id != user.pk])
     created, deactivated, reactivated = len(to_create), len(to_deactivate), len(to_reactivate)
 
     person_user = dict(Person.objects.exclude(user=None).values_list("pk", "user_id"))
