@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.services import audit_log
+from development.services import xapi_record_completion
 from people.models import EmploymentStatus, Function, Person
 from training import emails
 from training.models import (
@@ -485,6 +486,8 @@ def enrolment_complete(
         summary=f"{enrolment.person.full_name} completed {course.title}",
         details={"completed_on": completed_on.isoformat(), "source": source},
     )
+    # The learning record store hears of every completion, whatever its source (idempotent per enrolment).
+    xapi_record_completion(enrolment=enrolment)
     return enrolment
 
 
