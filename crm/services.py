@@ -255,7 +255,9 @@ def _other_running(crm_import: CrmImport) -> bool:
 @transaction.atomic
 def _finish(crm_import: CrmImport, log: IssueLog) -> CrmImport:
     crm_import.warnings = log.warnings
-    crm_import.errors = [issue.as_dict() for issue in log.errors]
+    files = list(dict.fromkeys(issue.file for issue in log.errors))
+    ordered = sorted(log.errors, key=lambda issue: (files.index(issue.file), issue.row or 0, issue.column))
+    crm_import.errors = [issue.as_dict() for issue in ordered]
     crm_import.error_count = log.error_total
     crm_import.finished_at = timezone.now()
     crm_import.progress_percent = 100

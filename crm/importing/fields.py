@@ -252,7 +252,7 @@ class Fields:
         text = self.clean(header).lower()
         self._require(header, text, required)
         self.check(header, text.notnull() & ~text.isin([*true_set, *false_set]),
-                   f"is not {' or '.join(repr(v) for v in [*true_set, *false_set])}")
+                   f"is not true or false (accepted: {', '.join([*true_set, *false_set])})")
         return ibis.cases((text.isin(true_set), True), (text.isin(false_set), False),
                           else_=ibis.null().cast("boolean"))
 

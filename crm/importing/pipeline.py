@@ -367,8 +367,7 @@ class Pipeline:
             located = self._locate(part, [ref.column], dangling, how="semi")
             issues = [
                 Issue(file=part.raw.name, row=int(r["_row"]), column=r["_header"], value=str(r["_key"]),
-                      message=f"names a record of {ref.target.replace('_', ' ')} that is in neither this export "
-                              f"nor the store")
+                      message=f"names {_A[ref.target]} that is in neither this export nor the store")
                 for r in located
             ]
             if issues:
@@ -487,6 +486,9 @@ class Pipeline:
             differs = differs | ~joined[c].identical_to(joined[f"_live_{c}"])
         is_new = joined["_live_present"].isnull()
         return joined.filter(is_new | differs).select(*TABLES[table].names, _is_new=is_new)
+
+
+_A = {"opportunities": "an opportunity", "accounts": "an account", "contacts": "a contact"}
 
 
 def _text(value: Any) -> str:
