@@ -126,6 +126,14 @@ def login(client: Client, company: Company):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _isolated_stores(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Each test gets its own data directory, analytics store and upload folder: parallel workers never share a file.
+    settings.DATA_DIR = tmp_path
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'analytics.duckdb'}"
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     # The production hasher is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
