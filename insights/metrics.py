@@ -303,8 +303,10 @@ def seller_opportunity_activity_facts(
     )
     j = o.left_join(per_opp, o.opportunity_id == per_opp.opportunity_id)
     gap = _days_between(j.last_open_at, j.first_open_at) / (j.touches_open - 1).cast("float64").nullif(0.0)
+    # Cadence on won deals only: they ran their full course, so how long lost deals lived (qualification) does
+    # not leak into it.
     aggregates: dict[str, ir.Value] = {
-        "mean_days_between_touches": gap.mean(where=j.touches_open >= 2),
+        "mean_days_between_touches": gap.mean(where=(j.touches_open >= 2) & j.won_in_period),
     }
     if "contacts" in per_opp.columns:
         aggregates["mean_contacts"] = j.contacts.cast("float64").mean(where=j.touches_open.notnull())
@@ -526,7 +528,7 @@ METRICS: dict[str, MetricDefinition] = {
             expression=lambda t: t.mean_days_between_touches,
             phrase="leave {v} between touches on an open deal",
             description="Average days between consecutive activities on an opportunity while it was open, over "
-            "opportunities with at least two.",
+            "the deals won in the period with at least two (deals lost early would otherwise shorten it).",
             log_scale=True,
         ),
         MetricDefinition(
@@ -592,6 +594,9 @@ class BookFeature:
     requires: tuple[str, ...]
     expression: Callable[[ir.Table], ir.Value]
     log_scale: bool = True
+    # Weight in the clustering distance. The new/existing mix is half the seller's own behaviour (expansion),
+    # so it counts half: situations should group books, not behaviours.
+    cluster_weight: float = 1.0
 
 
 BOOK_FEATURES: dict[str, BookFeature] = {
@@ -605,7 +610,7 @@ BOOK_FEATURES: dict[str, BookFeature] = {
         BookFeature("cycle_days", "Sales cycle", "days", _CLOSED, lambda t: t.median_won_cycle_days),
         BookFeature(
             "new_business_share", "New business", "share", (*_OPP, "opportunities.opportunity_type"),
-            lambda t: _ratio(t.n_created_new, t.n_created_typed), log_scale=False,
+            lambda t: _ratio(t.n_created_new, t.n_created_typed), log_scale=False, cluster_weight=0.5,
         ),
         BookFeature(
             "opportunities_per_year", "Opportunities a year", "count", _OPP,

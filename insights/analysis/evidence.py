@@ -4,7 +4,9 @@ For each situation with enough sellers:
   y = standardised log outcome (attainment, or won revenue relative to situation peers);
   X = the behaviour tasks' metrics, each made "higher is better", log-scaled where the metric says so, winsorised
       at the 2.5th/97.5th percentiles, missing values set to the median, standardised; plus two tenure
-      covariates (how far from fully ramped, and log tenure) so new sellers ramping are not read as weak sellers.
+      covariates (the share of the period the seller spent ramping and its square, and log tenure).
+  Sellers still ramping at the end of the period (under ramp_months in seat) are left out of the fit: their
+  results say little yet, and counting them would read new sellers as weak ones. y is winsorised like X.
   A ridge-stabilised least-squares fit gives each task's standardised coefficient and its standard error; the
   95% confidence interval is coefficient +/- 1.96 SE. Result-linked tasks (win rate) are fitted one at a time with
   the tenure covariates only, because they are partly outcomes of the behaviours.
@@ -79,16 +81,27 @@ def prepare_metric(raw: np.ndarray, metric: MetricDefinition, *, min_coverage: f
     return PreparedMetric(z, coverage)
 
 
-def tenure_covariates(tenure_months: np.ndarray, ramp_months: float) -> np.ndarray:
-    """n x 2 standardised tenure controls: ramp deficit (1 for a brand-new seller, 0 once ramped) and log tenure.
-    Unknown tenure counts as the median."""
+def tenure_covariates(tenure_months: np.ndarray, ramp_months: float, period_months: float) -> np.ndarray:
+    """n x 3 standardised tenure controls: the share of the seller's time in seat during the period that fell in
+    their first `ramp_months` (ramping), its square, and log tenure. Unknown tenure counts as the median."""
     t = np.asarray(tenure_months, dtype=float)
     known = np.isfinite(t)
     t = np.where(known, t, np.median(t[known]) if known.any() else 24.0)
-    t = np.clip(t, 0, None)
-    ramp = np.clip(1.0 - t / ramp_months, 0, 1)
-    columns = [c for c in (standardise(ramp), standardise(np.log1p(t))) if c is not None]
+    t = np.clip(t, 0.01, None)
+    in_seat = np.minimum(t, period_months)
+    ramping = np.clip(in_seat - np.maximum(t - ramp_months, 0.0), 0.0, None) / in_seat
+    # The square lets the fit follow a ramp that is not a straight line on the log scale.
+    columns = [c for c in (standardise(ramping), standardise(ramping**2), standardise(np.log1p(t)))
+               if c is not None]
     return np.column_stack(columns) if columns else np.zeros((len(t), 0))
+
+
+def winsorise(values: np.ndarray, tail: float = 0.025) -> np.ndarray:
+    """Clip to the `tail` and 1 - `tail` quantiles, so a handful of extreme sellers cannot drive the fit."""
+    if len(values) < 10:
+        return values
+    low, high = np.quantile(values, [tail, 1 - tail])
+    return np.clip(values, low, high)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -35,24 +36,55 @@ MIN_FOR_QUARTILES = 8
 DAYS_PER_MONTH = 30.4375
 
 
-def default_period(con: Any, *, database: str | None = None, years: int = 1) -> Period:
-    """The last `years` of complete calendar quarters before the data's "today" (its latest record)."""
+def default_period(con: Any, *, database: str | None = None, max_years: int = 2) -> Period:
+    """The complete calendar quarters of the data, up to `max_years` of them, ending with the last complete
+    quarter before the data's "today" (its latest opportunity or activity).
+
+    The period starts where the data does: the first quarter that begins on or after the first activity (or, with
+    no activities, the first quota period; with neither, one year before the end). More quarters mean more deals
+    per seller and steadier estimates; two years keeps the evidence recent.
+    """
     inventory = inspect_store(con, database=database)
     latest: list[dt.datetime | dt.date] = []
+    earliest: dt.datetime | dt.date | None = None
     if "opportunities" in inventory.tables:
-        o = inventory.tables["opportunities"]
-        value = o.created_at.max().execute()
+        value = inventory.tables["opportunities"].created_at.max().execute()
         if value is not None:
             latest.append(value)
     if "activities" in inventory.tables and inventory.has("activities.occurred_at"):
-        a = inventory.tables["activities"]
-        value = a.occurred_at.max().execute()
+        occurred = inventory.tables["activities"].occurred_at
+        value = occurred.max().execute()
         if value is not None:
             latest.append(value)
+        earliest = occurred.min().execute()
+    elif "quotas" in inventory.tables and inventory.has("quotas.period_start"):
+        earliest = inventory.tables["quotas"].period_start.min().execute()
     if not latest:
         raise ValueError("The analytics store has no opportunities or activities: import CRM data first.")
-    as_of = max(v.date() if isinstance(v, dt.datetime) else v for v in latest)
-    return period_ending_before(as_of, years=years)
+    as_of = max(_as_date(v) for v in latest)
+    period = period_ending_before(as_of, years=max_years)
+    if earliest is None:
+        return period_ending_before(as_of, years=1)
+    first = _as_date(earliest)
+    quarter_start = _quarter_start(first)
+    data_start = first if first == quarter_start else _next_quarter(quarter_start)
+    start = max(period.start, data_start)
+    if start > period.end:
+        return period_ending_before(as_of, years=1)
+    return Period(start=start, end=period.end, as_of=as_of)
+
+
+def _as_date(value: dt.datetime | dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _next_quarter(quarter_start: dt.date) -> dt.date:
+    month = quarter_start.month + 3
+    return dt.date(quarter_start.year + (month > 12), (month - 1) % 12 + 1, 1)
 
 
 def period_ending_before(as_of: dt.date, *, years: int = 1) -> Period:
@@ -61,8 +93,7 @@ def period_ending_before(as_of: dt.date, *, years: int = 1) -> Period:
     if next_day.month in (1, 4, 7, 10) and next_day.day == 1:
         end = as_of
     else:
-        quarter_start = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
-        end = quarter_start - dt.timedelta(days=1)
+        end = _quarter_start(as_of) - dt.timedelta(days=1)
     start = dt.date(end.year - years, end.month, end.day) + dt.timedelta(days=1)
     return Period(start=start, end=end, as_of=as_of)
 
@@ -88,7 +119,8 @@ def select_sellers(frame: SellerFrame, inputs: EngineInputs) -> tuple[SellerFram
     if unlinked_active:
         notes.append(
             f"{unlinked_active} CRM user{'s' if unlinked_active != 1 else ''} with activity in the period "
-            "are not linked to a person in the HR data and were left out."
+            f"{'are' if unlinked_active != 1 else 'is'} not linked to a person in the HR data and "
+            f"{'were' if unlinked_active != 1 else 'was'} left out."
         )
     idle = int((linked & ~active).sum())
     if idle:
@@ -143,8 +175,8 @@ def assign_situations(frame: SellerFrame, inputs: EngineInputs) -> tuple[list[Si
         matched = sit.match_proposed(centres, space, inputs.proposed)
         taken = {name for _, name in known.values()}
         for j, centre in enumerate(centres):
-            centroid = {k: float(c * s + m) for k, c, s, m in zip(space.keys, centre, space.scale, space.center,
-                                                                    strict=True)}
+            centre_values = centre / space.weights * space.scale + space.center
+            centroid = {k: float(v) for k, v in zip(space.keys, centre_values, strict=True)}
             if j in matched:
                 key = f"s{matched[j]}"
                 name = known[matched[j]][1]
@@ -276,6 +308,9 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
             preferred = METRICS[task.metric_keys[0]]
             notes.append(f"{task.name} is measured by {METRICS[usable[0]].name.lower()}, because the data lacks "
                          f"{', '.join(missing.get(preferred.key, []))} for {preferred.name.lower()}.")
+    if any(not [k for k in t.metric_keys if k in METRICS and k not in missing] for t in inputs.tasks):
+        notes.append("Because some tasks cannot be measured, the tasks that can may partly stand in for them: read "
+                     "their weights with that in mind.")
     report(60, "Assigning situations")
     situations, how = assign_situations(frame, inputs)
     report(65, "Measuring success")
@@ -285,6 +320,11 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     y_all = ev.log_outcome(outcome)
     tasks_by_id = {t.task_id: t for t in inputs.tasks}
 
+    ramping = int(np.sum(np.isfinite(frame["tenure_months"]) & (frame["tenure_months"] < settings.ramp_months)))
+    if ramping:
+        notes.append(f"{ramping} seller{'s are' if ramping != 1 else ' is'} still ramping (under "
+                     f"{settings.ramp_months:g} months in seat): they get diagnostics, but their results do not "
+                     "count in the evidence.")
     report(70, "Estimating which tasks go with success in each situation")
     raw_estimates: dict[tuple[str, int], ev.Estimate] = {}
     chosen: dict[tuple[str, int], tuple[MetricDefinition | None, str]] = {}
@@ -292,7 +332,9 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     needed: dict[str, int] = {}
     for situation in situations:
         rows = np.array(situation.members, dtype=int)
-        has_y = np.isfinite(y_all[rows])
+        # Sellers still ramping have results that say little yet: they get diagnostics, not a vote in the evidence.
+        tenure = frame["tenure_months"][rows]
+        has_y = np.isfinite(y_all[rows]) & ~(np.isfinite(tenure) & (tenure < settings.ramp_months))
         fit_rows = rows[has_y]
         n_y = int(fit_rows.size)
         situation_n[situation.key] = n_y
@@ -305,10 +347,11 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
             if metric is None or prepared is None or prepared.z is None or sample is not fit_rows:
                 continue
             (results if task.kind == "result" else behaviour)[task.task_id] = prepared.z
-        y = ev.standardise(y_all[fit_rows]) if n_y else None
+        y = ev.standardise(ev.winsorise(y_all[fit_rows])) if n_y else None
         needed[situation.key] = max(settings.min_sellers_for_data, len(behaviour) + 5)
         if y is not None and n_y >= needed[situation.key]:
-            covariates = ev.tenure_covariates(frame["tenure_months"][fit_rows], settings.ramp_months)
+            covariates = ev.tenure_covariates(frame["tenure_months"][fit_rows], settings.ramp_months,
+                                              period.days / DAYS_PER_MONTH)
             fitted = ev.estimate_effects(y, behaviour, results, covariates, ridge=settings.ridge)
             for task_id, fit in fitted.items():
                 raw_estimates[(situation.key, task_id)] = fit
@@ -371,7 +414,7 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
                 bottom_quartile=bottom, explanation=explanation,
                 posterior_sd=blended_.posterior_sd if blended_ else None,
             )
-        mark_critical(items, settings)
+        mark_critical(items, settings, {t.task_id: t.kind for t in inputs.tasks})
         evidence.extend(items.values())
         evidence_by_situation[situation.key] = items
 
@@ -415,22 +458,28 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     )
 
 
-def mark_critical(items: dict[int, EvidenceOut], settings: Any) -> None:
+def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int, str]) -> None:
     """Rank a situation's tasks by weight and mark the critical ones (see docs/engine.md)."""
     available = sorted((e for e in items.values() if e.available or e.driven_by == "override"),
                        key=lambda e: (-e.weight, e.task_key))
     unavailable = sorted((e for e in items.values() if e not in available), key=lambda e: e.task_key)
-    top = max((e.weight for e in available), default=0.0)
+    # Result-linked tasks (win rate) are partly outcomes of the behaviours: shown and ranked, but critical only
+    # when a reviewer sets their weight.
+    eligible = [e for e in available if kinds.get(e.task_id) != "result" or e.driven_by == "override"]
+    top = max((e.weight for e in eligible), default=0.0)
     threshold = max(settings.critical_min_weight, top * settings.critical_relative)
+    estimated = sum(1 for e in items.values() if e.effect is not None)
+    # Familywise: with this many tasks tested at once, a non-driver passes anywhere with under 5% probability.
+    z_needed = NormalDist().inv_cdf(1 - settings.critical_alpha / max(estimated, 1))
     critical = 0
     for rank, item in enumerate(available + unavailable, start=1):
         item.rank = rank
-        if item not in available or item.weight < threshold or critical >= settings.max_critical:
+        if item not in eligible or item.weight < threshold or critical >= settings.max_critical:
             continue
-        if item.driven_by == "data" and item.effect is not None and item.ci_low is not None and (
-            item.effect - ev.Z90 * (item.effect - item.ci_low) / ev.Z95 <= 0
-        ):
-            continue  # the data cannot tell its effect from none (one-sided 95%)
+        if item.driven_by == "data" and item.effect is not None and item.ci_low is not None:
+            se = (item.effect - item.ci_low) / ev.Z95
+            if se > 0 and item.effect / se < z_needed:
+                continue  # the data cannot tell its effect from none
         item.is_critical = True
         critical += 1
 

@@ -2,8 +2,8 @@
 
 Precedence: a person's override, then the first matching rule (in priority order), then the proposed situations
 found by k-means on the standardised book features (log scale for counts, money and days). k is chosen by the
-Calinski-Harabasz index; when even the best k shows no structure (mean silhouette under 0.25) everyone left forms
-one situation.
+Calinski-Harabasz index; when even the best k shows no clear structure (its mean silhouette is not at least 0.1 above
+that of the same clustering on uniform noise spanning the same ranges) everyone left forms one situation.
 Proposed situations are matched to the ones earlier runs proposed by centroid distance, so a situation keeps its
 name, overrides and history from run to run.
 """
@@ -22,7 +22,7 @@ from insights.metrics import BOOK_FEATURES
 TEXT_FIELDS = {"segment", "account_region", "region", "job_title"}
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 TEXT_OPS = {"eq", "ne", "contains"}
-MIN_SILHOUETTE = 0.25
+MIN_STRUCTURE = 0.1  # how much better the silhouette must be than on uniform noise of the same shape
 MATCH_DISTANCE = 1.0  # in standard deviations of the current run's book features
 
 FEATURE_WORDS: dict[str, tuple[str, str]] = {
@@ -92,8 +92,13 @@ class BookSpace:
     scale: np.ndarray
 
     @property
+    def weights(self) -> np.ndarray:
+        return np.array([BOOK_FEATURES[k].cluster_weight for k in self.keys])
+
+    @property
     def z(self) -> np.ndarray:
-        return (self.values - self.center) / self.scale
+        """Standardised features times their clustering weights (the space k-means works in)."""
+        return (self.values - self.center) / self.scale * self.weights
 
 
 def book_space(frame: SellerFrame, rows: np.ndarray) -> BookSpace:
@@ -120,7 +125,7 @@ def book_space(frame: SellerFrame, rows: np.ndarray) -> BookSpace:
     return BookSpace(keys=keys, values=values, center=center, scale=scale)
 
 
-def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 4, max_iter: int = 100
+def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 6, max_iter: int = 100
            ) -> tuple[np.ndarray, np.ndarray, float]:
     """Lloyd's k-means with k-means++ starts; the best of `n_init` by inertia. Returns labels, centres, inertia."""
     best: tuple[np.ndarray, np.ndarray, float] | None = None
@@ -184,8 +189,8 @@ def calinski_harabasz(z: np.ndarray, labels: np.ndarray, centres: np.ndarray, in
 def choose_clusters(z: np.ndarray, *, max_k: int, min_size: int, rng: np.random.Generator
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and centres (standardised) for the k with the best Calinski-Harabasz index among clusterings whose
-    every cluster has at least `min_size` sellers; one group when even the best shows no structure (mean
-    silhouette on a sample under MIN_SILHOUETTE)."""
+    every cluster has at least `min_size` sellers; one group when even the best shows no structure (its mean
+    silhouette on a sample is not MIN_STRUCTURE above that of uniform noise with the same ranges)."""
     n = z.shape[0]
     one = (np.zeros(n, dtype=int), z.mean(axis=0, keepdims=True) if n else np.zeros((1, z.shape[1])))
     if n < 2 * max(min_size, 2) or z.shape[1] == 0 or max_k < 2:
@@ -201,7 +206,11 @@ def choose_clusters(z: np.ndarray, *, max_k: int, min_size: int, rng: np.random.
     if best is one:
         return one
     sample = rng.choice(n, size=min(n, 1200), replace=False)
-    if silhouette(z[sample], best[0][sample]) < MIN_SILHOUETTE:
+    observed = silhouette(z[sample], best[0][sample])
+    # The same clustering on structureless data of the same extent: uniform in the features' bounding box.
+    reference = rng.uniform(z.min(axis=0), z.max(axis=0), size=(len(sample), z.shape[1]))
+    ref_labels, _, _ = kmeans(reference, len(best[1]), rng, n_init=2)
+    if observed - silhouette(reference, ref_labels) < MIN_STRUCTURE:
         return one
     return best
 
@@ -213,7 +222,7 @@ def match_proposed(centres: np.ndarray, space: BookSpace, proposed: list[Propose
         for spec in proposed:
             if not all(key in spec.centroid for key in space.keys):
                 continue
-            old = (np.array([spec.centroid[key] for key in space.keys]) - space.center) / space.scale
+            old = (np.array([spec.centroid[key] for key in space.keys]) - space.center) / space.scale * space.weights
             pairs.append((float(np.sqrt(((centre - old) ** 2).sum())), j, spec.situation_id))
     result: dict[int, int] = {}
     used: set[int] = set()
@@ -253,6 +262,11 @@ def _round_sig(value: float, digits: int = 2) -> float:
     return round(value, -math.floor(math.log10(abs(value))) + digits - 1)
 
 
+def count_words(value: float) -> str:
+    """A count rounded to two significant digits, never with a fraction: 312 -> "310", 9.6 -> "10"."""
+    return f"{max(round(_round_sig(value)), 1 if value > 0 else 0):,}"
+
+
 def money_words(value: float) -> str:
     value = _round_sig(value)
     if abs(value) >= 1_000_000:
@@ -267,19 +281,19 @@ def book_summary(medians: dict[str, float | None], segment: str | None = None) -
     parts: list[str] = []
     accounts = medians.get("accounts")
     if accounts is not None:
-        parts.append(f"about {_round_sig(accounts):g} accounts")
+        parts.append(f"about {count_words(accounts)} accounts")
     deal = medians.get("deal_size")
     if deal is not None:
         parts.append(f"{money_words(deal)} deals")
     cycle = medians.get("cycle_days")
     if cycle is not None:
-        parts.append(f"{_round_sig(cycle):g}-day cycle")
+        parts.append(f"{count_words(cycle)}-day cycle")
     new = medians.get("new_business_share")
     if new is not None:
         parts.append(f"{round(new * 20) * 5:.0f}% new business")
     volume = medians.get("opportunities_per_year")
     if volume is not None:
-        parts.append(f"{_round_sig(volume):g} opportunities a year")
+        parts.append(f"{count_words(volume)} opportunities a year")
     if segment:
         parts.append(f"mostly {segment}")
     text = ", ".join(parts)

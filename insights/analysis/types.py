@@ -79,6 +79,7 @@ class EngineSettings:
     critical_min_weight: float = 0.10
     critical_relative: float = 1 / 3  # critical tasks weigh at least this share of the situation's top task
     max_critical: int = 5
+    critical_alpha: float = 0.05  # familywise, one-sided, Bonferroni over the tasks estimated in a situation
     ridge: float = 1.0
     min_tau: float = 0.05
     max_tau: float = 0.5

@@ -137,7 +137,9 @@ def generate(*, sellers_per_situation: int = 60, seed: int = 7, situations: list
             attainment = steady * float(np.mean(ramp))
             company.attainment[employee_id] = attainment
 
-            n_accounts = max(3, int(rng.integers(*accounts_range) * scale))
+            # Key accounts have small books and few deals already: scaling them down would leave nothing to see.
+            volume = 1.0 if situation == "key_accounts" else scale
+            n_accounts = max(3, int(rng.integers(*accounts_range) * volume))
             account_ids = [next_id("a") for _ in range(n_accounts)]
             for account_id in account_ids:
                 rows.add("accounts", account_id=account_id, name=account_id, owner_user_id=user_id,
@@ -145,8 +147,6 @@ def generate(*, sellers_per_situation: int = 60, seed: int = 7, situations: list
             contacts = {a: [next_id("c") for _ in range(int(rng.integers(2, 6)))] for a in account_ids[:200]}
 
             active_years = (PERIOD_END - start).days / 365.25
-            # Key accounts have few deals already: keep them all so everyone wins something.
-            volume = 1.0 if situation == "key_accounts" else scale
             win_probability = 0.5 if situation == "key_accounts" else 0.35
             n_opps = int(rng.poisson(opy * volume * 1.42 ** z["prospecting"] * active_years))
             logged = 0
