@@ -8,6 +8,7 @@ and the CRM users not yet linked to a person, each with a form to link them.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -66,6 +67,17 @@ def import_new(request: HttpRequest) -> HttpResponse:
             return redirect("crm:import_detail", import_id=crm_import.pk)
     return render(request, "crm/import_new.html", {"page_title": "Import CRM data", "form": form,
                                                     "sources": CrmSource})
+
+
+MAPPING_EXAMPLE = Path(__file__).parent / "examples" / "mapping-example.toml"
+
+
+def mapping_example(request: HttpRequest) -> HttpResponse:
+    """A worked mapping file to start from (the one docs/imports.md explains)."""
+    selectors.require_import_access(user=request.user)
+    response = HttpResponse(MAPPING_EXAMPLE.read_text(encoding="utf-8"), content_type="application/toml")
+    response["Content-Disposition"] = 'attachment; filename="mapping-example.toml"'
+    return response
 
 
 def _context(request: HttpRequest, crm_import: CrmImport) -> dict[str, Any]:

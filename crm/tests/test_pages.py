@@ -108,6 +108,20 @@ def test_a_broken_export_shows_each_problem_and_changes_nothing(login) -> None: 
     assert table_rows("opportunities") == []
 
 
+def test_example_mapping_file_is_offered_and_imports(login, company) -> None:  # type: ignore[no-untyped-def]
+    client = login("hana")
+    page = client.get(reverse("crm:import_new")).content.decode()
+    assert reverse("crm:mapping_example") in page
+    response = client.get(reverse("crm:mapping_example"))
+    assert response["Content-Disposition"] == 'attachment; filename="mapping-example.toml"'
+    example = response.content.decode()
+    assert "[tables.opportunities]" in example
+    mapping = SimpleUploadedFile("mapping.toml", response.content)
+    _upload(client, "mapped", fixture_files("mapped", "good"), mapping=mapping)
+    assert CrmImport.objects.get().status == CrmImport.Status.SUCCEEDED
+    assert login("otto").get(reverse("crm:mapping_example")).status_code == 404
+
+
 def test_another_crm_needs_a_mapping_file(login) -> None:  # type: ignore[no-untyped-def]
     response = _upload(login("admin"), "mapped", fixture_files("mapped", "good"))
     assert "need a mapping file" in response.content.decode()
