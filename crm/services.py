@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.services import audit_log
@@ -195,7 +197,7 @@ def crm_import_execute(crm_import: CrmImport) -> CrmImport:
     mapping = Path(crm_import.mapping_path) if crm_import.mapping_path else None
     paths = [Path(p) for p in crm_import.paths]
     try:
-        with store.session() as con:
+        with _heartbeat(crm_import.pk), store.session() as con:
             crm_import.engine = con.name
             if not _other_running(crm_import):
                 store.staging_drop_all(con)  # left behind by a worker that was killed mid-import
@@ -246,6 +248,34 @@ def _start_next_queued(*, after: CrmImport) -> None:
         "created_at", "pk").first()
     if waiting is not None:
         crm_import_enqueue(waiting)
+
+
+HEARTBEAT_SECONDS = 60
+
+
+@contextmanager
+def _heartbeat(import_id: int) -> Iterator[None]:
+    """Keep `heartbeat_at` fresh while one step runs for many minutes (a 50-million-row file), so a running
+    import is never taken for one whose worker died."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                CrmImport.objects.filter(pk=import_id, status=CrmImport.Status.RUNNING).update(
+                    heartbeat_at=timezone.now())
+        except Exception:  # the import itself reports what matters; a missed beat only delays nothing
+            logger.warning("CRM import %s: heartbeat failed", import_id, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"crm-import-{import_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _other_running(crm_import: CrmImport) -> bool:
