@@ -403,7 +403,10 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     manager_closes = np.array([m in closes for m in manager_ids])
     manager_spike = np.array([m in spikes for m in manager_ids])
     expected_wins = natural_opps * win_rate * np.power(attainment, 0.65)
-    natural_manager_deals = np.where(manager_closes, MANAGER_DEAL_SHARE * expected_wins, 0.0)
+    # A manager takes over deals only where the seller worked long enough for a deal to open and close.
+    longest_cycle = np.array([profiles[s].cycle_days[1] for s in situation])
+    natural_manager_deals = np.where(manager_closes & (active_days >= 1.5 * longest_cycle),
+                                     MANAGER_DEAL_SHARE * expected_wins, 0.0)
 
     reserved_opps, reserved_acts = EX_EMPLOYEE_OPPORTUNITIES, EX_EMPLOYEE_ACTIVITIES
     opp_weights = np.concatenate([natural_opps, natural_manager_deals])
@@ -427,6 +430,9 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     opportunities, manager_deals = opp_counts[:n].copy(), opp_counts[n:].copy()
     activities, manager_activities = act_counts[:n].copy(), act_counts[n:].copy()
     opportunities[-1], activities[-1] = reserved_opps, reserved_acts
+    # Rounding can leave a manager activities without a deal to work on: the seller does them instead.
+    activities += np.where(manager_deals == 0, manager_activities, 0)
+    manager_activities = np.where(manager_deals == 0, 0, manager_activities)
 
     opportunity_scale = opp_total / max(float(opp_weights.sum()), 1e-9) if opp_total else 1.0
     activity_scale = act_total / max(float(act_weights.sum()), 1e-9) if act_total else 1.0

@@ -810,7 +810,12 @@ def simulate_seller(plan: Plan, row: int, geo_choices: np.ndarray) -> Records:
     accounts, contacts, contact_index = _accounts(s, geo_choices)
     tables["accounts"], tables["contacts"] = accounts, contacts
     opps = _opportunities(s, int(plan.opportunities[row]), accounts["customer"], owner=s.owner, forced_won=False)
-    activities = _activities(s, opps, accounts, contact_index, int(plan.activities[row]))
+    deals = int(plan.manager_deals[row]) if s.manager >= 0 else 0
+    managed = _opportunities(s, deals, accounts["customer"], owner=s.manager, forced_won=True) if deals else None
+    budget, manager_budget = int(plan.activities[row]), int(plan.manager_activities[row])
+    if managed is None or len(managed.created) == 0:
+        budget, manager_budget = budget + manager_budget, 0  # no deal for the manager to work on
+    activities = _activities(s, opps, accounts, contact_index, budget)
     tables["opportunities"], tables["history"], tables["line_items"] = (
         opps.opportunities, opps.history, opps.line_items)
     tables["activities"] = activities
@@ -823,10 +828,8 @@ def simulate_seller(plan: Plan, row: int, geo_choices: np.ndarray) -> Records:
     stats.wins_in_period = int(in_period.sum())
     stats.wins_in_last_two_weeks = int((in_period & (_quarter_end(won_close) - won_close <= 14)).sum())
 
-    deals = int(plan.manager_deals[row])
-    if deals and s.manager >= 0:
-        managed = _opportunities(s, deals, accounts["customer"], owner=s.manager, forced_won=True)
-        manager_acts = _manager_activities(s, managed, contact_index, int(plan.manager_activities[row]))
+    if managed is not None:
+        manager_acts = _manager_activities(s, managed, contact_index, manager_budget)
         offsets = {"opportunities": len(opps.created)}
         tables["opportunities"] = _merge(tables["opportunities"], managed.opportunities, offsets, "opportunities")
         tables["history"] = _merge(tables["history"], managed.history, offsets, "history")
