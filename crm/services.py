@@ -184,9 +184,12 @@ def running_import() -> CrmImport | None:
     return CrmImport.objects.filter(status=CrmImport.Status.RUNNING).first()
 
 
-def crm_import_execute(crm_import: CrmImport) -> CrmImport:
+def crm_import_execute(crm_import: CrmImport, *, wait_if_busy: bool = False) -> CrmImport:
     """Run a claimed import to the end: validate, stage, link people, swap. Never raises for bad files:
-    the outcome (counts, warnings, errors with file/row/column/value) is recorded on the import."""
+    the outcome (counts, warnings, errors with file/row/column/value) is recorded on the import.
+
+    With `wait_if_busy` (the background job), an import that finds the store held by another writer (an
+    analysis) goes back to the queue instead of failing."""
     assert crm_import.status == CrmImport.Status.RUNNING, "claim the import first"
     log = IssueLog()
 
@@ -229,6 +232,8 @@ def crm_import_execute(crm_import: CrmImport) -> CrmImport:
         crm_import.failure_message = (f"{log.error_total} problem(s) found; nothing was changed. Fix the files "
                                       f"and import them again.")
     except store.StoreBusy as error:
+        if wait_if_busy and not crm_import.counts:
+            return _requeue(crm_import)
         crm_import.status = CrmImport.Status.FAILED
         crm_import.failure_message = f"{error} Nothing was changed."
     except Exception as error:
@@ -248,6 +253,14 @@ def _start_next_queued(*, after: CrmImport) -> None:
         "created_at", "pk").first()
     if waiting is not None:
         crm_import_enqueue(waiting)
+
+
+def _requeue(crm_import: CrmImport) -> CrmImport:
+    CrmImport.objects.filter(pk=crm_import.pk).update(
+        status=CrmImport.Status.QUEUED, started_at=None, progress_percent=0,
+        progress_step="Waiting for the analytics store (an analysis is writing to it)")
+    crm_import.refresh_from_db()
+    return crm_import_enqueue(crm_import, delay_seconds=60)
 
 
 HEARTBEAT_SECONDS = 60

@@ -26,7 +26,7 @@ def crm_import_run(import_id: int) -> str:
             progress_step=f"Waiting for import #{running.pk if running else '?'} to finish")
         services.crm_import_enqueue(crm_import, delay_seconds=RETRY_SECONDS)
         return "waiting"
-    return services.crm_import_execute(crm_import).status
+    return services.crm_import_execute(crm_import, wait_if_busy=True).status
 
 
 @task()

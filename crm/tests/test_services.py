@@ -50,3 +50,25 @@ def test_a_long_import_keeps_its_heartbeat(company, monkeypatch) -> None:  # typ
     crm_import.refresh_from_db()
     assert crm_import.heartbeat_at is not None
     assert crm_import.heartbeat_at > old + dt.timedelta(minutes=29)
+
+
+@pytest.mark.django_db
+def test_an_import_that_finds_the_store_busy_waits_in_the_queue(company, duckdb_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from crm import store
+
+    def busy(**kwargs):  # type: ignore[no-untyped-def]
+        raise store.StoreBusy("The CRM data store is being updated by an import or analysis; try again in a minute.")
+
+    monkeypatch.setattr(store, "connect", busy)
+    crm_import = services.crm_import_create(source="salesforce", actor=None, paths=[])
+    assert services.crm_import_claim(crm_import)
+
+    result = services.crm_import_execute(crm_import, wait_if_busy=True)
+
+    assert result.status == CrmImport.Status.QUEUED
+    assert "Waiting for the analytics store" in result.progress_step
+    claimed_again = services.crm_import_claim(result)
+    assert claimed_again
+    failed = services.crm_import_execute(result)
+    assert failed.status == CrmImport.Status.FAILED
+    assert "being updated" in failed.failure_message
