@@ -105,3 +105,74 @@ def test_roster_from_the_database_matches_the_demo_plan(demo_people, tmp_path: P
     assert from_db.situations == from_plan.situations
     assert [p.employee_id for p in from_db.people] == [p.employee_id for p in from_plan.people]
     assert from_db.turnover_managers == from_plan.turnover_managers
+
+
+def test_demo_step_generates_and_imports_and_reset_removes_it(demo_people, duckdb_url, tmp_path: Path,
+                                                              settings) -> None:
+    from core.demo import DemoContext
+    from crm.demo import crm_demo_reset, crm_demo_step
+
+    settings.DATA_DIR = tmp_path
+    lines: list[str] = []
+    context = DemoContext(seed=7, size=24, data_dir=tmp_path / "demo", write=lines.append, password="x",
+                          plan=demo_people)
+
+    crm_demo_step(context)
+
+    crm_import = CrmImport.objects.get(pk=context.shared["crm"]["import_id"])
+    assert crm_import.status == CrmImport.Status.SUCCEEDED
+    assert len(crm_import.unmatched_owners) == 3
+    assert (tmp_path / "demo" / "crm" / "Opportunity.csv").exists()
+    assert (tmp_path / "demo" / "crm" / "truth.json").exists()
+    assert store_counts()["opportunities"] > 1_000
+    assert any("Imported it through the Salesforce importer" in line for line in lines)
+
+    crm_demo_reset()
+
+    assert not CrmImport.objects.exists()
+    assert store_counts()["opportunities"] == 0
+    assert not (tmp_path / "demo" / "crm").exists()
+
+
+def test_generate_crm_command_from_a_people_csv(demo_people, tmp_path: Path) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    csv_path = write_people_csv(demo_people, tmp_path / "hr" / "people.csv")
+    write_truth(demo_people, tmp_path / "hr" / "people_truth.json")
+    out = io.StringIO()
+    call_command("generate_crm", "--out", str(tmp_path / "export"), "--people-csv", str(csv_path),
+                 "--opportunities", "800", "--activities", "9_000", "--period-end", "2026-11-22", "--seed", "3",
+                 stdout=out)
+
+    text = out.getvalue()
+    assert "Using the people truth" in text
+    assert "Opportunity.csv" in text
+    assert "800 rows" in text
+    assert "Planted truth in" in text
+    import json
+
+    truth = json.loads((tmp_path / "export" / "truth.json").read_text())
+    assert truth["period"] == {"start": "2025-07-01", "end": "2026-11-22"}
+    assert truth["rows"]["Task.csv"] + truth["rows"]["Event.csv"] == 9_000
+    planted = {m["employee_id"] for m in demo_people.struggling_managers}
+    assert planted <= {m["employee_id"] for m in truth["struggling_managers"]}
+
+
+def test_generate_crm_command_explains_bad_input(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("generate_crm", "--out", str(tmp_path), "--people-csv", str(tmp_path / "missing.csv"))
+    with pytest.raises(CommandError, match="nobody in the sales function"):
+        call_command("generate_crm", "--out", str(tmp_path))  # an empty database
+    with pytest.raises(CommandError, match="either --people-csv or --sellers"):
+        call_command("generate_crm", "--out", str(tmp_path), "--sellers", "5", "--people-csv", "x.csv")
+    with pytest.raises(CommandError, match=r"ends .* before it starts"):
+        call_command("generate_crm", "--out", str(tmp_path), "--sellers", "5", "--period-start", "2026-01-01",
+                     "--period-end", "2025-01-01")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("employee_id,first_name\nE1,Ann\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("generate_crm", "--out", str(tmp_path), "--people-csv", str(bad))
