@@ -79,6 +79,10 @@ class Roster:
     def __post_init__(self) -> None:
         self.people.sort(key=lambda p: p.employee_id)
         self._by_id = {p.employee_id: p for p in self.people}
+        self._teams: dict[str, list[RosterPerson]] = defaultdict(list)
+        for person in self.people:
+            if person.employee_id in self.situations:
+                self._teams[person.manager_employee_id].append(person)
 
     def person(self, employee_id: str) -> RosterPerson:
         return self._by_id[employee_id]
@@ -94,11 +98,11 @@ class Roster:
     @property
     def managers(self) -> list[RosterPerson]:
         """People some seller reports to directly, in employee-id order."""
-        ids = {p.manager_employee_id for p in self.sellers}
-        return [p for p in self.people if p.employee_id in ids]
+        return [p for p in self.people if p.employee_id in self._teams]
 
     def team(self, manager_employee_id: str) -> list[RosterPerson]:
-        return [p for p in self.sellers if p.manager_employee_id == manager_employee_id]
+        """The sellers who report to this manager (leavers included), in employee-id order."""
+        return list(self._teams.get(manager_employee_id, ()))
 
 
 _TITLE_RULES: tuple[tuple[str, str], ...] = (
