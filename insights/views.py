@@ -354,7 +354,7 @@ def task_edit(request: HttpRequest, task_id: int) -> HttpResponse:
 def runs(request: HttpRequest) -> HttpResponse:
     """Analysis runs, and the button that starts one (HR partners and administrators)."""
     items = selectors.run_list(user=request.user)
-    form = RunForm(request.POST or None)
+    form = RunForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -40,13 +40,13 @@ def default_period(con: Any, *, database: str | None = None, max_years: int = 2)
     """The complete calendar quarters of the data, up to `max_years` of them, ending with the last complete
     quarter before the data's "today" (its latest opportunity or activity).
 
-    The period starts where the data does: the first quarter that begins on or after the first activity (or, with
-    no activities, the first quota period; with neither, one year before the end). More quarters mean more deals
-    per seller and steadier estimates; two years keeps the evidence recent.
+    The period starts where the data does: the first quarter that begins on or after both the first activity and
+    the first quota period (with neither, one year before the end). More quarters mean more deals per seller and
+    steadier estimates; two years keeps the evidence recent.
     """
     inventory = inspect_store(con, database=database)
     latest: list[dt.datetime | dt.date] = []
-    earliest: dt.datetime | dt.date | None = None
+    starts: list[dt.datetime | dt.date] = []
     if "opportunities" in inventory.tables:
         value = inventory.tables["opportunities"].created_at.max().execute()
         if value is not None:
@@ -56,16 +56,16 @@ def default_period(con: Any, *, database: str | None = None, max_years: int = 2)
         value = occurred.max().execute()
         if value is not None:
             latest.append(value)
-        earliest = occurred.min().execute()
-    elif "quotas" in inventory.tables and inventory.has("quotas.period_start"):
-        earliest = inventory.tables["quotas"].period_start.min().execute()
+            starts.append(occurred.min().execute())
+    if "quotas" in inventory.tables and inventory.has("quotas.period_start"):
+        starts.append(inventory.tables["quotas"].period_start.min().execute())
     if not latest:
         raise ValueError("The analytics store has no opportunities or activities: import CRM data first.")
     as_of = max(_as_date(v) for v in latest)
     period = period_ending_before(as_of, years=max_years)
-    if earliest is None:
+    if not starts:
         return period_ending_before(as_of, years=1)
-    first = _as_date(earliest)
+    first = max(_as_date(v) for v in starts)  # where activities and quotas are both recorded
     quarter_start = _quarter_start(first)
     data_start = first if first == quarter_start else _next_quarter(quarter_start)
     start = max(period.start, data_start)

@@ -1,0 +1,262 @@
+"""Services: queueing and running analyses, the snapshot they write, overrides with who and why, rules, tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.models import AuditEvent
+from insights import services
+from insights.library import DEFAULT_TASKS
+from insights.models import (
+    AnalysisRun,
+    CoachingNeed,
+    SellerDiagnostic,
+    SellerSituationOverride,
+    SellerTaskGap,
+    SellingTask,
+    Situation,
+    SituationResult,
+    TaskEvidence,
+    TaskWeightOverride,
+    TeamComparison,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_worker(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def test_default_library_is_installed_by_the_data_migration():
+    keys = set(SellingTask.objects.values_list("key", flat=True))
+    assert keys >= {t.key for t in DEFAULT_TASKS}
+    coverage = SellingTask.objects.get(key="account_coverage")
+    assert coverage.is_default
+    assert coverage.is_active
+    assert coverage.metric_keys == ["accounts_touched_share"]
+    assert coverage.prior_weight == pytest.approx(0.28 * (coverage.prior_importance - 1) / 4, abs=1e-4)
+    assert "O*NET 29.3" in coverage.prior_source
+    assert "CC BY 4.0" in coverage.prior_source
+    assert "11251" in coverage.onet_task_ids
+    assert coverage.behaviours
+    assert coverage.coaching_focus
+    assert SellingTask.objects.get(key="closing").kind == SellingTask.Kind.RESULT
+
+
+def test_enqueue_queues_once_and_audits(company, no_worker, django_capture_on_commit_callbacks):
+    admin = company.admin
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.analysis_enqueue(actor=admin, reason="on demand")
+    again = services.analysis_enqueue(actor=admin, reason="after import")
+    assert again.pk == run.pk  # a queued run absorbs the request
+    assert run.status == AnalysisRun.Status.QUEUED
+    assert run.requested_by == admin
+    assert AuditEvent.objects.filter(action="insights.analysis_enqueued", target_id=str(run.pk)).exists()
+    run.refresh_from_db()
+    assert run.job_id  # the background job was enqueued after commit
+    other = services.analysis_enqueue(actor=admin, reason="another period", period_start=dt.date(2025, 1, 1),
+                                      period_end=dt.date(2025, 6, 30))
+    assert other.pk != run.pk
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(company):
+    with pytest.raises(services.AnalysisError, match="ends"):
+        services.analysis_enqueue(actor=company.admin, period_start=dt.date(2025, 6, 1),
+                                  period_end=dt.date(2025, 1, 1))
+
+
+def test_a_run_without_crm_data_fails_with_the_reason(company, settings, tmp_path, no_worker):
+    settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'empty.duckdb'}"
+    import ibis
+
+    ibis.duckdb.connect(str(tmp_path / "empty.duckdb")).disconnect()
+    run = services.analysis_run_now(actor=None, reason="test")
+    assert run.status == AnalysisRun.Status.FAILED
+    assert "import CRM data first" in run.error
+    assert run.finished_at is not None
+
+
+def test_the_analysis_writes_a_complete_snapshot(analysed):
+    run = analysed.run
+    assert run.status == AnalysisRun.Status.SUCCEEDED
+    assert run.progress == 100
+    assert run.outcome == AnalysisRun.Outcome.ATTAINMENT
+    assert run.period_start == dt.date(2025, 1, 1)
+    assert run.period_end == dt.date(2025, 12, 31)
+    assert run.seller_count == 40
+    results = list(run.situation_results.select_related("situation"))
+    assert len(results) == 2
+    assert sum(r.seller_count for r in results) == 40
+    assert all(r.situation.kind == Situation.Kind.PROPOSED and r.by_cluster == r.seller_count for r in results)
+    tasks = SellingTask.objects.filter(is_active=True).count()
+    assert TaskEvidence.objects.filter(run=run).count() == 2 * tasks
+    assert SellerDiagnostic.objects.filter(run=run).count() == 40
+    assert SellerTaskGap.objects.filter(run=run).count() > 40 * 5
+    sam = SellerDiagnostic.objects.get(run=run, seller=analysed.company.sam)
+    assert sam.manager == analysed.company.nora
+    assert sam.region == "North"
+    ranks = list(sam.gaps.filter(priority_rank__isnull=False).order_by("priority_rank")
+                 .values_list("priority_rank", flat=True))
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert len(ranks) <= 3
+    assert CoachingNeed.objects.filter(run=run, manager=analysed.company.nora).exists()
+    assert TeamComparison.objects.filter(run=run, manager=analysed.company.mick).exists()
+    # Every critical task is evidence-backed in these situations of 20 sellers.
+    for e in TaskEvidence.objects.filter(run=run, is_critical=True):
+        assert e.explanation
+        assert e.effect is not None
+        assert e.ci_low < e.effect < e.ci_high
+
+
+def test_proposed_situations_are_matched_on_the_next_run(analysed):
+    first = {r.situation_id for r in analysed.run.situation_results.all()}
+    second = services.analysis_run_now(actor=None, reason="again")
+    assert {r.situation_id for r in second.situation_results.all()} == first
+    assert Situation.objects.count() == 2
+
+
+def test_snapshot_writing_is_batched(analysed):
+    run = AnalysisRun.objects.create(status=AnalysisRun.Status.RUNNING)
+    from crm import store
+    from insights.analysis.pipeline import analyse
+    from insights.metrics import Period
+
+    with store.session(read_only=True) as con:
+        inputs = services.inputs_build(period=Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31),
+                                                     dt.date(2025, 12, 31)))
+        result = analyse(con, inputs)
+    with CaptureQueriesContext(connection) as queries:
+        services.snapshot_write(run=run, result=result)
+    assert len(queries) < 40  # bulk inserts, not one query per seller or gap
+
+
+def test_weight_override_keeps_author_date_and_note_and_queues_a_run(analysed, django_capture_on_commit_callbacks):
+    hana = analysed.company.hana.user
+    situation = analysed.run.situation_results.first().situation
+    task = SellingTask.objects.get(key="pipeline_hygiene")
+    row = services.task_weight_override_set(actor=hana, situation=situation, task=task, weight=0.3,
+                                            note="Forecast accuracy is a company goal.")
+    assert row.author == hana
+    assert row.created_at is not None
+    assert services.weight_override_current(situation=situation, task=task) == row
+    assert AuditEvent.objects.filter(action="insights.task_weight_override", actor=hana).exists()
+    queued = AnalysisRun.objects.filter(status=AnalysisRun.Status.QUEUED).get()
+    assert "pipeline hygiene" in queued.reason.lower() or "Forecasting" in queued.reason
+    run = services.analysis_execute(run_id=queued.pk)
+    evidence = TaskEvidence.objects.get(run=run, situation=situation, task=task)
+    assert evidence.driven_by == TaskEvidence.DrivenBy.OVERRIDE
+    assert evidence.weight == pytest.approx(0.3)
+    assert evidence.override_note == "Forecast accuracy is a company goal."
+    assert evidence.override_author == "Hana Acme"
+    assert evidence.effect is not None  # the evidence stays beside the override
+    assert evidence.is_critical
+    # Back to the evidence: a new row, the old one kept.
+    services.task_weight_override_set(actor=hana, situation=situation, task=task, weight=None, note="Reverted.")
+    assert services.weight_override_current(situation=situation, task=task) is None
+    assert TaskWeightOverride.objects.filter(situation=situation, task=task).count() == 2
+
+
+def test_weight_override_needs_a_note_and_a_sane_weight(analysed):
+    situation = analysed.run.situation_results.first().situation
+    task = SellingTask.objects.get(key="prospecting")
+    with pytest.raises(services.AnalysisError, match="note"):
+        services.task_weight_override_set(actor=analysed.company.admin, situation=situation, task=task,
+                                          weight=0.2, note=" ")
+    with pytest.raises(services.AnalysisError, match="outside"):
+        services.task_weight_override_set(actor=analysed.company.admin, situation=situation, task=task,
+                                          weight=3, note="x")
+
+
+def test_seller_placement_keeps_who_and_why_and_applies_next_run(analysed):
+    vera = analysed.company.vera.user
+    sam = analysed.company.sam
+    target = SituationResult.objects.filter(run=analysed.run).exclude(
+        situation=SellerDiagnostic.objects.get(run=analysed.run, seller=sam).situation).get().situation
+    row = services.seller_situation_override_set(actor=vera, seller=sam, situation=target,
+                                                 reason="Moved to inside sales in March.")
+    assert row.author == vera
+    assert row.reason == "Moved to inside sales in March."
+    assert AuditEvent.objects.filter(action="insights.seller_situation_override", target_id=str(sam.pk)).exists()
+    run = services.analysis_run_now(actor=None, reason="after placement")
+    placed = SellerDiagnostic.objects.get(run=run, seller=sam)
+    assert placed.situation == target
+    assert placed.assigned_by == SellerDiagnostic.AssignedBy.OVERRIDE
+    services.seller_situation_override_set(actor=vera, seller=sam, situation=None, reason="Back to automatic.")
+    run = services.analysis_run_now(actor=None, reason="after reset")
+    assert SellerDiagnostic.objects.get(run=run, seller=sam).assigned_by == SellerDiagnostic.AssignedBy.CLUSTER
+    assert SellerSituationOverride.objects.filter(seller=sam).count() == 2
+
+
+def test_rule_situations_take_their_sellers(analysed):
+    rule = services.situation_rule_save(
+        actor=analysed.company.hana.user, name="Big books", description="",
+        conditions=[{"feature": "accounts", "op": "gt", "value": "100"}], priority=10,
+    )
+    assert rule.conditions == [{"feature": "accounts", "op": "gt", "value": 100.0}]
+    run = services.analysis_run_now(actor=None, reason="after rule")
+    result = run.situation_results.get(situation=rule)
+    assert result.by_rule == result.seller_count > 0
+    assert SellerDiagnostic.objects.filter(run=run, situation=rule, assigned_by="rule").count() == result.seller_count
+
+
+@pytest.mark.parametrize(("conditions", "message"), [
+    ([], "at least one condition"),
+    ([{"feature": "height", "op": "gt", "value": 1}], "unknown feature"),
+    ([{"feature": "accounts", "op": "eq", "value": 1}], "is a number"),
+    ([{"feature": "accounts", "op": "gt", "value": "many"}], "'many' is not a number"),
+    ([{"feature": "segment", "op": "gt", "value": "SMB"}], "is text"),
+])
+def test_bad_rules_are_refused_with_the_clause_named(company, conditions, message):
+    with pytest.raises(services.AnalysisError, match=message):
+        services.situation_rule_save(actor=company.admin, name="X", description="", conditions=conditions,
+                                     priority=1)
+
+
+def test_rule_names_must_be_unique(company):
+    services.situation_rule_save(actor=company.admin, name="Key accounts", description="",
+                                 conditions=[{"feature": "accounts", "op": "lt", "value": 20}], priority=1)
+    with pytest.raises(services.AnalysisError, match="already exists"):
+        services.situation_rule_save(actor=company.admin, name="key accounts", description="",
+                                     conditions=[{"feature": "accounts", "op": "lt", "value": 30}], priority=2)
+
+
+def test_tasks_are_added_and_edited_with_checks(company):
+    data = services.TaskData(name="Referrals", definition="Asking customers for introductions.",
+                             behaviours=["Asks for one referral per won deal"], coaching_focus="Role-play the ask.",
+                             metric_keys=["new_opportunities_per_quarter"], prior_weight=0.1,
+                             prior_source="Internal study")
+    task = services.selling_task_create(actor=company.admin, key="referrals", data=data)
+    assert not task.is_default
+    assert task.updated_by == company.admin
+    with pytest.raises(services.AnalysisError, match="already exists"):
+        services.selling_task_create(actor=company.admin, key="referrals", data=data)
+    data.metric_keys = ["not_a_metric"]
+    with pytest.raises(services.AnalysisError, match="Unknown metric"):
+        services.selling_task_update(actor=company.admin, task=task, data=data)
+    data.metric_keys = ["win_rate"]
+    data.prior_weight = 0.2
+    services.selling_task_update(actor=company.admin, task=task, data=data)
+    task.refresh_from_db()
+    assert task.metric_keys == ["win_rate"]
+    assert task.prior_weight == 0.2
+    assert AuditEvent.objects.filter(action="insights.task_updated", target_id=str(task.pk)).exists()
+
+
+def test_an_inactive_task_is_left_out_of_the_next_analysis(analysed):
+    SellingTask.objects.filter(key="activity_volume").update(is_active=False)
+    run = services.analysis_run_now(actor=None, reason="without activity volume")
+    assert not TaskEvidence.objects.filter(run=run, task__key="activity_volume").exists()
+
+
+def test_only_recent_runs_keep_their_per_task_rows(analysed, settings):
+    settings.INSIGHTS_KEEP_DETAILED_RUNS = 1
+    second = services.analysis_run_now(actor=None, reason="again")
+    assert not SellerTaskGap.objects.filter(run=analysed.run).exists()
+    assert SellerTaskGap.objects.filter(run=second).exists()
+    assert SellerDiagnostic.objects.filter(run=analysed.run).count() == 40  # kept for trends
