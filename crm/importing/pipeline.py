@@ -165,6 +165,10 @@ class Pipeline:
         table = raw.table.filter(built.keep) if built.keep is not None else raw.table
         return list(self.con.to_pyarrow(table.select(**built.values)).to_pylist())
 
+    def lookup_valid(self, raw: RawFile, build: Builder) -> bool:
+        """Check every value of a file that feeds a derived table (errors are logged); True when all are valid."""
+        return bool(self._validate(Part(table="", raw=raw, build=build)))
+
     def first(self, expr: ir.Table) -> dict[str, Any]:
         """The first row of a query as a dict (nulls as None)."""
         rows = self.con.to_pyarrow(expr).to_pylist()

@@ -14,22 +14,25 @@ events (IsChild = true: an invitee's copy of a meeting, counted once on the pare
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 
+from crm import store
 from crm.importing.errors import Issue
-from crm.importing.fields import Fields
+from crm.importing.fields import Fields, salesforce_id18
 from crm.importing.pipeline import Built, Pipeline
 from crm.importing.sources import RawFile
-from crm.schema import TS
+from crm.schema import TABLES, TS
 
 # Object -> columns that must be present. Checked before any row is read.
 REQUIRED: dict[str, list[str | tuple[str, ...]]] = {
     "User": ["Id"],
     "UserRole": ["Id", "Name"],
     "Account": ["Id"],
+    "AccountHistory": ["AccountId", "Field", "NewValue", "CreatedDate"],
     "Contact": ["Id"],
     "Opportunity": ["Id", "OwnerId", "StageName", "IsClosed", "IsWon"],
     "OpportunityHistory": ["Id", "OpportunityId", "CreatedDate"],
@@ -49,6 +52,8 @@ def detect_object(raw: RawFile) -> str | None:
         if stem == key or stem.startswith(key) or stem.endswith(key):
             return name
     has = raw.has
+    if has("AccountId") and has("Field") and has("NewValue"):
+        return "AccountHistory"
     if has("QuotaOwnerId"):
         return "ForecastingQuota"
     if has("Username"):
@@ -112,8 +117,8 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
     for obj, (table, build) in builders.items():
         for raw in opened.get(obj, []):
             pipeline.add(table, raw, build)
-    if opened.get("Account"):
-        pipeline.after_stage.append(_ownership_from_accounts)
+    if opened.get("Account") or opened.get("AccountHistory"):
+        pipeline.after_stage.append(partial(_ownership, history=opened.get("AccountHistory", [])))
     if opened.get("ForecastingQuota") and not all(r.has("EndDate") for r in opened["ForecastingQuota"]):
         pipeline.log.warn("ForecastingQuota has no EndDate column: each quota is taken to cover one quarter "
                           "from its StartDate (Salesforce's default forecast period).")
@@ -209,13 +214,71 @@ def _accounts(f: Fields) -> Built:
 
 def _ownership_from_accounts(pipeline: Pipeline) -> None:
     """Without an ownership history, each account's current owner owns it from the account's creation."""
+    _ownership(pipeline, history=[])
+
+
+def _account_history(f: Fields) -> Built:
+    """AccountHistory rows that record a change of owner (the row with user ids, not the one with names)."""
+
+    def user(header: str) -> ir.StringValue:
+        text = f.clean(header)
+        looks_like_user = text.length().isin([15, 18]) & text.startswith("005")
+        return looks_like_user.ifelse(salesforce_id18(text), ibis.null().cast("string"))
+
+    new_owner = user("NewValue")
+    keep = (f.text("Field", lower=True) == "owner") & new_owner.notnull()
+    deleted = _not_deleted(f)
+    return Built(
+        values={
+            "account_id": f.salesforce_id("AccountId", required=True),
+            "changed_at": f.timestamp("CreatedDate", required=True),
+            "old_owner": user("OldValue"),
+            "new_owner": new_owner,
+        },
+        keep=keep if deleted is None else keep & deleted,
+    )
+
+
+def _ownership(pipeline: Pipeline, *, history: list[RawFile]) -> None:
+    """Account ownership over time: from AccountHistory's owner changes where exported, otherwise each account's
+    current owner from the account's creation."""
     accounts = pipeline.staged_table("accounts")
     if accounts is None:
-        return
-    rows = accounts.filter(accounts.owner_user_id.notnull() & accounts.created_at.notnull()).select(
+        accounts = pipeline.live_table("accounts")
+    current = accounts.filter(accounts.owner_user_id.notnull() & accounts.created_at.notnull()).select(
         account_id=accounts.account_id, owner_user_id=accounts.owner_user_id, valid_from=accounts.created_at,
         valid_to=ibis.null().cast(TS),
     )
+    if not history:
+        if pipeline.staged_table("accounts") is not None:
+            pipeline.stage_rows("account_ownership", current)
+        return
+    selects = []
+    for raw in history:
+        if not pipeline.lookup_valid(raw, _account_history):
+            return
+        built = _account_history(Fields(raw, raw.table, pipeline.engine))
+        table = raw.table.filter(built.keep) if built.keep is not None else raw.table
+        selects.append(table.select(**built.values))
+    name = store.staging_name(pipeline.import_id, "owner_changes")
+    pipeline.con.create_table(name, ibis.union(*selects) if len(selects) > 1 else selects[0])
+    changes = pipeline.con.table(name)
+    window = ibis.window(group_by=changes.account_id, order_by=changes.changed_at)
+    after_each = changes.select(
+        account_id=changes.account_id, owner_user_id=changes.new_owner, valid_from=changes.changed_at,
+        valid_to=changes.changed_at.lead().over(window),
+    )
+    first = changes.mutate(n=ibis.row_number().over(window)).filter(lambda t: t.n == 0)
+    before_first = first.join(accounts, first.account_id == accounts.account_id).filter(
+        lambda t: t.old_owner.notnull() & t.created_at.notnull() & (t.created_at < t.changed_at)
+    ).select(account_id="account_id", owner_user_id="old_owner", valid_from="created_at", valid_to="changed_at")
+    untouched = current.anti_join(changes, "account_id")
+    schema = TABLES["account_ownership"]
+    rows = ibis.union(*(t.select(**{c: t[c].cast(schema[c]) for c in schema.names})
+                        for t in (untouched, after_each, before_first)))
+    # Two changes recorded at the same instant keep one row (the key is account and start).
+    rows = rows.group_by(["account_id", "valid_from"]).aggregate(
+        owner_user_id=rows.owner_user_id.max(), valid_to=rows.valid_to.max())
     pipeline.stage_rows("account_ownership", rows)
 
 

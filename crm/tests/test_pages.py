@@ -21,8 +21,10 @@ PAT = "0055g00000PaTt1AAF"
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings, duckdb_url):  # type: ignore[no-untyped-def]
+def _immediate_tasks(settings, duckdb_url, tmp_path):  # type: ignore[no-untyped-def]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Uploads go to DATA_DIR/uploads/crm/<import id>/: a folder per test, as parallel test databases reuse ids.
+    settings.DATA_DIR = tmp_path
 
 
 def _uploads(paths: list[Path]) -> list[SimpleUploadedFile]:

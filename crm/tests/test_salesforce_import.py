@@ -174,3 +174,34 @@ def test_unreadable_and_unknown_files_are_named(company, duckdb_url, tmp_path) -
     event_columns = {e["column"] for e in result.errors if e["file"] == "Event.csv"}
     assert event_columns == {"OwnerId", "StartDateTime or ActivityDateTime or ActivityDate"}
     assert "required column" in by_file["Event.csv"]["message"]
+
+
+def test_account_history_gives_ownership_over_time(company, analytics_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "salesforce" / "good", export)
+    sara = "0055g00000SaRa1AAF"
+    rows = [
+        ["Id", "AccountId", "Field", "DataType", "OldValue", "NewValue", "CreatedDate", "CreatedById", "IsDeleted"],
+        ["0175g00000Ahi01AAA", "0015g00000Acc01AAB", "Owner", "EntityId", SAM, sara, "2025-06-01T09:00:00.000Z",
+         SAM, "false"],
+        ["0175g00000Ahi02AAA", "0015g00000Acc01AAB", "Owner", "Text", "Sam Acme", "Sara Acme",
+         "2025-06-01T09:00:00.000Z", SAM, "false"],
+        ["0175g00000Ahi03AAA", "0015g00000Acc01AAB", "Name", "Text", "Globex", "Globex Holdings",
+         "2024-02-01T09:00:00.000Z", SAM, "false"],
+    ]
+    with (export / "AccountHistory.csv").open("w", newline="") as out:
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+
+    result = _import(company, sorted(export.glob("*.csv")))
+
+    assert result.status == CrmImport.Status.SUCCEEDED, result.errors or result.failure_message
+    ownership = sorted(
+        ((o["account_id"], str(o["valid_from"])[:10], o["owner_user_id"], str(o["valid_to"])[:10])
+         for o in table_rows("account_ownership")),
+    )
+    assert ownership == [
+        ("0015g00000Acc01AAB", "2023-01-10", SAM, "2025-06-01"),
+        ("0015g00000Acc01AAB", "2025-06-01", sara, "None"),
+        ("0015g00000Acc02AAB", "2023-02-10", SAM, "None"),
+        ("0015g00000Acc03AAB", "2024-06-01", "0055g00000SiDd1AAF", "None"),
+    ]
