@@ -864,7 +864,10 @@ def people_demo_step(context: DemoContext) -> None:
 
 def _import_plan(csv_path: Path) -> None:
     with csv_path.open("rb") as handle:
-        record = import_people(file=handle, filename=csv_path.name, actor=None, full=True)
+        # The training step rebuilds the program's history from its launch, so it enrols managers itself.
+        record = import_people(
+            file=handle, filename=csv_path.name, actor=None, full=True, enrol_new_managers=False
+        )
     if record.status != PeopleImport.Status.SUCCEEDED or record.errors:
         shown = "\n".join(
             f"  row {e.get('row') or '-'}, column {e.get('column') or '-'}, value {e.get('value')!r}: {e['message']}"

@@ -7,6 +7,7 @@ synced, and an audit event written, in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -43,13 +44,21 @@ def _read(file: BinaryIO | Path) -> bytes:
 
 
 def import_people(
-    *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool = True, dry_run: bool = False
+    *,
+    file: BinaryIO | Path,
+    filename: str,
+    actor: User | None,
+    full: bool = True,
+    dry_run: bool = False,
+    enrol_new_managers: bool = True,
 ) -> PeopleImport:
     """Import people and org units from an HR file (CSV or XLSX) and return the saved import record.
 
     - `full`: the file lists everyone; active people missing from it become inactive (end date today if they
       have none). With `full=False` only the rows given are created or updated.
     - `dry_run`: validate and work out what would change, write nothing but the record.
+    - `enrol_new_managers`: apply the development program's enrolment rules in the same transaction (always, except
+      for a demo that reconstructs the program's history itself).
     On any problem the record has status failed and every problem in `errors`; nothing else changed.
     """
     data = _read(file)
@@ -57,7 +66,7 @@ def import_people(
         actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
         dry_run=dry_run, status=PeopleImport.Status.RUNNING,
     )
-    return _process(record, data)
+    return _process(record, data, enrol_new_managers=enrol_new_managers)
 
 
 def people_import_enqueue(
@@ -140,7 +149,7 @@ def _same_file_warning(record: PeopleImport) -> list[Issue]:
     return [Issue(None, "", "", f"This exact file was already imported on {when} by {who}.")]
 
 
-def _process(record: PeopleImport, data: bytes) -> PeopleImport:
+def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = True) -> PeopleImport:
     today = timezone.localdate()
     try:
         sheet = read_sheet(data, record.filename)
@@ -169,6 +178,8 @@ def _process(record: PeopleImport, data: bytes) -> PeopleImport:
                 record.changes["access"] = access_sync(
                     hr_partner_units=hr_partner_units(plan, full=record.full, keys=keys)
                 )
+                if enrol_new_managers:
+                    record.changes["training"] = _apply_training_rules(record, today)
                 record.upload = None
             elif record.upload:
                 # A successful check keeps its file so it can be imported with one click; only the latest.
@@ -190,6 +201,19 @@ def _process(record: PeopleImport, data: bytes) -> PeopleImport:
             "Please import the file again."
         ))
         return _finish_failed(record, [problem], [])
+
+
+def _apply_training_rules(record: PeopleImport, today: dt.date) -> dict[str, int]:
+    """New people managers in the file are enrolled in the development program at once (no opt-out), in the
+    import's transaction: the import and its enrolments land together or not at all."""
+    from training.services import enrolment_rules_apply  # training builds on people; import late
+
+    result = enrolment_rules_apply(today=today, actor=record.actor)
+    return {
+        "enrolled": len(result.enrolled),
+        "seats_confirmed": result.seats_confirmed,
+        "waitlisted": result.waitlisted,
+    }
 
 
 def _counts(record: PeopleImport) -> dict[str, Any]:
