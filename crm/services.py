@@ -338,8 +338,10 @@ def run_import(*, source: str, paths: list[Path], actor: Any, mapping: Path | No
 
 
 @transaction.atomic
-def crm_user_link_set(*, actor: Any, crm_user_id: str, crm_user_name: str, person: Person) -> CrmUserLink:
-    """Say that a CRM user is `person` (audit-logged); a background job writes it into the store."""
+def crm_user_link_set(*, actor: Any, crm_user_id: str, crm_user_name: str, person: Person,
+                      apply: bool = True) -> CrmUserLink:
+    """Say that a CRM user is `person` (audit-logged); a background job writes it into the store (unless
+    `apply` is false: the caller applies many links at once)."""
     link, created = CrmUserLink.objects.update_or_create(
         crm_user_id=crm_user_id,
         defaults={"person": person, "crm_user_name": crm_user_name[:200], "set_by": actor, "applied_at": None},
@@ -347,10 +349,16 @@ def crm_user_link_set(*, actor: Any, crm_user_id: str, crm_user_name: str, perso
     audit_log(actor=actor, action="crm.user_linked", target=link,
               summary=f"Linked CRM user {crm_user_name or crm_user_id} to {person.full_name}",
               details={"crm_user_id": crm_user_id, "employee_id": person.employee_id, "new": created})
+    if apply:
+        crm_links_enqueue()
+    return link
+
+
+def crm_links_enqueue() -> None:
+    """Have the worker write the hand-made links into the store once the current transaction commits."""
     from crm.tasks import crm_links_apply
 
     transaction.on_commit(lambda: crm_links_apply.enqueue())
-    return link
 
 
 def crm_links_apply() -> int:

@@ -56,3 +56,31 @@ def test_command_refuses_bad_arguments(company, duckdb_url, tmp_path) -> None:  
     with pytest.raises(CommandError, match="no user with email"):
         call_command("import_crm", str(FIXTURES / "salesforce" / "good"), "--source", "salesforce",
                      "--as", "nobody@example.com")
+
+
+def test_link_crm_users_from_a_file(company, duckdb_url, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    from core.models import AuditEvent
+    from crm.models import CrmUserLink
+    from crm.tests.conftest import table_rows
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    call_command("import_crm", str(FIXTURES / "salesforce" / "good"), "--source", "salesforce", "--sync",
+                 stdout=io.StringIO())
+    bad = tmp_path / "bad.csv"
+    bad.write_text("crm_user_id,person\n0055g00000PaTt1,nobody@acme.example\n")
+    with pytest.raises(CommandError, match="row 2, column person: no person"):
+        call_command("link_crm_users", str(bad))
+    assert not CrmUserLink.objects.exists()
+
+    links = tmp_path / "links.csv"
+    links.write_text(f"crm_user_id,person\n0055g00000PaTt1,{company.lou.employee_id}\n")  # a 15-character id
+    out = io.StringIO()
+    call_command("link_crm_users", str(links), "--as", "admin@acme.example", "--sync", stdout=out)
+
+    link = CrmUserLink.objects.get()
+    assert link.crm_user_id == "0055g00000PaTt1AAF"
+    assert link.set_by == company.admin
+    assert AuditEvent.objects.filter(action="crm.user_linked").count() == 1
+    users = {u["user_id"]: u for u in table_rows("crm_users")}
+    assert users["0055g00000PaTt1AAF"]["person_employee_id"] == company.lou.employee_id
+    assert "Linked 1 CRM user(s)" in out.getvalue()
