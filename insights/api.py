@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS
@@ -271,12 +271,12 @@ def manager_needs(request: HttpRequest, person_id: int) -> dict[str, Any]:
 
 @router.post("/runs", response={202: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run_start",
              summary="Start an analysis")
-def start_run(request: HttpRequest) -> tuple[int, AnalysisRun]:
+def start_run(request: HttpRequest) -> Status[AnalysisRun]:
     """Queue an analysis of the last four complete quarters (HR partners and administrators)."""
     user = caller(request)
     if not selectors.can_run_analysis(user):
         raise Http404
-    return 202, services.analysis_enqueue(actor=user, reason="on demand (API)")
+    return Status(202, services.analysis_enqueue(actor=user, reason="on demand (API)"))
 
 
 @router.get("/runs/{int:run_id}", response={200: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run",

@@ -1,0 +1,104 @@
+"""The insights API: the same scope as the pages, by token; bodies that carry the evidence."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.services import api_token_create
+from insights.models import AnalysisRun, SellerDiagnostic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api_as(company):
+    def client(who: str) -> Client:
+        _, raw = api_token_create(user=company.user(who), name="test")
+        return Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
+
+    return client
+
+
+def test_situations_list_by_role(analysed, api_as):
+    body = api_as("hana").get("/api/v1/insights/situations").json()
+    assert body["run"]["id"] == analysed.run.pk
+    assert body["run"]["outcome"] == "attainment"
+    assert len(body["items"]) == 2
+    first = body["items"][0]
+    assert first["summary"].startswith("About")
+    assert first["critical_tasks"]
+    assert {"task_key", "task_name", "rank", "weight"} <= set(first["critical_tasks"][0])
+    nora = api_as("nora").get("/api/v1/insights/situations").json()
+    assert len(nora["items"]) == 1  # only the situation her sellers are in
+    assert api_as("sam").get("/api/v1/insights/situations").status_code == 404
+    assert api_as("otto").get("/api/v1/insights/situations").status_code == 404
+
+
+def test_profile_carries_the_evidence(analysed, api_as):
+    situation_id = SellerDiagnostic.objects.get(run=analysed.run, seller=analysed.company.sam).situation_id
+    body = api_as("vera").get(f"/api/v1/insights/situations/{situation_id}").json()
+    assert body["situation"]["id"] == situation_id
+    tasks = body["tasks"]
+    assert [t["rank"] for t in tasks] == sorted(t["rank"] for t in tasks)
+    critical = [t for t in tasks if t["is_critical"]]
+    assert critical
+    top = critical[0]
+    assert top["driven_by"] == "data"
+    assert top["ci_low"] < top["effect"] < top["ci_high"]
+    assert top["seller_count"] > 0
+    assert "Top-quartile sellers in this situation" in top["explanation"]
+    other = analysed.run.situation_results.exclude(situation_id=situation_id).get().situation_id
+    assert api_as("nora").get(f"/api/v1/insights/situations/{other}").status_code == 404
+    assert api_as("nora").get("/api/v1/insights/situations/999999").status_code == 404
+
+
+def test_seller_diagnostic_scope_and_body(analysed, api_as):
+    sam = analysed.company.sam
+    body = api_as("sam").get(f"/api/v1/insights/sellers/{sam.pk}").json()
+    assert body["person"] == {"id": sam.pk, "full_name": "Sam Acme"}
+    assert body["situation"]["name"]
+    assert body["priorities"]
+    assert [p["priority_rank"] for p in body["priorities"]] == list(range(1, len(body["priorities"]) + 1))
+    assert body["priorities"][0]["reason"]
+    assert body["tasks"][0]["value_text"]
+    for who, status in [("nora", 200), ("dirk", 200), ("hana", 200), ("mick", 404), ("sara", 404), ("otto", 404)]:
+        assert api_as(who).get(f"/api/v1/insights/sellers/{sam.pk}").status_code == status, who
+    error = api_as("otto").get(f"/api/v1/insights/sellers/{sam.pk}").json()["error"]
+    assert error["code"] == "not_found"
+
+
+def test_manager_needs(analysed, api_as):
+    nora = analysed.company.nora
+    body = api_as("nora").get(f"/api/v1/insights/managers/{nora.pk}/needs").json()
+    assert body["manager"]["full_name"] == "Nora Acme"
+    assert body["needs"]
+    need = body["needs"][0]
+    assert need["rank"] == 1
+    assert need["reason"]
+    assert need["coaching_focus"]
+    assert need["equipped"] is False
+    assert {s["full_name"] for s in need["sellers"]} <= {p.full_name for p in analysed.sellers}
+    assert body["comparisons"]
+    for who, status in [("dirk", 200), ("hana", 200), ("vera", 200), ("mick", 404), ("sam", 404), ("otto", 404)]:
+        assert api_as(who).get(f"/api/v1/insights/managers/{nora.pk}/needs").status_code == status, who
+
+
+def test_starting_a_run(analysed, api_as, settings):
+    response = api_as("hana").post("/api/v1/insights/runs")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued"
+    assert AnalysisRun.objects.get(pk=body["id"]).reason == "on demand (API)"
+    assert api_as("hana").get(f"/api/v1/insights/runs/{body['id']}").json()["status"] == "queued"
+    assert api_as("vera").post("/api/v1/insights/runs").status_code == 404
+    assert api_as("vera").get(f"/api/v1/insights/runs/{body['id']}").status_code == 404
+
+
+def test_no_analysis_yet(company, api_as):
+    body = api_as("hana").get("/api/v1/insights/situations").json()
+    assert body == {"run": None, "items": []}
+    sam = api_as("sam").get(f"/api/v1/insights/sellers/{company.sam.pk}").json()
+    assert sam["run"] is None
+    assert sam["situation"] is None
+    assert sam["priorities"] == []
