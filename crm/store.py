@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -52,9 +53,14 @@ def connect(*, url: str | None = None, read_only: bool = False) -> Any:
     if engine == "duckdb":
         path = _duckdb_path(url)
         if path != ":memory:":
-            from pathlib import Path
-
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and path != ":memory:" and not Path(path).exists():
+            # Nothing imported yet: create the empty store (its tables, no rows) so readers find empty tables.
+            empty = _duckdb_connect(path, read_only=False)
+            try:
+                tables_ensure(empty)
+            finally:
+                empty.disconnect()
         con = _duckdb_connect(path, read_only=read_only and path != ":memory:")
         con.raw_sql("SET TimeZone = 'UTC'")
         if not read_only:
