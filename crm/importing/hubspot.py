@@ -112,6 +112,10 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
         if raw is None:
             continue
         kind = detect_kind(raw)
+        if raw.has("Id") and (raw.has("OwnerId") or raw.has("StageName") or raw.has("Username")):
+            pipeline.log.error(Issue(file=raw.name, row=1, message="looks like a Salesforce export: import it "
+                                     "with Salesforce as the source"))
+            continue
         if kind is None:
             pipeline.log.error(Issue(file=raw.name, row=1, message="is not a HubSpot export this importer knows "
                                      "(owners, companies, contacts, deals, calls, meetings, emails, tasks, "

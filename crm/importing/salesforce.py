@@ -85,6 +85,10 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
         if raw is None:
             continue
         obj = detect_object(raw)
+        if not raw.has("Id") and any(raw.has(h) for h in ("Record ID", "hs_object_id", "hubspot_owner_id")):
+            pipeline.log.error(Issue(file=raw.name, row=1, message="looks like a HubSpot export: import it with "
+                                     "HubSpot as the source"))
+            continue
         if obj is None:
             pipeline.log.error(Issue(
                 file=raw.name, row=1,

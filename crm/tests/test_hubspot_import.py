@@ -101,3 +101,13 @@ def test_bad_times_in_a_hubspot_export(company, analytics_url, tmp_path) -> None
     assert result.status == CrmImport.Status.FAILED
     assert {(e["row"], e["column"], e["value"]) for e in result.errors} == {
         (3, "Activity date", "yesterday"), (4, "Call duration", "ten")}
+
+
+def test_files_of_the_other_crm_are_pointed_at_the_right_source(company, duckdb_url) -> None:  # type: ignore[no-untyped-def]
+    as_hubspot = run_import(source="hubspot", paths=fixture_files("salesforce", "good")[:2], actor=None)
+    assert {e["message"] for e in as_hubspot.errors} == {
+        "looks like a Salesforce export: import it with Salesforce as the source"}
+
+    as_salesforce = run_import(source="salesforce", paths=fixture_files("hubspot", "labels")[:2], actor=None)
+    assert {e["message"] for e in as_salesforce.errors} == {
+        "looks like a HubSpot export: import it with HubSpot as the source"}
