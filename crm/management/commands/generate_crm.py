@@ -120,10 +120,12 @@ class Command(BaseCommand):
         for name, rows in result.rows.items():
             self.stdout.write(f"  {name:<28} {rows:>12,} rows")
         truth = result.truth
-        patterns = ", ".join(f"{m['employee_id']} ({' + '.join(m['patterns'])})"
-                             for m in truth["struggling_managers"]) or "none"
+        managers = truth["struggling_managers"]
+        shown = ", ".join(f"{m['employee_id']} ({' + '.join(m['patterns'])})" for m in managers[:5]) or "none"
+        more = f" and {len(managers) - 5} more" if len(managers) > 5 else ""
         self.stdout.write(self.style.SUCCESS(
-            f"Done in {result.seconds:.1f} s. Planted truth in {out / TRUTH_FILE}; struggling managers: {patterns}."
+            f"Done in {result.seconds:.1f} s. Planted truth in {out / TRUTH_FILE}; "
+            f"{len(managers)} struggling managers: {shown}{more}."
         ))
 
     def _roster(self, options: dict[str, Any]) -> Roster:
