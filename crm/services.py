@@ -65,12 +65,17 @@ def crm_import_create(
         folder = upload_dir_for(crm_import)
         folder.mkdir(parents=True, exist_ok=True)
         crm_import.upload_dir = str(folder)
-        for upload in uploads:
-            for saved in _save_upload(upload, folder):
-                files.append(saved)
-                names.append(saved.name)
-        if mapping_upload is not None:
-            mapping = _save_one(mapping_upload, folder / Path(mapping_upload.name or "mapping.toml").name, {".toml"})
+        try:
+            for upload in uploads:
+                for saved in _save_upload(upload, folder):
+                    files.append(saved)
+                    names.append(saved.name)
+            if mapping_upload is not None:
+                mapping_name = Path(mapping_upload.name or "mapping.toml").name
+                mapping = _save_one(mapping_upload, folder / mapping_name, {".toml"})
+        except UploadRejected:
+            shutil.rmtree(folder, ignore_errors=True)  # the record is rolled back with the transaction
+            raise
     mapping_files = [f for f in files if f.suffix.lower() in {".toml", ".json"}]
     csv_files = [f for f in files if f not in mapping_files]
     if mapping is None and mapping_files:

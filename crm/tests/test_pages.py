@@ -216,3 +216,30 @@ def test_history_page_has_a_fixed_query_count(login, company, django_assert_max_
     with django_assert_max_num_queries(12):
         response = client.get(reverse("crm:import_list"))
     assert response.content.decode().count("Waiting</span>") == 15
+
+
+def test_uploads_that_are_not_csv_exports_are_refused(login) -> None:  # type: ignore[no-untyped-def]
+    client = login("admin")
+    xlsx = SimpleUploadedFile("deals.xlsx", b"PK\x03\x04", content_type="application/vnd.ms-excel")
+    page = client.post(reverse("crm:import_new"), {"source": "hubspot", "export_files": [xlsx]}).content.decode()
+    assert "deals.xlsx: only .csv files or a .zip of them can be imported." in page
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.pdf", "not a csv")
+    empty_zip = SimpleUploadedFile("export.zip", buffer.getvalue(), content_type="application/zip")
+    page = client.post(reverse("crm:import_new"), {"source": "hubspot", "export_files": [empty_zip]}).content.decode()
+    assert "export.zip holds no .csv files" in page
+
+    broken_zip = SimpleUploadedFile("export.zip", b"not a zip", content_type="application/zip")
+    page = client.post(reverse("crm:import_new"), {"source": "hubspot", "export_files": [broken_zip]}).content.decode()
+    assert "export.zip is not a readable zip file" in page
+    assert not CrmImport.objects.exists()
+
+
+def test_detail_page_has_a_fixed_query_count(login, company, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    result = services.run_import(source="salesforce", paths=fixture_files("salesforce", "good"), actor=company.admin)
+    client = login("admin")
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("crm:import_detail", args=[result.pk])).content.decode()
+    assert "Pat Contractor" in page
