@@ -148,6 +148,8 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
                               partial(_entered, header=header, stage=stage, settings=settings))
     for raw in files.get("stage_history", []):
         pipeline.add("opportunity_stage_history", raw, partial(_history_file, settings=settings))
+    if files.get("stage_history") and files.get("deals"):
+        pipeline.after_stage.append(_prefer_property_history)
     for kind in ("calls", "meetings", "emails", "tasks"):
         for raw in files.get(kind, []):
             pipeline.add("activities", raw, partial(_activities, kind=kind, owners=owners, settings=settings))
@@ -422,6 +424,17 @@ def _history_file(f: Fields, settings: Settings) -> Built:
         keep=prop.fill_null("dealstage") == "dealstage", skip_reason="changes of other properties than the stage",
         headers={"opportunity_id": "objectId", "history_id": "objectId + value + timestamp"},
     )
+
+
+def _prefer_property_history(pipeline: Pipeline) -> None:
+    """A deal in the property-history file has every stage change there (re-entries too): drop the first-entry
+    dates the deals file also gives for it (ids `<deal>:<stage>`), keep them for deals the history lacks."""
+    staged = pipeline.staged.get("opportunity_stage_history")
+    if staged is None:
+        return
+    t = store.quote(pipeline.con, staged)
+    store.execute(pipeline.con, f"DELETE FROM {t} WHERE history_id NOT LIKE '%:%:%' AND opportunity_id IN "  # noqa: S608
+                                f"(SELECT opportunity_id FROM {t} WHERE history_id LIKE '%:%:%')")
 
 
 def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings) -> Built:

@@ -70,9 +70,16 @@ def test_internal_names_epoch_ms_custom_stage_history_and_associations(company, 
     assert calls["8802"]["opportunity_id"] == "6002"  # (deal -> call, read backwards)
     assert calls["8801"]["outcome"] == "connected"  # the default disposition GUID
     assert calls["8802"]["outcome"] == "no_answer"
-    stages = {(h["opportunity_id"], h["stage"]) for h in table_rows("opportunity_stage_history")}
-    assert ("6002", "Closed Lost") in stages  # from the property history file
-    assert ("6001", "Renewal negotiation") in stages  # from hs_date_entered_71234567
+    history = sorted((h["opportunity_id"], str(h["changed_at"])[:10], h["stage"])
+                     for h in table_rows("opportunity_stage_history"))
+    assert history == [
+        # 6001 is not in the property history file: its first entries into each stage (hs_date_entered_*)
+        ("6001", "2026-05-28", "Appointment Scheduled"),
+        ("6001", "2026-07-25", "Renewal negotiation"),
+        # 6002 is: every change from the property history, not the deal's first-entry dates as well
+        ("6002", "2026-03-31", "Appointment Scheduled"),
+        ("6002", "2026-09-21", "Closed Lost"),
+    ]
 
 
 def test_a_custom_stage_without_mapping_is_named(company, analytics_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
