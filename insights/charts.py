@@ -3,6 +3,7 @@ numbers in a table beside it for people who cannot see the chart."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -37,7 +38,7 @@ class ProfileBar:
 def profile_chart(bars: Sequence[ProfileBar], *, title: str, chart_id: str) -> SafeString:
     """Horizontal bars of each task's weight in force; whiskers show the data's 95% CI around its estimate
     (a dot), and a diamond marks the library prior."""
-    label_w, plot_w, row_h, top = 230, 420, 28, 30
+    label_w, plot_w, row_h, top = 290, 420, 28, 30
     values = [0.0] + [b.weight for b in bars] + [b.prior for b in bars]
     values += [v for b in bars for v in (b.ci_low, b.ci_high) if v is not None]
     low, high = min(values), max(values)
@@ -62,10 +63,10 @@ def profile_chart(bars: Sequence[ProfileBar], *, title: str, chart_id: str) -> S
         tx = x(tick)
         parts.append(f'<line x1="{tx:.1f}" y1="{height - 26}" x2="{tx:.1f}" y2="{height - 22}" stroke="{MUTED}"/>')
         parts.append(f'<text x="{tx:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="{INK}">'
-                     f"{tick:.1f}</text>")
+                     f"{tick:g}</text>")
     for i, bar in enumerate(bars):
         y = top + i * row_h
-        colour = GOOD if bar.critical else (BRAND if bar.available else MUTED)
+        colour = GOOD if bar.critical else (WARN if bar.overridden else (BRAND if bar.available else MUTED))
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="12" text-anchor="end" fill="{INK}">'
                      f"{_e(bar.label)}{' ★' if bar.critical else ''}</text>")
         if bar.available or bar.overridden:
@@ -87,20 +88,19 @@ def profile_chart(bars: Sequence[ProfileBar], *, title: str, chart_id: str) -> S
 
 
 def _ticks(low: float, high: float) -> list[float]:
-    step = 0.1 if high - low <= 1.0 else 0.25
-    start = round(low / step) * step
+    """Round tick values (steps of 0.1, 0.2, 0.25 or 0.5) spanning low..high, at most eight of them."""
+    step = next(st for st in (0.1, 0.2, 0.25, 0.5, 1.0) if (high - low) / st <= 8)
+    value = math.ceil(low / step - 1e-9) * step
     ticks = []
-    value = start
     while value <= high + 1e-9:
-        if value >= low - 1e-9:
-            ticks.append(round(value, 2))
+        ticks.append(round(value, 2))
         value += step
     return ticks
 
 
 def percentile_chart(rows: Sequence[tuple[str, float | None, bool]], *, title: str, chart_id: str) -> SafeString:
     """A seller's percentile among situation peers per task (0-100), with the top-quartile line at 75."""
-    label_w, plot_w, row_h, top = 230, 360, 26, 24
+    label_w, plot_w, row_h, top = 290, 360, 26, 24
     height = top + row_h * len(rows) + 28
 
     def x(v: float) -> float:

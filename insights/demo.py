@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from accounts.models import Role, User
-from core.demo import DemoContext, register_demo_step
+from core.demo import DemoContext, DemoLogin, register_demo_step
 from insights import services
 from insights.models import (
     AnalysisRun,
@@ -36,7 +36,7 @@ def insights_demo_step(context: DemoContext) -> None:
         if run.status != AnalysisRun.Status.SUCCEEDED:
             context.write(f"Insights: the analysis did not succeed ({run.error or run.status}).")
             return
-        reviewed = _review_one_profile(run)
+        reviewed = _review_one_profile(run, context.logins)
         if reviewed is not None:
             run = services.analysis_run_now(actor=None, reason="demo: after a weight override")
     situations = run.situation_results.count()
@@ -49,10 +49,12 @@ def insights_demo_step(context: DemoContext) -> None:
     context.shared["insights"] = {"run_id": run.pk, "situations": situations}
 
 
-def _review_one_profile(run: AnalysisRun) -> TaskWeightOverride | None:
+def _review_one_profile(run: AnalysisRun, logins: list[DemoLogin]) -> TaskWeightOverride | None:
     """An HR partner raises pipeline hygiene in the largest situation: forecasting matters to the business even
     where it does not drive attainment."""
-    reviewer = (User.objects.filter(role_grants__role=Role.HR_PARTNER, is_active=True).order_by("pk").first()
+    demo_hr = next((login.email for login in logins if login.role == "HR partner"), "")
+    reviewer = (User.objects.filter(email=demo_hr).first()
+                or User.objects.filter(role_grants__role=Role.HR_PARTNER, is_active=True).order_by("pk").first()
                 or User.objects.filter(is_superuser=True).order_by("pk").first())
     largest = run.situation_results.select_related("situation").order_by("-seller_count").first()
     evidence = (TaskEvidence.objects.filter(run=run, situation=largest.situation, task__key="pipeline_hygiene")
@@ -60,7 +62,7 @@ def _review_one_profile(run: AnalysisRun) -> TaskWeightOverride | None:
     if reviewer is None or largest is None or evidence is None or not evidence.available:
         return None
     return services.task_weight_override_set(
-        actor=reviewer, situation=largest.situation, task=evidence.task, weight=max(evidence.weight, 0.15),
+        actor=reviewer, situation=largest.situation, task=evidence.task, weight=max(evidence.weight, 0.25),
         note="Forecast accuracy is a company objective this year: keep pipeline hygiene in every review, even "
         "where the data does not tie it to attainment.",
     )

@@ -92,6 +92,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The CRM analytics store, reached through Ibis (see crm/store.py and docs/architecture.md).
 ANALYTICS_URL = env_str("ANALYTICS_URL", f"duckdb://{DATA_DIR / 'analytics.duckdb'}")
 ANALYTICS_MEMORY_LIMIT = env_str("ANALYTICS_MEMORY_LIMIT", "3GB")  # DuckDB, for imports and analyses
+INSIGHTS_KEEP_DETAILED_RUNS = env_int("INSIGHTS_KEEP_DETAILED_RUNS", 6)  # analyses that keep per-task seller rows
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -104,11 +105,24 @@ def winsorise(values: np.ndarray, tail: float = 0.025) -> np.ndarray:
     return np.clip(values, low, high)
 
 
+def t_quantile(probability: float, dof: float) -> float:
+    """Quantile of Student's t with `dof` degrees of freedom (Cornish-Fisher expansion around the normal;
+    within 1% for dof >= 4, which is all the engine uses)."""
+    z = NormalDist().inv_cdf(probability)
+    if not math.isfinite(dof) or dof > 1e6:
+        return z
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / dof + g2 / dof**2 + g3 / dof**3
+
+
 @dataclass
 class Fit:
     coefficients: np.ndarray
     standard_errors: np.ndarray
     n: int
+    dof: int
 
 
 def ridge_fit(y: np.ndarray, x: np.ndarray, *, ridge: float) -> Fit:
@@ -124,7 +138,7 @@ def ridge_fit(y: np.ndarray, x: np.ndarray, *, ridge: float) -> Fit:
     dof = max(n - p - 1, 1)
     sigma2 = float(residual @ residual) / dof
     covariance = sigma2 * inverse @ xtx @ inverse
-    return Fit(beta, np.sqrt(np.clip(np.diag(covariance), 0, None)), n)
+    return Fit(beta, np.sqrt(np.clip(np.diag(covariance), 0, None)), n, dof)
 
 
 @dataclass
@@ -132,10 +146,16 @@ class Estimate:
     effect: float
     se: float
     n: int
+    dof: float = math.inf
+    mode: str = "joint"  # joint (with the other behaviours) | separate (few sellers) | result (result-linked)
 
     @property
     def ci(self) -> tuple[float, float]:
-        return self.effect - Z95 * self.se, self.effect + Z95 * self.se
+        half = t_quantile(0.975, self.dof) * self.se
+        return self.effect - half, self.effect + half
+
+    def t(self) -> float:
+        return self.effect / self.se if self.se > 0 else math.inf
 
 
 def estimate_effects(
@@ -145,20 +165,27 @@ def estimate_effects(
     covariates: np.ndarray,
     *,
     ridge: float,
+    joint: bool = True,
 ) -> dict[int, Estimate]:
-    """Standardised effects of each task's metric on the standardised outcome, by task id."""
+    """Standardised effects of each task's metric on the standardised outcome, by task id.
+
+    Behaviours are fitted together (`joint`), so each is credited only with what the others do not explain; a
+    situation too small for that fits them one at a time (each with the tenure covariates), like result-linked
+    tasks always are.
+    """
     out: dict[int, Estimate] = {}
     n = len(y)
-    if behaviour:
+    extra = [covariates] if covariates.size else []
+    if behaviour and joint:
         ids = list(behaviour)
-        x = np.column_stack([behaviour[i] for i in ids] + ([covariates] if covariates.size else []))
-        fit = ridge_fit(y, x, ridge=ridge)
+        fit = ridge_fit(y, np.column_stack([behaviour[i] for i in ids] + extra), ridge=ridge)
         for j, task_id in enumerate(ids):
-            out[task_id] = Estimate(float(fit.coefficients[j]), float(fit.standard_errors[j]), n)
-    for task_id, z in results.items():
-        x = np.column_stack([z] + ([covariates] if covariates.size else []))
-        fit = ridge_fit(y, x, ridge=ridge)
-        out[task_id] = Estimate(float(fit.coefficients[0]), float(fit.standard_errors[0]), n)
+            out[task_id] = Estimate(float(fit.coefficients[j]), float(fit.standard_errors[j]), n, fit.dof)
+    separately = [(task_id, z, "separate") for task_id, z in ({} if joint else behaviour).items()]
+    separately += [(task_id, z, "result") for task_id, z in results.items()]
+    for task_id, z, mode in separately:
+        fit = ridge_fit(y, np.column_stack([z, *extra]), ridge=ridge)
+        out[task_id] = Estimate(float(fit.coefficients[0]), float(fit.standard_errors[0]), n, fit.dof, mode=mode)
     return out
 
 
@@ -228,6 +255,13 @@ def evidence_sentence(
         )
     low, high = estimate.ci
     direction = "higher" if estimate.effect >= 0 else "lower"
+    held = {
+        "joint": "with tenure and the other tasks held constant",
+        "separate": "with tenure held constant; with this few sellers each task is estimated on its own, so tasks "
+        "that go together may share credit",
+        "result": "with tenure held constant; this task is partly an outcome of the others, so it is estimated on "
+        "its own and becomes critical only when a reviewer sets its weight",
+    }[estimate.mode]
     source = (
         f"The company's data drove this result ({blend_.data_share:.0%} of the blend; library prior {prior:.2f})."
         if blend_.driven_by == "data"
@@ -236,6 +270,5 @@ def evidence_sentence(
     )
     return (
         f"One standard deviation better on this task goes with {abs(estimate.effect):.2f} standard deviations "
-        f"{direction} {outcome_label} (95% CI {low:.2f} to {high:.2f}; {n} sellers), with tenure and the other "
-        f"tasks held constant. {source}"
+        f"{direction} {outcome_label} (95% CI {low:.2f} to {high:.2f}; {n} sellers), {held}. {source}"
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -348,11 +347,13 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
                 continue
             (results if task.kind == "result" else behaviour)[task.task_id] = prepared.z
         y = ev.standardise(ev.winsorise(y_all[fit_rows])) if n_y else None
-        needed[situation.key] = max(settings.min_sellers_for_data, len(behaviour) + 5)
+        needed[situation.key] = settings.min_sellers_for_data
         if y is not None and n_y >= needed[situation.key]:
             covariates = ev.tenure_covariates(frame["tenure_months"][fit_rows], settings.ramp_months,
                                               period.days / DAYS_PER_MONTH)
-            fitted = ev.estimate_effects(y, behaviour, results, covariates, ridge=settings.ridge)
+            # Fitting every behaviour together needs about two sellers per coefficient; fewer, one at a time.
+            joint = n_y >= 2 * (len(behaviour) + covariates.shape[1])
+            fitted = ev.estimate_effects(y, behaviour, results, covariates, ridge=settings.ridge, joint=joint)
             for task_id, fit in fitted.items():
                 raw_estimates[(situation.key, task_id)] = fit
             situation.estimated_from_data = True
@@ -399,9 +400,6 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
                 ev.evidence_sentence(outcome_label=outcome_label, estimate=estimate, blend_=blended_,
                                      prior=task.prior_weight, n=n_y, reason=small_reason),
             ] if p)
-            if override:
-                explanation += (f" Weight set to {override.weight:.2f} by {override.author} on "
-                                f"{override.at:%d %b %Y}: {override.note}")
             items[task.task_id] = EvidenceOut(
                 situation_key=situation.key, task_id=task.task_id, task_key=task.key, metric_key=metric.key,
                 available=True, unavailable_reason="", seller_count=n_y,
@@ -412,7 +410,7 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
                 override=override, is_critical=False, rank=0, higher_is_better=metric.higher_is_better,
                 top_quartile=top, median=ev.group_median(raw, np.ones(len(raw), dtype=bool)),
                 bottom_quartile=bottom, explanation=explanation,
-                posterior_sd=blended_.posterior_sd if blended_ else None,
+                posterior_sd=blended_.posterior_sd if blended_ else None, estimate=estimate,
             )
         mark_critical(items, settings, {t.task_id: t.kind for t in inputs.tasks})
         evidence.extend(items.values())
@@ -468,17 +466,16 @@ def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int,
     eligible = [e for e in available if kinds.get(e.task_id) != "result" or e.driven_by == "override"]
     top = max((e.weight for e in eligible), default=0.0)
     threshold = max(settings.critical_min_weight, top * settings.critical_relative)
-    estimated = sum(1 for e in items.values() if e.effect is not None)
     # Familywise: with this many tasks tested at once, a non-driver passes anywhere with under 5% probability.
-    z_needed = NormalDist().inv_cdf(1 - settings.critical_alpha / max(estimated, 1))
+    estimated = sum(1 for e in items.values() if e.effect is not None)
     critical = 0
     for rank, item in enumerate(available + unavailable, start=1):
         item.rank = rank
         if item not in eligible or item.weight < threshold or critical >= settings.max_critical:
             continue
-        if item.driven_by == "data" and item.effect is not None and item.ci_low is not None:
-            se = (item.effect - item.ci_low) / ev.Z95
-            if se > 0 and item.effect / se < z_needed:
+        if item.driven_by == "data" and item.estimate is not None:
+            needed = ev.t_quantile(1 - settings.critical_alpha / max(estimated, 1), item.estimate.dof)
+            if item.estimate.t() < needed:
                 continue  # the data cannot tell its effect from none
         item.is_critical = True
         critical += 1

@@ -147,6 +147,7 @@ class EvidenceOut:
     bottom_quartile: float | None
     explanation: str
     posterior_sd: float | None = None
+    estimate: Any = None  # the data's Estimate (effect, se, degrees of freedom), when there is one
 
 
 @dataclass
