@@ -63,6 +63,7 @@ def connect(*, url: str | None = None, read_only: bool = False) -> Any:
                 empty.disconnect()
         con = _duckdb_connect(path, read_only=read_only and path != ":memory:")
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql("SET enable_progress_bar = false")  # jobs report progress on their records, not stdout
         if not read_only:
             con.raw_sql(f"SET memory_limit = '{_memory_limit()}'")
             con.raw_sql("SET preserve_insertion_order = false")
