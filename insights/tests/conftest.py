@@ -15,7 +15,8 @@ import ibis
 import pytest
 
 from insights import services
-from insights.models import AnalysisRun
+from insights.library import install_defaults
+from insights.models import AnalysisRun, SellingTask
 from insights.tests import synthetic
 from insights.tests.crm_builder import store_connection
 from people.models import Person
@@ -82,6 +83,7 @@ def people_for(company: Any, crm: synthetic.SyntheticCompany) -> list[Person]:
 
 @pytest.fixture
 def analysed(company: Any, tmp_path: Path, settings: Any) -> Analysed:
+    install_defaults(SellingTask)  # a no-op unless a transactional test flushed what the migration installed
     crm = small_company()
     url = write_store(crm, tmp_path / "analytics.duckdb")
     settings.ANALYTICS_URL = url
