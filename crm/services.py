@@ -90,7 +90,7 @@ def crm_import_create(
     return crm_import
 
 
-def crm_import_enqueue(crm_import: CrmImport, *, delay_seconds: int = 0) -> CrmImport:
+def crm_import_enqueue(*, crm_import: CrmImport, delay_seconds: int = 0) -> CrmImport:
     """Hand a queued import to the background worker."""
     from crm.tasks import crm_import_run
 
@@ -161,7 +161,7 @@ def _safe_name(name: str) -> str:
 # --- running --------------------------------------------------------------------------------------------------
 
 
-def crm_import_claim(crm_import: CrmImport) -> bool:
+def crm_import_claim(*, crm_import: CrmImport) -> bool:
     """Move a queued import to running, unless another one runs (the database refuses a second `running`).
 
     An import whose worker stopped answering for STALE_AFTER is marked failed first, so a killed worker
@@ -189,7 +189,7 @@ def running_import() -> CrmImport | None:
     return CrmImport.objects.filter(status=CrmImport.Status.RUNNING).first()
 
 
-def crm_import_execute(crm_import: CrmImport, *, wait_if_busy: bool = False) -> CrmImport:
+def crm_import_execute(*, crm_import: CrmImport, wait_if_busy: bool = False) -> CrmImport:
     """Run a claimed import to the end: validate, stage, link people, swap. Never raises for bad files:
     the outcome (counts, warnings, errors with file/row/column/value) is recorded on the import.
 
@@ -257,7 +257,7 @@ def _start_next_queued(*, after: CrmImport) -> None:
     waiting = CrmImport.objects.filter(status=CrmImport.Status.QUEUED).exclude(pk=after.pk).order_by(
         "created_at", "pk").first()
     if waiting is not None:
-        crm_import_enqueue(waiting)
+        crm_import_enqueue(crm_import=waiting)
 
 
 def _requeue(crm_import: CrmImport) -> CrmImport:
@@ -265,7 +265,7 @@ def _requeue(crm_import: CrmImport) -> CrmImport:
         status=CrmImport.Status.QUEUED, started_at=None, progress_percent=0,
         progress_step="Waiting for the analytics store (an analysis is writing to it)")
     crm_import.refresh_from_db()
-    return crm_import_enqueue(crm_import, delay_seconds=60)
+    return crm_import_enqueue(crm_import=crm_import, delay_seconds=60)
 
 
 HEARTBEAT_SECONDS = 60
@@ -332,11 +332,11 @@ def run_import(*, source: str, paths: list[Path], actor: Any, mapping: Path | No
     if running is not None:
         raise CrmImportBusy(f"CRM import #{running.pk} is running; wait for it to finish.")
     crm_import = crm_import_create(source=source, actor=actor, paths=paths, mapping=mapping)
-    if not crm_import_claim(crm_import):
+    if not crm_import_claim(crm_import=crm_import):
         crm_import.status = CrmImport.Status.FAILED
         crm_import.failure_message = "Another CRM import started at the same moment; nothing was changed."
         return _finish(crm_import, IssueLog())
-    return crm_import_execute(crm_import)
+    return crm_import_execute(crm_import=crm_import)
 
 
 # --- linking people by hand -----------------------------------------------------------------------------------

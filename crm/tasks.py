@@ -20,13 +20,13 @@ def crm_import_run(import_id: int) -> str:
     crm_import = CrmImport.objects.filter(pk=import_id).first()
     if crm_import is None or crm_import.status != CrmImport.Status.QUEUED:
         return "nothing to do"
-    if not services.crm_import_claim(crm_import):
+    if not services.crm_import_claim(crm_import=crm_import):
         running = services.running_import()
         CrmImport.objects.filter(pk=import_id).update(
             progress_step=f"Waiting for import #{running.pk if running else '?'} to finish")
-        services.crm_import_enqueue(crm_import, delay_seconds=RETRY_SECONDS)
+        services.crm_import_enqueue(crm_import=crm_import, delay_seconds=RETRY_SECONDS)
         return "waiting"
-    return services.crm_import_execute(crm_import, wait_if_busy=True).status
+    return services.crm_import_execute(crm_import=crm_import, wait_if_busy=True).status
 
 
 @task()

@@ -59,7 +59,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         except services.UploadRejected as error:
             form.add_error("export_files", str(error))
         else:
-            services.crm_import_enqueue(crm_import)
+            services.crm_import_enqueue(crm_import=crm_import)
             running = services.running_import()
             if running is not None and running.pk != crm_import.pk:
                 messages.info(request, f"Import #{running.pk} is still running; this one starts when it has "

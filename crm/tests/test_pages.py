@@ -190,7 +190,7 @@ def test_progress_fragment_polls_while_running(login, company) -> None:  # type:
 
 def test_a_second_import_waits_for_the_running_one(login, company) -> None:  # type: ignore[no-untyped-def]
     blocker = services.crm_import_create(source="salesforce", actor=company.admin, paths=[])
-    assert services.crm_import_claim(blocker)
+    assert services.crm_import_claim(crm_import=blocker)
     client = login("admin")
 
     response = _upload(client, "salesforce", fixture_files("salesforce", "good"))

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             return
         crm_import = services.crm_import_create(source=options["source"], actor=actor, paths=paths,
                                                 mapping=mapping)
-        services.crm_import_enqueue(crm_import)
+        services.crm_import_enqueue(crm_import=crm_import)
         running = services.running_import()
         behind = f" (it waits for import #{running.pk})" if running else ""
         self.stdout.write(f"Queued CRM import #{crm_import.pk}{behind}. A worker (manage.py db_worker) runs it; "
