@@ -70,6 +70,7 @@ class StoreInventory:
 
     tables: dict[str, ir.Table]
     columns: set[str] = field(default_factory=set)
+    engine: str = ""
 
     def has(self, *requirements: str) -> bool:
         return not self.missing(requirements)
@@ -103,7 +104,15 @@ def inspect_store(con: Any, *, database: str | None = None, sample_rows: int = 5
                 columns.add(f"{name}.{column}")
         if any(c.startswith(f"{name}.") for c in columns):
             tables[name] = table
-    return StoreInventory(tables=tables, columns=columns)
+    return StoreInventory(tables=tables, columns=columns, engine=getattr(con, "name", ""))
+
+
+def materialise(inv: StoreInventory, table: ir.Table) -> ir.Table:
+    """`table` computed once into a temporary table, where the engine allows it in this session (DuckDB, even
+    read-only); elsewhere the expression as it is. Used for intermediates several queries read."""
+    if inv.engine == "duckdb":
+        return table.cache()
+    return table
 
 
 def _has_value(table: ir.Table, column: str) -> bool:
@@ -125,6 +134,11 @@ def _epoch(value: ir.Value) -> ir.NumericValue:
     if value.type().is_date():
         value = value.cast("timestamp")
     return value.epoch_seconds().cast("float64")
+
+
+def _date_end(day: ir.DateValue) -> ir.TimestampValue:
+    """The first instant (UTC) after a date."""
+    return (day + ibis.interval(days=1)).cast("timestamp('UTC')")
 
 
 def _ts(value: dt.datetime) -> ir.TimestampScalar:
@@ -204,6 +218,8 @@ def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
         lost_in_period=closed_in_period & ~o.is_won.fill_null(False),
         open_at_as_of=~o.is_closed.fill_null(False),
         cycle_days=_days_between(o.close_date, o.created_at),
+        # The first instant after its close date (null while open): activities before it were on an open deal.
+        close_end=ibis.ifelse(o.is_closed.fill_null(False), _date_end(o.close_date), ibis.null()),
     )
     history = stage_history_facts(inv)
     if history is None:
@@ -215,6 +231,8 @@ def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
         joined.proposal_amount,
         close_date_pushes=joined.close_date_pushes.fill_null(0),
         has_history=joined.history_rows.fill_null(0) > 0,
+        # Discovery happens before the proposal, or before the close for a deal that never got one.
+        discovery_cutoff=ibis.coalesce(joined.proposal_at, joined.close_end),
     )
 
 
@@ -231,14 +249,14 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
     a = a.filter(
         a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts), a.opportunity_id.notnull()
     )
-    keep = ["opportunity_id", "owner_user_id", "is_closed", "close_date"]
-    has_proposal = "proposal_at" in opps.columns
+    keep = ["opportunity_id", "owner_user_id", "close_end"]
+    has_proposal = "discovery_cutoff" in opps.columns
     if has_proposal:
-        keep.append("proposal_at")
+        keep.append("discovery_cutoff")
     o = opps.select(*keep).rename(opp_owner="owner_user_id")
     j = a.inner_join(o, [a.opportunity_id == o.opportunity_id, a.owner_user_id == o.opp_owner])
-    # Open until the end of its close date.
-    is_open = ~j.is_closed.fill_null(False) | (_epoch(j.occurred_at) < _epoch(j.close_date) + DAY_SECONDS)
+    # Timestamps compared as they are (no per-activity conversions): this runs over every activity.
+    is_open = j.close_end.isnull() | (j.occurred_at < j.close_end)
     aggregates: dict[str, ir.Value] = {
         "touches_open": is_open.sum(),
         "first_open_at": j.occurred_at.min(where=is_open),
@@ -247,11 +265,8 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
     if inv.has("activities.contact_id"):
         aggregates["contacts"] = j.contact_id.nunique()
     if has_proposal and inv.has("activities.activity_type", "opportunity_stage_history.stage"):
-        # Discovery happens before the proposal, or before the close for a deal that never got one.
-        is_meeting = j.activity_type.lower().isin(MEETING_TYPES)
-        closed_end = ibis.ifelse(j.is_closed.fill_null(False), _epoch(j.close_date) + DAY_SECONDS, ibis.null())
-        cutoff = ibis.coalesce(_epoch(j.proposal_at), closed_end)
-        aggregates["meetings_before_proposal"] = (is_meeting & (_epoch(j.occurred_at) < cutoff)).sum()
+        is_meeting = j.activity_type.isin(MEETING_TYPES)
+        aggregates["meetings_before_proposal"] = (is_meeting & (j.occurred_at < j.discovery_cutoff)).sum()
     return j.group_by("opportunity_id").aggregate(**aggregates)
 
 
@@ -339,24 +354,26 @@ def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | Non
     """Per activity owner, over the period: activity count, first activity, and the sum over quarter-length
     blocks (counted back from the period end) of how many of the accounts they own now they touched.
 
+    One pass over the activities: grouped by owner, account and block, then rolled up per owner.
     Columns: user_id, n_activities, first_activity_at, touched_account_quarters (null without account ids).
     """
     if "activities" not in inv.tables or not inv.has("activities.occurred_at", "activities.owner_user_id"):
         return None
     a = inv.tables["activities"]
     a = a.filter(a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts))
-    per_owner = a.group_by(user_id=a.owner_user_id).aggregate(
-        n_activities=a.count(), first_activity_at=a.occurred_at.min()
+    with_accounts = inv.has("activities.account_id", "accounts.owner_user_id")
+    keys: dict[str, ir.Value] = {"owner": a.owner_user_id}
+    if with_accounts:
+        keys["account_id"] = a.account_id
+        keys["block"] = quarter_block(a.occurred_at, period)
+    grouped = a.group_by(**keys).aggregate(n=a.count(), first_at=a.occurred_at.min())
+    per_owner = grouped.group_by(user_id=grouped.owner).aggregate(
+        n_activities=grouped.n.sum(), first_activity_at=grouped.first_at.min()
     )
-    if not inv.has("activities.account_id", "accounts.owner_user_id"):
+    if not with_accounts:
         return per_owner
-    block = ((_epoch(_ts(period.end_ts)) - _epoch(a.occurred_at)) / (QUARTER_DAYS * DAY_SECONDS)).floor()
-    touched = (
-        a.filter(a.account_id.notnull())
-        .select(owner=a.owner_user_id, account_id=a.account_id, block=block.cast("int64"))
-        .distinct()
-    )
     acc = inv.tables["accounts"].select(acct=ibis._.account_id, acct_owner=ibis._.owner_user_id)
+    touched = grouped.filter(grouped.account_id.notnull())
     owned = touched.inner_join(acc, [touched.account_id == acc.acct, touched.owner == acc.acct_owner])
     coverage = owned.group_by(cov_user=owned.owner).aggregate(touched_account_quarters=owned.count())
     joined = per_owner.left_join(coverage, per_owner.user_id == coverage.cov_user)
@@ -366,6 +383,16 @@ def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | Non
         "first_activity_at",
         touched_account_quarters=joined.touched_account_quarters.fill_null(0),
     )
+
+
+def quarter_block(moment: ir.TimestampValue, period: Period) -> ir.IntegerValue:
+    """Which quarter-length block, counted back from the period's end (0 = the last), a moment falls in.
+    Compared against precomputed boundaries, so no per-row date arithmetic."""
+    cases = []
+    for k in range(period.quarters):
+        boundary = period.end_ts - dt.timedelta(days=QUARTER_DAYS * (k + 1))
+        cases.append((moment >= _ts(boundary), k))
+    return ibis.cases(*cases, else_=period.quarters)
 
 
 def seller_quota_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
@@ -389,11 +416,11 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
     its start and the seller's first record in the CRM). Other columns appear when the store has their data.
     """
     users = inv.tables["crm_users"].select("user_id", "person_employee_id")
-    opps = opportunity_facts(inv, period)
+    opps = materialise(inv, opportunity_facts(inv, period))
     parts: list[ir.Table] = [seller_opportunity_facts(inv, period, opps)]
     per_opp = opportunity_activity_facts(inv, period, opps)
     if per_opp is not None:
-        parts.append(seller_opportunity_activity_facts(inv, period, opps, per_opp))
+        parts.append(seller_opportunity_activity_facts(inv, period, opps, materialise(inv, per_opp)))
     for part in (seller_account_facts(inv), seller_activity_facts(inv, period), seller_quota_facts(inv, period)):
         if part is not None:
             parts.append(part)

@@ -152,6 +152,7 @@ class AnalysisRun(TimeStampedModel):
     seller_count = models.PositiveIntegerField(default=0)
     data_notes = models.JSONField(default=list, blank=True, help_text="What the data had and lacked.")
     metric_availability = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds per step of the run.")
     job_id = models.CharField(max_length=64, blank=True)
 
     class Meta:

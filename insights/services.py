@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from insights.analysis.types import (
     TaskSpec,
     WeightOverrideSpec,
 )
-from insights.metrics import METRICS, Period
+from insights.metrics import METRICS, Period, StoreInventory, inspect_store
 from insights.models import (
     AnalysisRun,
     CoachingNeed,
@@ -193,12 +194,12 @@ def _author_name(user: Any | None) -> str:
     return person.full_name if person is not None else user.email
 
 
-def _period_for(run: AnalysisRun, con: Any) -> Period:
+def _period_for(run: AnalysisRun, con: Any, inventory: StoreInventory) -> Period:
     start = run.params.get("period_start")
     end = run.params.get("period_end")
     if start and end:
         return Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), dt.date.fromisoformat(end))
-    base = default_period(con)
+    base = default_period(con, inventory=inventory)
     if end:
         end_date = dt.date.fromisoformat(end)
         return Period(dt.date(end_date.year - 1, end_date.month, end_date.day) + dt.timedelta(days=1), end_date,
@@ -220,8 +221,11 @@ def analysis_execute(*, run_id: int, url: str | None = None) -> AnalysisRun:
         status=AnalysisRun.Status.RUNNING, started_at=started, progress=1, stage="Starting"
     )
     last = {"pct": 0}
+    clock = time.monotonic()
+    marks: dict[int, float] = {}
 
     def progress(pct: int, stage: str) -> None:
+        marks[pct] = time.monotonic() - clock
         if pct - last["pct"] >= 5 or pct >= 95:
             last["pct"] = pct
             AnalysisRun.objects.filter(pk=run.pk).update(progress=pct, stage=stage[:200])
@@ -231,16 +235,28 @@ def analysis_execute(*, run_id: int, url: str | None = None) -> AnalysisRun:
             if getattr(con, "name", "") == "duckdb":
                 # A setting, not a query: the analysis's joins stay inside the engine's memory budget.
                 con.raw_sql(f"SET memory_limit = '{store._memory_limit()}'")
-            period = _period_for(run, con)
+            inventory = inspect_store(con)
+            period = _period_for(run, con, inventory)
             AnalysisRun.objects.filter(pk=run.pk).update(period_start=period.start, period_end=period.end)
             inputs = inputs_build(period=period)
-            result = analyse(con, inputs, progress=progress)
+            marks[0] = time.monotonic() - clock
+            result = analyse(con, inputs, progress=progress, inventory=inventory)
         with transaction.atomic():
             snapshot_write(run=run, result=result)
+            total = time.monotonic() - clock
+            timings = {
+                "setup": marks.get(0, 0.0),
+                "inventory": marks.get(15, 0.0) - marks.get(5, 0.0),
+                "queries": marks.get(55, 0.0) - marks.get(15, 0.0),
+                "statistics": marks.get(95, 0.0) - marks.get(55, 0.0),
+                "saving": total - marks.get(95, total),
+                "total": total,
+            }
             AnalysisRun.objects.filter(pk=run.pk).update(
                 status=AnalysisRun.Status.SUCCEEDED, progress=100, stage="Done", finished_at=timezone.now(),
                 outcome=result.outcome, seller_count=len(result.sellers), data_notes=result.notes,
                 metric_availability=result.metric_availability,
+                timings={k: round(v, 2) for k, v in timings.items()},
             )
         _prune_details()
     except Exception as error:
@@ -298,20 +314,12 @@ def snapshot_write(*, run: AnalysisRun, result: AnalysisResult) -> None:
         )
         for s in result.sellers
     ], batch_size=2000)
-    gaps: list[SellerTaskGap] = []
-    for diagnostic, seller in zip(diagnostics, result.sellers, strict=True):
-        gaps.extend(
-            SellerTaskGap(
-                run=run, diagnostic=diagnostic, task_id=g.task_id, value=g.value, percentile=g.percentile,
-                target=g.target, gap=g.gap, importance=g.importance, priority=g.priority,
-                priority_rank=g.priority_rank, is_critical=g.is_critical, reason=g.reason,
-            )
-            for g in seller.gaps
-        )
-        if len(gaps) >= 20_000:
-            SellerTaskGap.objects.bulk_create(gaps, batch_size=5000)
-            gaps = []
-    SellerTaskGap.objects.bulk_create(gaps, batch_size=5000)
+    _gaps_insert(run=run, rows=(
+        (run.pk, diagnostic.pk, g.task_id, g.value, g.percentile, g.target, g.gap, g.importance, g.priority,
+         g.priority_rank, g.is_critical, g.reason)
+        for diagnostic, seller in zip(diagnostics, result.sellers, strict=True)
+        for g in seller.gaps
+    ))
     CoachingNeed.objects.bulk_create([
         CoachingNeed(run=run, manager_id=n.manager_id, task_id=n.task_id, priority=n.priority, rank=n.rank,
                      seller_ids=n.seller_ids, team_size=n.team_size, reason=n.reason)
@@ -326,6 +334,27 @@ def snapshot_write(*, run: AnalysisRun, result: AnalysisResult) -> None:
         )
         for c in result.comparisons
     ], batch_size=2000)
+
+
+GAP_COLUMNS = ("run_id", "diagnostic_id", "task_id", "value", "percentile", "target", "gap", "importance",
+               "priority", "priority_rank", "is_critical", "reason")
+
+
+def _gaps_insert(*, run: AnalysisRun, rows: Iterable[tuple[Any, ...]], batch: int = 5000) -> None:
+    """Insert the run's per-task seller rows with executemany: a run at 20,000 sellers writes about 220,000 of
+    them, and building a model instance for each would cost more than the analysis itself."""
+    table = connection.ops.quote_name(SellerTaskGap._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in GAP_COLUMNS)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(GAP_COLUMNS))})"  # noqa: S608
+    with connection.cursor() as cursor:
+        chunk: list[tuple[Any, ...]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                cursor.executemany(sql, chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
 
 
 def _prune_details() -> None:

@@ -117,11 +117,12 @@ def seller_gaps(
             importance = max(ev.weight, 0.0)
             gap = float(standing.gap[i])
             priority = importance * gap if ev.is_critical else 0.0
+            # Reasons are read for coaching priorities, which only critical tasks can be.
             reason = gap_reason(
                 task=tasks[task_id], metric=metric, value=value, target=standing.target, percentile=percentile,
                 evidence=ev, situation_name=situation_name,
                 ramping_months=seller.tenure_months if seller.is_ramping else None,
-            )
+            ) if priority > 0 else ""
             gaps.append(GapOut(
                 task_id=task_id, value=value, percentile=percentile, target=standing.target, gap=gap,
                 importance=importance, priority=priority, priority_rank=None, is_critical=ev.is_critical,

@@ -29,13 +29,22 @@ from insights.analysis.types import (
     SituationOut,
     TaskSpec,
 )
-from insights.metrics import BOOK_FEATURES, METRICS, MetricDefinition, Period, inspect_store, seller_metrics
+from insights.metrics import (
+    BOOK_FEATURES,
+    METRICS,
+    MetricDefinition,
+    Period,
+    StoreInventory,
+    inspect_store,
+    seller_metrics,
+)
 
 MIN_FOR_QUARTILES = 8
 DAYS_PER_MONTH = 30.4375
 
 
-def default_period(con: Any, *, database: str | None = None, max_years: int = 2) -> Period:
+def default_period(con: Any, *, database: str | None = None, max_years: int = 2,
+                   inventory: StoreInventory | None = None) -> Period:
     """The complete calendar quarters of the data, up to `max_years` of them, ending with the last complete
     quarter before the data's "today" (its latest opportunity or activity).
 
@@ -43,7 +52,7 @@ def default_period(con: Any, *, database: str | None = None, max_years: int = 2)
     the first quota period (with neither, one year before the end). More quarters mean more deals per seller and
     steadier estimates; two years keeps the evidence recent.
     """
-    inventory = inspect_store(con, database=database)
+    inventory = inventory or inspect_store(con, database=database)
     latest: list[dt.datetime | dt.date] = []
     starts: list[dt.datetime | dt.date] = []
     if "opportunities" in inventory.tables:
@@ -51,11 +60,11 @@ def default_period(con: Any, *, database: str | None = None, max_years: int = 2)
         if value is not None:
             latest.append(value)
     if "activities" in inventory.tables and inventory.has("activities.occurred_at"):
-        occurred = inventory.tables["activities"].occurred_at
-        value = occurred.max().execute()
-        if value is not None:
-            latest.append(value)
-            starts.append(occurred.min().execute())
+        a = inventory.tables["activities"]
+        span = a.aggregate(first=a.occurred_at.min(), last=a.occurred_at.max()).to_pyarrow().to_pylist()[0]
+        if span["last"] is not None:
+            latest.append(span["last"])
+            starts.append(span["first"])
     if "quotas" in inventory.tables and inventory.has("quotas.period_start"):
         starts.append(inventory.tables["quotas"].period_start.min().execute())
     if not latest:
@@ -281,13 +290,13 @@ def _choose_metric(task: TaskSpec, frame: SellerFrame, rows: np.ndarray, setting
 
 
 def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
-            database: str | None = None) -> AnalysisResult:
+            database: str | None = None, inventory: StoreInventory | None = None) -> AnalysisResult:
     """Run the analysis over the store behind `con` for the period and library in `inputs`."""
     report: Progress = progress or (lambda pct, stage: None)
     settings = inputs.settings
     period = inputs.period
     report(5, "Checking which CRM data the store holds")
-    inventory = inspect_store(con, database=database)
+    inventory = inventory or inspect_store(con, database=database)
     report(15, "Computing each seller's metrics from the CRM data")
     table, missing = seller_metrics(inventory, period)
     frame = SellerFrame.from_arrow(table.to_pyarrow())

@@ -37,6 +37,8 @@ class Command(BaseCommand):
             f"Analysis {run.pk}: {run.seller_count} sellers, {run.situation_results.count()} situations, "
             f"{run.period_start} to {run.period_end}, in {run.duration_seconds or 0:.1f} s."
         ))
+        if run.timings:
+            self.stdout.write("  timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items()))
         for note in run.data_notes:
             self.stdout.write(f"  - {note}")
         for result in run.situation_results.select_related("situation").order_by("-seller_count"):

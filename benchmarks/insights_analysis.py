@@ -1,0 +1,334 @@
+"""Bottom-up engine benchmark: the full analysis on the CRM benchmark's export (20,000 sellers, 2 million
+opportunities, 50 million activities) against the floor of one plain scan of the columns it reads, its peak
+memory, and the manager and seller pages under 20 concurrent users.
+
+    nice -n 19 uv run python benchmarks/insights_analysis.py --scale 0.1           # the 2,000-seller export
+    nice -n 19 uv run python benchmarks/insights_analysis.py --write-docs          # full size, into the docs
+
+It reuses the export (and HR file) that benchmarks/crm_import.py generated and caches a store of its own under
+benchmarks/out/insights-<sizes>/ (a Django database with the people imported, and the DuckDB store the CRM
+importer filled), so the import runs once per size. Each measured step runs in a child process: wall time by the
+clock, peak memory from the kernel (`wait4` rusage). The page load runs the app under gunicorn on 127.0.0.1 only,
+with a bounded number of requests and a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+DOC = ROOT / "docs" / "performance.md"
+PYTHON = sys.executable
+FULL = {"sellers": 20_000, "opportunities": 2_000_000, "activities": 50_000_000}
+DOC_START = "<!-- insights-benchmark:start -->"
+DOC_END = "<!-- insights-benchmark:end -->"
+PASSWORD = "bench-insights-2026"  # set on benchmark users in a throwaway database
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crm_import import export_dir, machine, measure  # noqa: E402
+
+# The columns the analysis reads (insights/metrics.py), per table: the floor scans exactly these.
+COLUMNS = {
+    "crm_users": ["user_id", "person_employee_id"],
+    "accounts": ["account_id", "owner_user_id", "segment", "region"],
+    "opportunities": ["opportunity_id", "owner_user_id", "account_id", "amount", "is_closed", "is_won",
+                      "created_at", "close_date", "opportunity_type"],
+    "opportunity_stage_history": ["history_id", "opportunity_id", "changed_at", "stage", "amount", "close_date"],
+    "activities": ["activity_id", "owner_user_id", "activity_type", "occurred_at", "account_id", "opportunity_id",
+                   "contact_id"],
+    "quotas": ["user_id", "period_start", "period_end", "amount"],
+}
+
+FLOOR_SCRIPT = """
+import json, sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET memory_limit = '" + sys.argv[2] + "'")
+columns = json.loads(sys.argv[3])
+result = {}
+started = time.monotonic()
+for table, cols in columns.items():
+    t = time.monotonic()
+    counts = ", ".join(f'count("{c}")' for c in cols)
+    rows = con.execute(f'SELECT count(*), {counts} FROM "{table}"').fetchone()[0]
+    result[table] = {"seconds": round(time.monotonic() - t, 2), "rows": rows}
+print("FLOOR " + json.dumps({"seconds": round(time.monotonic() - started, 2), "tables": result}))
+"""
+
+SETUP_USERS = """
+import json, os
+PASSWORD = os.environ["BENCH_PASSWORD"]
+from insights.models import CoachingNeed, SellerDiagnostic
+from insights.selectors import latest_run
+run = latest_run()
+managers = list(CoachingNeed.objects.filter(run=run).values_list("manager_id", flat=True).distinct()[:200])
+sellers = list(SellerDiagnostic.objects.filter(run=run).values_list("seller_id", flat=True)[:400])
+from people.models import Person
+logins = []
+for kind, ids in (("manager", managers), ("seller", sellers)):
+    for person in Person.objects.filter(pk__in=ids).exclude(user=None).select_related("user")[:10]:
+        person.user.set_password(PASSWORD)
+        person.user.save(update_fields=["password"])
+        logins.append({"kind": kind, "email": person.user.email, "person_id": person.pk})
+print("LOGINS " + json.dumps(logins))
+"""
+
+
+def store_dir(sizes: dict[str, int], seed: int) -> Path:
+    return OUT / f"insights-{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}-seed{seed}"
+
+
+def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ANALYTICS_URL")}
+    env.update(DATA_DIR=str(data_dir), ANALYTICS_URL=f"duckdb://{data_dir / 'analytics.duckdb'}",
+               TASKS_BACKEND="django_tasks.backends.dummy.DummyBackend", **extra)
+    return env
+
+
+def ensure_store(sizes: dict[str, int], seed: int) -> Path:
+    """A database with the company's people and a store with its CRM data, imported once and cached."""
+    data_dir = store_dir(sizes, seed)
+    if (data_dir / "ready.json").exists():
+        print(f"Reusing the store in {data_dir}")
+        return data_dir
+    export = export_dir(sizes, seed)
+    people = OUT / f"people-{sizes['sellers']}-seed{seed}" / "people.csv"
+    if not (export / "truth.json").exists() or not people.exists():
+        raise SystemExit(f"No export in {export}: run benchmarks/crm_import.py for this size first.")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    env = env_for(data_dir)
+    log = data_dir / "setup.log"
+    measure("setup: migrate", [PYTHON, "manage.py", "migrate", "-v", "0"], env=env, log=log)
+    measure("setup: HR import", [PYTHON, "manage.py", "import_people", str(people)], env=env, log=log)
+    imported = measure("setup: CRM import", [PYTHON, "manage.py", "import_crm", "--source", "salesforce",
+                                             str(export), "--sync"], env=env, log=data_dir / "import.log")
+    (data_dir / "ready.json").write_text(json.dumps({"import_seconds": imported.seconds}))
+    return data_dir
+
+
+def run_floor(data_dir: Path, memory_limit: str) -> dict[str, object]:
+    measured = measure("floor: one scan of the columns the analysis reads",
+                       [PYTHON, "-c", FLOOR_SCRIPT, str(data_dir / "analytics.duckdb"), memory_limit,
+                        json.dumps(COLUMNS)], log=data_dir / "floor.log")
+    line = next(x for x in Path(measured.log).read_text().splitlines() if x.startswith("FLOOR "))
+    return {"wall_seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, **json.loads(line[6:])}
+
+
+def run_analysis(data_dir: Path, memory_limit: str) -> dict[str, object]:
+    env = env_for(data_dir, ANALYTICS_MEMORY_LIMIT=memory_limit)
+    measured = measure("analysis (manage.py run_analysis)", [PYTHON, "manage.py", "run_analysis"], env=env,
+                       log=data_dir / "analysis.log")
+    text = Path(measured.log).read_text()
+    timings = {}
+    match = re.search(r"timings: (.*)", text)
+    if match:
+        timings = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", match.group(1))}
+    head = re.search(r"Analysis \d+: (\d+) sellers, (\d+) situations", text)
+    return {"wall_seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, "timings": timings,
+            "sellers": int(head.group(1)) if head else None, "situations": int(head.group(2)) if head else None,
+            "output": text[-3000:]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_pages(data_dir: Path, *, users: int, requests_total: int, time_limit: float, workers: int
+              ) -> dict[str, object]:
+    """Serve the app with gunicorn on 127.0.0.1 and have `users` concurrent signed-in people load their manager or
+    seller pages until `requests_total` requests or `time_limit` seconds; latencies per page."""
+    import httpx
+
+    env = env_for(data_dir, DEBUG="false", SECURE_COOKIES="false", STATIC_MANIFEST="false",
+                  ALLOWED_HOSTS="127.0.0.1", LOG_LEVEL="WARNING")
+    setup = subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP_USERS], cwd=ROOT,
+                           env={**env, "BENCH_PASSWORD": PASSWORD},
+                           capture_output=True, text=True, check=True)
+    logins = json.loads(next(x for x in setup.stdout.splitlines() if x.startswith("LOGINS "))[7:])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (data_dir / "gunicorn.log").open("w")
+    server = subprocess.Popen([PYTHON, "-m", "gunicorn", "promoted.wsgi", "-b", f"127.0.0.1:{port}", "-w",
+                               str(workers), "--threads", "2", "--timeout", "60"], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        for _ in range(60):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            time.sleep(1)
+        latencies: dict[str, list[float]] = {"manager": [], "seller": []}
+        errors: list[str] = []
+        lock = threading.Lock()
+        budget = {"left": requests_total}
+        deadline = time.monotonic() + time_limit
+
+        def session(login: dict[str, object]) -> None:
+            client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
+            page = client.get("/accounts/login/")
+            token = client.cookies.get("csrftoken", "")
+            signed = client.post("/accounts/login/", data={"username": login["email"], "password": PASSWORD,
+                                                           "csrfmiddlewaretoken": token},
+                                 headers={"Referer": f"{base}/accounts/login/"})
+            if signed.status_code != 302 or page.status_code != 200:
+                with lock:
+                    errors.append(f"sign-in failed for {login['email']}: {signed.status_code}")
+                return
+            path = (f"/insights/managers/{login['person_id']}/" if login["kind"] == "manager"
+                    else f"/insights/sellers/{login['person_id']}/")
+            client.get(path)  # warm this worker's connection and caches; not counted
+            while time.monotonic() < deadline:
+                with lock:
+                    if budget["left"] <= 0:
+                        break
+                    budget["left"] -= 1
+                started = time.monotonic()
+                response = client.get(path)
+                elapsed = (time.monotonic() - started) * 1000
+                with lock:
+                    if response.status_code != 200:
+                        errors.append(f"{path}: {response.status_code}")
+                    latencies[str(login["kind"])].append(elapsed)
+
+        people = [logins[i % len(logins)] for i in range(users)]
+        random.Random(7).shuffle(people)
+        threads = [threading.Thread(target=session, args=(p,)) for p in people]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+    def summary(values: list[float]) -> dict[str, float]:
+        if not values:
+            return {}
+        ordered = sorted(values)
+        return {"count": len(values), "p50_ms": round(statistics.median(ordered), 1),
+                "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+                "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1), "max_ms": round(ordered[-1], 1)}
+
+    return {"users": users, "workers": workers, "seconds": round(seconds, 1), "errors": errors[:10],
+            "error_count": len(errors), "manager": summary(latencies["manager"]),
+            "seller": summary(latencies["seller"]),
+            "all": summary(latencies["manager"] + latencies["seller"])}
+
+
+def render(results: list[dict[str, object]]) -> str:
+    lines = [DOC_START, "## Bottom-up analysis (insights)", "",
+             "Measured by `benchmarks/insights_analysis.py` on the CRM benchmark's export, imported once into a "
+             "store of its own. **Floor**: one plain DuckDB query per table counting every column the analysis "
+             "reads (a full scan of exactly those columns). **Analysis**: `manage.py run_analysis` in a child "
+             "process, everything included: reading the store, statistics, and writing the snapshot to the "
+             "application database (SQLite here). Peak memory is the child's resident set (kernel rusage). "
+             "**Pages**: the app under gunicorn on 127.0.0.1, signed-in managers and sellers loading their "
+             "team view and diagnostic concurrently; the load generator runs on the same two cores. Targets: "
+             "analysis within 3x the floor, under 4 GB; pages p95 under 200 ms with 20 concurrent users.", ""]
+    for r in results:
+        m, s = r["machine"], r["sizes"]
+        floor, analysis, pages = r["floor"], r["analysis"], r.get("pages") or {}
+        ratio = analysis["wall_seconds"] / floor["wall_seconds"]
+        engine = sum(analysis["timings"].get(k, 0) for k in ("inventory", "queries"))
+        scans = ", ".join(f"{t} {v['seconds']:.1f} s" for t, v in floor["tables"].items())
+        lines += [f"### {s['sellers']:,} sellers, {s['opportunities']:,} opportunities, {s['activities']:,} "
+                  f"activities ({r['date']})", "",
+                  f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; DuckDB {m['duckdb']}; "
+                  f"`nice -n 19` on a shared machine (times are upper bounds). {analysis['sellers']:,} sellers "
+                  f"analysed in {analysis['situations']} situations.", "",
+                  "| step | wall time | peak memory | notes |", "|---|---|---|---|",
+                  f"| floor: scan the columns read | {floor['wall_seconds']:,.1f} s | {floor['peak_rss_mb']:,} MB "
+                  f"| {scans} |",
+                  f"| full analysis | {analysis['wall_seconds']:,.1f} s | {analysis['peak_rss_mb']:,} MB | "
+                  f"{ratio:.2f}x the floor; store queries {engine:.1f} s, statistics "
+                  f"{analysis['timings'].get('statistics', 0):.1f} s, saving the snapshot "
+                  f"{analysis['timings'].get('saving', 0):.1f} s |"]
+        if pages:
+            for kind in ("manager", "seller"):
+                p = pages[kind]
+                if p:
+                    lines.append(f"| {kind} page, {pages['users']} concurrent users | p95 {p['p95_ms']:,.0f} ms | "
+                                 f"— | p50 {p['p50_ms']:,.0f} ms, p99 {p['p99_ms']:,.0f} ms, {p['count']:,} "
+                                 f"requests, {pages['error_count']} errors, {pages['workers']} gunicorn workers |")
+        lines.append("")
+        for note in r.get("notes", []):
+            lines += [note, ""]
+    lines += ["Rerun: `nice -n 19 uv run python benchmarks/insights_analysis.py [--scale 0.1] --write-docs` (after "
+              "`benchmarks/crm_import.py` has generated the export of that size).", DOC_END]
+    return "\n".join(lines)
+
+
+def write_docs(results: list[dict[str, object]]) -> None:
+    section = render(results)
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+    if DOC_START in text:
+        text = re.sub(re.escape(DOC_START) + ".*?" + re.escape(DOC_END), lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    print(f"Wrote {DOC}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit for the floor and analysis.")
+    parser.add_argument("--repeat", type=int, default=1, help="Floor and analysis runs; the best counts.")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000, help="At most this many page requests.")
+    parser.add_argument("--time-limit", type=float, default=180.0, help="Stop the page load after this long.")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    sizes = {k: max(1, round(v * args.scale)) for k, v in FULL.items()}
+    data_dir = ensure_store(sizes, args.seed)
+    floors, analyses = [], []
+    for _ in range(max(1, args.repeat)):
+        floors.append(run_floor(data_dir, args.memory_limit))
+        analyses.append(run_analysis(data_dir, args.memory_limit))
+    floor = min(floors, key=lambda r: r["wall_seconds"])  # type: ignore[arg-type,return-value]
+    analysis = min(analyses, key=lambda r: r["wall_seconds"])  # type: ignore[arg-type,return-value]
+    print(f"Analysis / floor = {analysis['wall_seconds'] / floor['wall_seconds']:.2f} (target 3.0); "
+          f"peak {analysis['peak_rss_mb']:,} MB (target 4,096)")
+    result: dict[str, object] = {"date": dt.date.today().isoformat(), "machine": machine(), "sizes": sizes,
+                                 "seed": args.seed, "floor": floor, "analysis": analysis,
+                                 "floor_runs": [f["wall_seconds"] for f in floors],
+                                 "analysis_runs": [a["wall_seconds"] for a in analyses]}
+    if not args.skip_pages:
+        pages = run_pages(data_dir, users=args.users, requests_total=args.requests, time_limit=args.time_limit,
+                          workers=args.workers)
+        print(f"Pages: manager {pages['manager']}, seller {pages['seller']}, errors {pages['error_count']}")
+        result["pages"] = pages
+    stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
+    (OUT / f"insights-results-{stamp}.json").write_text(json.dumps(result, indent=1))
+    if args.write_docs:
+        recorded = sorted(OUT.glob("insights-results-*.json"),
+                          key=lambda p: json.loads(p.read_text())["sizes"]["activities"])
+        write_docs([json.loads(p.read_text()) for p in recorded])
+
+
+if __name__ == "__main__":
+    main()
