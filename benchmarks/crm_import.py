@@ -67,12 +67,15 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     log: str
+    load_before: float = 0.0  # 1-minute load average: how busy the shared machine was
+    load_after: float = 0.0
 
 
 def measure(label: str, cmd: list[str], *, env: dict[str, str] | None = None, log: Path) -> Measured:
     """Run `cmd` to completion; its wall time and peak resident memory. Exits on failure."""
     shown = " ".join(part if len(part) < 80 else "..." for part in cmd[1:5])
     print(f"[{dt.datetime.now():%H:%M:%S}] {label}: {shown} ...", flush=True)
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     with log.open("w") as handle:
         child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -84,7 +87,8 @@ def measure(label: str, cmd: list[str], *, env: dict[str, str] | None = None, lo
         raise SystemExit(f"{label} failed (exit {child.returncode}); see {log}:\n{tail}")
     peak = usage.ru_maxrss / 1024  # kilobytes on Linux
     print(f"    {seconds:,.1f} s, peak {peak:,.0f} MB", flush=True)
-    return Measured(seconds=round(seconds, 1), peak_rss_mb=round(peak), log=str(log))
+    return Measured(seconds=round(seconds, 1), peak_rss_mb=round(peak), log=str(log),
+                    load_before=round(load_before, 1), load_after=round(os.getloadavg()[0], 1))
 
 
 def machine() -> dict[str, str]:
@@ -231,18 +235,24 @@ def render(results: list[dict[str, object]]) -> str:
             floor = r["floor"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("floor_runs", []))
             lines.append(f"| floor: DuckDB reads the CSVs into tables | {floor['seconds']:,.0f} s | "
-                         f"{floor['peak_rss_mb']:,} MB | best of runs: {runs} s |")
+                         f"{floor['peak_rss_mb']:,} MB | {f'best of runs: {runs} s' if runs else ''} |")
         if r.get("import"):
             imp = r["import"]
             ratio = imp["seconds"] / r["floor"]["seconds"] if r.get("floor") else None
             rec = imp["record"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("import_runs", []))
             lines.append(f"| import (`run_import`) | {imp['seconds']:,.0f} s | {imp['peak_rss_mb']:,} MB | "
-                         f"{f'{ratio:.2f}x the floor; ' if ratio else ''}best of runs: {runs} s; "
+                         f"{f'{ratio:.2f}x the floor; ' if ratio else ''}"
+                         f"{f'best of runs: {runs} s; ' if runs else ''}"
                          f"status {rec['status']}, "
                          f"{rec['errors']} errors, {rec['unmatched']} unmatched CRM users; store "
                          f"{imp['store_mb']:,} MB |")
         lines.append("")
+        loads = [(label, r[key]) for label, key in (("floor", "floor"), ("import", "import"))
+                 if r.get(key) and r[key].get("load_before") is not None and "load_before" in r[key]]
+        if loads:
+            lines += ["Machine load (1-minute load average on 2 cores, before -> after): " + "; ".join(
+                f"{label} {m['load_before']} -> {m['load_after']}" for label, m in loads) + ".", ""]
         if r.get("floor"):
             lines += ["Rows and floor time per file:", "", "| file | rows | MB | floor |", "|---|---|---|---|"]
             floor_files = r["floor"]["files"]
@@ -253,9 +263,7 @@ def render(results: list[dict[str, object]]) -> str:
                              f"{got.get('seconds', 0):,.1f} s |")
             lines.append("")
         for note in r.get("notes", []):
-            lines.append(note)
-        if r.get("notes"):
-            lines.append("")
+            lines += [note, ""]
     lines += ["Rerun: `nice -n 19 uv run python benchmarks/crm_import.py [--scale 0.1] --write-docs` "
               "(about 18 GB of disk for the full size; the export is cached in benchmarks/out/).", DOC_END]
     return "\n".join(lines)
@@ -286,8 +294,21 @@ def main() -> None:
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--write-docs", action="store_true",
                         help="Record this run in docs/performance.md (keeps the other recorded sizes).")
+    parser.add_argument("--docs-only", action="store_true",
+                        help="Only rewrite docs/performance.md from the recorded results (no measuring).")
+    parser.add_argument("--note", action="append", default=[],
+                        help="A sentence to record with this size's results (shown under its table).")
     args = parser.parse_args()
     sizes = sizes_for(args.scale, args)
+    stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
+    if args.docs_only:
+        recorded_path = OUT / f"results-{stamp}.json"
+        if args.note and recorded_path.exists():
+            recorded = json.loads(recorded_path.read_text())
+            recorded["notes"] = [*recorded.get("notes", []), *args.note]
+            recorded_path.write_text(json.dumps(recorded, indent=1))
+        write_docs_from_results()
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(OUT).free / 2**30
     print(f"Sizes {sizes}; {free:,.0f} GB free in {OUT}")
@@ -314,11 +335,16 @@ def main() -> None:
     if result.get("floor") and result.get("import"):
         ratio = result["import"]["seconds"] / result["floor"]["seconds"]  # type: ignore[index]
         print(f"Import / floor = {ratio:.2f} (target 2.0)")
-    stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
+    if args.note:
+        result["notes"] = list(args.note)
     (OUT / f"results-{stamp}.json").write_text(json.dumps(result, indent=1))
     if args.write_docs:
-        recorded = sorted(OUT.glob("results-*.json"), key=lambda p: json.loads(p.read_text())["sizes"]["activities"])
-        write_docs([json.loads(p.read_text()) for p in recorded])
+        write_docs_from_results()
+
+
+def write_docs_from_results() -> None:
+    recorded = sorted(OUT.glob("results-*.json"), key=lambda p: json.loads(p.read_text())["sizes"]["activities"])
+    write_docs([json.loads(p.read_text()) for p in recorded])
 
 
 if __name__ == "__main__":
