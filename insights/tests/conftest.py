@@ -35,17 +35,20 @@ def store(request: pytest.FixtureRequest) -> Iterator[tuple[Any, str | None]]:
         yield pair
 
 
+PER_SITUATION = 32  # enough established sellers to fit every behaviour together
+
+
 @functools.lru_cache(maxsize=4)
 def small_company(seed: int = 3) -> synthetic.SyntheticCompany:
-    """Two situations of 20 sellers (territory and inside sales), books scaled down: fast to analyse."""
-    return synthetic.generate(sellers_per_situation=20, situations=["territory", "inside_sales"], scale=0.2,
-                              seed=seed, prefix="S")
+    """Two situations of 32 sellers (territory and inside sales), books scaled down: fast to analyse."""
+    return synthetic.generate(sellers_per_situation=PER_SITUATION, situations=["territory", "inside_sales"],
+                              scale=0.2, seed=seed, prefix="S")
 
 
 @dataclass
 class Analysed:
     """The persona company with a CRM behind it: Sam and Sara (Nora's team) and Sid (Mick's) are sellers in the
-    CRM, with 37 more sellers split between Nora and Mick, and one succeeded analysis."""
+    CRM, with 61 more sellers split between Nora and Mick, and one succeeded analysis."""
 
     company: Any
     crm: synthetic.SyntheticCompany
@@ -64,12 +67,12 @@ def write_store(crm: synthetic.SyntheticCompany, path: Path) -> str:
 def people_for(company: Any, crm: synthetic.SyntheticCompany) -> list[Person]:
     """Persons for the CRM's sellers: the personas for the first ones, factories for the rest."""
     ids = sorted(crm.sellers)
-    personas = {ids[0]: company.sam, ids[1]: company.sara, ids[20]: company.sid}
+    personas = {ids[0]: company.sam, ids[1]: company.sara, ids[PER_SITUATION]: company.sid}
     people: list[Person] = []
     for n, employee_id in enumerate(ids):
         record = crm.sellers[employee_id]
         person = personas.get(employee_id)
-        manager = company.nora if (n < 20 and n % 2 == 0) or n < 3 else company.mick
+        manager = company.nora if (n < PER_SITUATION and n % 2 == 0) or n < 3 else company.mick
         if person is not None:
             person.employee_id, person.hire_date = employee_id, record.hire_date
             person.save(update_fields=["employee_id", "hire_date"])

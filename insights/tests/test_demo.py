@@ -21,14 +21,14 @@ def test_step_is_registered_after_the_crm_data_and_before_development():
 
 def test_step_runs_the_analysis_and_an_override(analysed, tmp_path):
     lines: list[str] = []
-    context = DemoContext(seed=7, size=40, data_dir=Path(tmp_path), write=lines.append, password="x")
+    context = DemoContext(seed=7, size=64, data_dir=Path(tmp_path), write=lines.append, password="x")
     insights_demo_step(context)
     latest = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-finished_at").first()
     assert latest.reason.startswith("after a weight override on Forecasting and pipeline hygiene")
     override = TaskWeightOverride.objects.get()
     assert override.author == analysed.company.hana.user
     assert TaskEvidence.objects.filter(run=latest, driven_by="override", task__key="pipeline_hygiene").exists()
-    assert lines[-1].startswith("Insights: 40 sellers analysed in 2 situations")
+    assert lines[-1].startswith("Insights: 64 sellers analysed in 2 situations")
     assert context.shared["insights"]["run_id"] == latest.pk
     insights_demo_reset()
     assert not AnalysisRun.objects.exists()

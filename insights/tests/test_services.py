@@ -89,15 +89,15 @@ def test_the_analysis_writes_a_complete_snapshot(analysed):
     assert run.outcome == AnalysisRun.Outcome.ATTAINMENT
     assert run.period_start == dt.date(2025, 1, 1)
     assert run.period_end == dt.date(2025, 12, 31)
-    assert run.seller_count == 40
+    assert run.seller_count == 64
     results = list(run.situation_results.select_related("situation"))
     assert len(results) == 2
-    assert sum(r.seller_count for r in results) == 40
+    assert sum(r.seller_count for r in results) == 64
     assert all(r.situation.kind == Situation.Kind.PROPOSED and r.by_cluster == r.seller_count for r in results)
     tasks = SellingTask.objects.filter(is_active=True).count()
     assert TaskEvidence.objects.filter(run=run).count() == 2 * tasks
-    assert SellerDiagnostic.objects.filter(run=run).count() == 40
-    assert SellerTaskGap.objects.filter(run=run).count() > 40 * 5
+    assert SellerDiagnostic.objects.filter(run=run).count() == 64
+    assert SellerTaskGap.objects.filter(run=run).count() > 64 * 5
     sam = SellerDiagnostic.objects.get(run=run, seller=analysed.company.sam)
     assert sam.manager == analysed.company.nora
     assert sam.region == "North"
@@ -107,7 +107,7 @@ def test_the_analysis_writes_a_complete_snapshot(analysed):
     assert len(ranks) <= 3
     assert CoachingNeed.objects.filter(run=run, manager=analysed.company.nora).exists()
     assert TeamComparison.objects.filter(run=run, manager=analysed.company.mick).exists()
-    # Every critical task is evidence-backed in these situations of 20 sellers.
+    # Every critical task is evidence-backed in these situations of 32 sellers.
     for e in TaskEvidence.objects.filter(run=run, is_critical=True):
         assert e.explanation
         assert e.effect is not None
@@ -259,4 +259,4 @@ def test_only_recent_runs_keep_their_per_task_rows(analysed, settings):
     second = services.analysis_run_now(actor=None, reason="again")
     assert not SellerTaskGap.objects.filter(run=analysed.run).exists()
     assert SellerTaskGap.objects.filter(run=second).exists()
-    assert SellerDiagnostic.objects.filter(run=analysed.run).count() == 40  # kept for trends
+    assert SellerDiagnostic.objects.filter(run=analysed.run).count() == 64  # kept for trends
