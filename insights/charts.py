@@ -135,7 +135,7 @@ def percentile_chart(rows: Sequence[tuple[str, float | None, bool]], *, title: s
 
 def trend_chart(points: Sequence[tuple[str, float | None]], *, title: str, chart_id: str) -> SafeString:
     """A small line of a percentile (0-100) over analysis runs."""
-    width, height, pad = 320, 90, 18
+    width, height, pad = 320, 90, 22
     known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
     parts = [
         f'<svg class="chart chart--small" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
@@ -144,6 +144,9 @@ def trend_chart(points: Sequence[tuple[str, float | None]], *, title: str, chart
         f'<desc id="{chart_id}-d">'
         + _e("; ".join(f"{label}: {'—' if v is None else f'{v:.0f}'}" for label, v in points)) + "</desc>",
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="{LINE}"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{width - pad}" y2="{pad}" stroke="{LINE}" stroke-dasharray="2 3"/>',
+        f'<text x="2" y="{height - pad + 4}" font-size="10" fill="{INK}">0</text>',
+        f'<text x="0" y="{pad + 4}" font-size="10" fill="{INK}">100</text>',
     ]
     if known:
         step = (width - 2 * pad) / max(len(points) - 1, 1)

@@ -571,16 +571,17 @@ def value_text(metric_key: str, value: float | None) -> str:
 
 @dataclass
 class HomeCard:
-    kind: str  # seller | manager
+    kind: str  # seller | manager | reviewer
     person_id: int
     top_tasks: list[str]
 
 
 def home_card(*, user: Any) -> HomeCard | None:
-    """What the home page shows a manager or seller about their latest diagnostics."""
+    """What the home page shows about the latest analysis: a manager's team needs, a seller's priorities, or,
+    for HR partners and administrators, the way to the gap map."""
     scope = scope_for(user)
-    if scope.person_id is None:
-        return None
+    if scope.person_id is None or (scope.is_hr and not scope.has(Role.SALES_MANAGER, Role.SENIOR_SALES_LEADER)):
+        return HomeCard("reviewer", scope.person_id or 0, []) if scope.is_hr else None
     run = latest_run()
     if scope.has(Role.SALES_MANAGER, Role.SENIOR_SALES_LEADER):
         names = []

@@ -5,7 +5,7 @@ from insights import views
 app_name = "insights"
 
 urlpatterns = [
-    path("", views.situations, name="situations_home"),
+    path("", views.home, name="home"),
     path("me/", views.me, name="me"),
     path("my-team/", views.my_team, name="my_team"),
     path("situations/", views.situations, name="situations"),

@@ -41,6 +41,13 @@ def _run_context(request: HttpRequest) -> dict[str, Any]:
 # --- entry points --------------------------------------------------------------------------------------------
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    """/insights/: the situations for those who review them, a seller's own diagnostic for sellers."""
+    if selectors.can_view_situations(request.user):
+        return redirect("insights:situations")
+    return me(request)
+
+
 def me(request: HttpRequest) -> HttpResponse:
     """The signed-in seller's own diagnostic."""
     person_id = scope_for(request.user).person_id

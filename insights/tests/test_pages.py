@@ -281,3 +281,13 @@ def test_home_card_and_navigation(analysed, login):
     assert ">My diagnostic<" in sam.content.decode()
     assert ">Insights<" not in sam.content.decode()
     assert ">Insights<" not in login("otto").get("/").content.decode()
+    hana = text(login("hana").get("/"))
+    assert "Coaching needs across your managers" in hana
+    assert "Open the skill-gap map" in hana
+    assert "Coaching needs across your managers" not in text(login("otto").get("/"))
+
+
+def test_insights_root_sends_each_person_to_their_page(analysed, login):
+    assert login("hana").get("/insights/").url == "/insights/situations/"
+    assert login("sam").get("/insights/").url == f"/insights/sellers/{analysed.company.sam.pk}/"
+    assert login("otto").get("/insights/").url == f"/insights/sellers/{analysed.company.otto.pk}/"
