@@ -7,7 +7,8 @@ imported through `crm.importing.run_import`, against the floor of DuckDB alone r
 
 Each measured step runs in a child process, timed by wall clock, its peak memory read from the kernel
 (`wait4` rusage: the largest resident set of the child and anything it waited for). The export is generated
-once per size and seed and cached under benchmarks/out/ (gitignored); the floor and the import each get a fresh
+once per size and seed and cached under benchmarks/out/ (gitignored); the floor and the import each get a
+fresh
 DuckDB file, and the import a fresh Django database with the company's people already imported (so CRM users
 link to people as they would in production).
 """
@@ -87,26 +88,45 @@ def measure(label: str, cmd: list[str], *, env: dict[str, str] | None = None, lo
         raise SystemExit(f"{label} failed (exit {child.returncode}); see {log}:\n{tail}")
     peak = usage.ru_maxrss / 1024  # kilobytes on Linux
     print(f"    {seconds:,.1f} s, peak {peak:,.0f} MB", flush=True)
-    return Measured(seconds=round(seconds, 1), peak_rss_mb=round(peak), log=str(log),
-                    load_before=round(load_before, 1), load_after=round(os.getloadavg()[0], 1))
+    return Measured(
+        seconds=round(seconds, 1),
+        peak_rss_mb=round(peak),
+        log=str(log),
+        load_before=round(load_before, 1),
+        load_after=round(os.getloadavg()[0], 1),
+    )
 
 
 def machine() -> dict[str, str]:
     cpu = "unknown"
     with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     memory = ""
     try:
-        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
+        kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
         memory = f"{kb / 1024 / 1024:.0f} GB"
     except (OSError, StopIteration, ValueError):
         pass
     import duckdb
 
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "os": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "os": platform.platform(),
+    }
 
 
 def django_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -138,7 +158,8 @@ def ensure_people(sizes: dict[str, int], seed: int) -> Path:
 
 
 def ensure_export(sizes: dict[str, int], seed: int, people: Path) -> tuple[Path, dict[str, object]]:
-    """Generate the export (or reuse the cached one: truth.json is written last, so it marks a finished one)."""
+    """Generate the export, or reuse the cached one (truth.json is written last, so it marks a finished
+    export)."""
     target = export_dir(sizes, seed)
     record = target / "generation.json"
     if (target / "truth.json").exists() and record.exists():
@@ -147,10 +168,27 @@ def ensure_export(sizes: dict[str, int], seed: int, people: Path) -> tuple[Path,
     scratch = OUT / "work"
     scratch.mkdir(parents=True, exist_ok=True)
     measured = measure(
-        "generate", [PYTHON, "manage.py", "generate_crm", "--out", str(target), "--people-csv", str(people),
-                     "--opportunities", str(sizes["opportunities"]), "--activities", str(sizes["activities"]),
-                     "--seed", str(seed), "--period-end", AS_OF.isoformat()],
-        env=django_env(scratch / "generate"), log=OUT / "generate.log")
+        "generate",
+        [
+            PYTHON,
+            "manage.py",
+            "generate_crm",
+            "--out",
+            str(target),
+            "--people-csv",
+            str(people),
+            "--opportunities",
+            str(sizes["opportunities"]),
+            "--activities",
+            str(sizes["activities"]),
+            "--seed",
+            str(seed),
+            "--period-end",
+            AS_OF.isoformat(),
+        ],
+        env=django_env(scratch / "generate"),
+        log=OUT / "generate.log",
+    )
     generation = {**asdict(measured), "at": dt.datetime.now().isoformat(timespec="seconds")}
     record.write_text(json.dumps(generation, indent=1))
     return target, generation
@@ -164,11 +202,14 @@ def run_floor(export: Path) -> dict[str, object]:
     database = OUT / "work" / "floor.duckdb"
     database.unlink(missing_ok=True)
     Path(f"{database}.wal").unlink(missing_ok=True)
-    measured = measure("floor (DuckDB read_csv into tables)",
-                       [PYTHON, "-c", FLOOR_SCRIPT, str(database), *map(str, files_of(export))],
-                       log=OUT / "floor.log")
-    per_file = json.loads(next(line for line in Path(measured.log).read_text().splitlines()
-                               if line.startswith("FLOOR "))[6:])
+    measured = measure(
+        "floor (DuckDB read_csv into tables)",
+        [PYTHON, "-c", FLOOR_SCRIPT, str(database), *map(str, files_of(export))],
+        log=OUT / "floor.log",
+    )
+    per_file = json.loads(
+        next(line for line in Path(measured.log).read_text().splitlines() if line.startswith("FLOOR "))[6:]
+    )
     database.unlink(missing_ok=True)
     return {**asdict(measured), "files": per_file}
 
@@ -179,18 +220,34 @@ def run_import(export: Path, people: Path) -> dict[str, object]:
     data_dir.mkdir(parents=True)
     env = django_env(data_dir)
     measure("setup: migrate", [PYTHON, "manage.py", "migrate", "-v", "0"], env=env, log=OUT / "migrate.log")
-    hr = measure("setup: HR import of the people", [PYTHON, "manage.py", "import_people", str(people)], env=env,
-                 log=OUT / "people-import.log")
-    measured = measure("import (crm.importing.run_import)",
-                       [PYTHON, "manage.py", "import_crm", "--source", "salesforce", str(export), "--sync"],
-                       env=env, log=OUT / "import.log")
-    timing = measure("read the import record", [PYTHON, "manage.py", "shell", "-c", TIMING_SCRIPT], env=env,
-                     log=OUT / "import-record.log")
-    record = json.loads(next(line for line in Path(timing.log).read_text().splitlines()
-                             if line.startswith("IMPORT "))[7:])
+    hr = measure(
+        "setup: HR import of the people",
+        [PYTHON, "manage.py", "import_people", str(people)],
+        env=env,
+        log=OUT / "people-import.log",
+    )
+    measured = measure(
+        "import (crm.importing.run_import)",
+        [PYTHON, "manage.py", "import_crm", "--source", "salesforce", str(export), "--sync"],
+        env=env,
+        log=OUT / "import.log",
+    )
+    timing = measure(
+        "read the import record",
+        [PYTHON, "manage.py", "shell", "-c", TIMING_SCRIPT],
+        env=env,
+        log=OUT / "import-record.log",
+    )
+    record = json.loads(
+        next(line for line in Path(timing.log).read_text().splitlines() if line.startswith("IMPORT "))[7:]
+    )
     store = data_dir / "analytics.duckdb"
-    result = {**asdict(measured), "record": record, "store_mb": round(store.stat().st_size / 2**20),
-              "people_import_seconds": hr.seconds}
+    result = {
+        **asdict(measured),
+        "record": record,
+        "store_mb": round(store.stat().st_size / 2**20),
+        "people_import_seconds": hr.seconds,
+    }
     shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
@@ -209,63 +266,95 @@ def file_table(export: Path) -> list[dict[str, object]]:
 
 def render(results: list[dict[str, object]]) -> str:
     """The benchmark's section of docs/performance.md."""
-    lines = [DOC_START, "## CRM import (Salesforce export)", "",
-             "Measured by `benchmarks/crm_import.py` (see benchmarks/README.md). The export is generated by "
-             "`manage.py generate_crm` from an HR file of the demo company (people/demo.py) and imported with "
-             "`manage.py import_crm --source salesforce DIR --sync` (`crm.importing.run_import`) into a fresh "
-             "DuckDB store, with the company's people already in the database. The floor is a fresh DuckDB "
-             "reading the same CSV files into tables (`CREATE TABLE t AS SELECT * FROM read_csv(file)`, one "
-             "per file). Times are wall clock; memory is the peak resident set of the process (kernel rusage). "
-             "Targets: the import within 2x the floor, peak memory under 4 GB.", ""]
+    lines = [
+        DOC_START,
+        "## CRM import (Salesforce export)",
+        "",
+        "Measured by `benchmarks/crm_import.py` (see benchmarks/README.md). The export is generated by "
+        "`manage.py generate_crm` from an HR file of the demo company (people/demo.py) and imported with "
+        "`manage.py import_crm --source salesforce DIR --sync` (`crm.importing.run_import`) into a fresh "
+        "DuckDB store, with the company's people already in the database. The floor is a fresh DuckDB "
+        "reading the same CSV files into tables (`CREATE TABLE t AS SELECT * FROM read_csv(file)`, one "
+        "per file). Times are wall clock; memory is the peak resident set of the process (kernel rusage). "
+        "Targets: the import within 2x the floor, peak memory under 4 GB.",
+        "",
+    ]
     for r in results:
         m = r["machine"]
         s = r["sizes"]
         rows = r["rows"]
-        lines += [f"### {s['sellers']:,} sellers, {rows['Opportunity.csv']:,} opportunities, "
-                  f"{rows['Task.csv'] + rows['Event.csv']:,} activities ({r['date']})", "",
-                  f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; Python {m['python']}, "
-                  f"DuckDB {m['duckdb']}. Run under `nice -n 19` on a machine shared with other work, so "
-                  f"times are upper bounds.", ""]
+        lines += [
+            f"### {s['sellers']:,} sellers, {rows['Opportunity.csv']:,} opportunities, "
+            f"{rows['Task.csv'] + rows['Event.csv']:,} activities ({r['date']})",
+            "",
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; Python {m['python']}, "
+            f"DuckDB {m['duckdb']}. Run under `nice -n 19` on a machine shared with other work, so "
+            f"times are upper bounds.",
+            "",
+        ]
         total_mb = sum(f["mb"] for f in r["files"])
         lines += ["| step | wall time | peak memory | notes |", "|---|---|---|---|"]
         gen = r["generation"]
-        lines.append(f"| generate the export (`generate_crm`) | {gen['seconds']:,.0f} s | "
-                     f"{gen['peak_rss_mb']:,} MB | {total_mb:,} MB of CSV in {len(r['files'])} files |")
+        lines.append(
+            f"| generate the export (`generate_crm`) | {gen['seconds']:,.0f} s | "
+            f"{gen['peak_rss_mb']:,} MB | {total_mb:,} MB of CSV in {len(r['files'])} files |"
+        )
         if r.get("floor"):
             floor = r["floor"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("floor_runs", []))
-            lines.append(f"| floor: DuckDB reads the CSVs into tables | {floor['seconds']:,.0f} s | "
-                         f"{floor['peak_rss_mb']:,} MB | {f'best of runs: {runs} s' if runs else ''} |")
+            lines.append(
+                f"| floor: DuckDB reads the CSVs into tables | {floor['seconds']:,.0f} s | "
+                f"{floor['peak_rss_mb']:,} MB | {f'best of runs: {runs} s' if runs else ''} |"
+            )
         if r.get("import"):
             imp = r["import"]
             ratio = imp["seconds"] / r["floor"]["seconds"] if r.get("floor") else None
             rec = imp["record"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("import_runs", []))
-            lines.append(f"| import (`run_import`) | {imp['seconds']:,.0f} s | {imp['peak_rss_mb']:,} MB | "
-                         f"{f'{ratio:.2f}x the floor; ' if ratio else ''}"
-                         f"{f'best of runs: {runs} s; ' if runs else ''}"
-                         f"status {rec['status']}, "
-                         f"{rec['errors']} errors, {rec['unmatched']} unmatched CRM users; store "
-                         f"{imp['store_mb']:,} MB |")
+            lines.append(
+                f"| import (`run_import`) | {imp['seconds']:,.0f} s | {imp['peak_rss_mb']:,} MB | "
+                f"{f'{ratio:.2f}x the floor; ' if ratio else ''}"
+                f"{f'best of runs: {runs} s; ' if runs else ''}"
+                f"status {rec['status']}, "
+                f"{rec['errors']} errors, {rec['unmatched']} unmatched CRM users; store "
+                f"{imp['store_mb']:,} MB |"
+            )
         lines.append("")
-        loads = [(label, r[key]) for label, key in (("floor", "floor"), ("import", "import"))
-                 if r.get(key) and r[key].get("load_before") is not None and "load_before" in r[key]]
+        loads = [
+            (label, r[key])
+            for label, key in (("floor", "floor"), ("import", "import"))
+            if r.get(key) and r[key].get("load_before") is not None and "load_before" in r[key]
+        ]
         if loads:
-            lines += ["Machine load (1-minute load average on 2 cores, before -> after): " + "; ".join(
-                f"{label} {m['load_before']} -> {m['load_after']}" for label, m in loads) + ".", ""]
+            lines += [
+                "Machine load (1-minute load average on 2 cores, before -> after): "
+                + "; ".join(f"{label} {m['load_before']} -> {m['load_after']}" for label, m in loads)
+                + ".",
+                "",
+            ]
         if r.get("floor"):
-            lines += ["Rows and floor time per file:", "", "| file | rows | MB | floor |", "|---|---|---|---|"]
+            lines += [
+                "Rows and floor time per file:",
+                "",
+                "| file | rows | MB | floor |",
+                "|---|---|---|---|",
+            ]
             floor_files = r["floor"]["files"]
             for f in r["files"]:
                 name = f["file"].removesuffix(".csv")
                 got = floor_files.get(name, {})
-                lines.append(f"| {f['file']} | {rows.get(f['file'], 0):,} | {f['mb']:,} | "
-                             f"{got.get('seconds', 0):,.1f} s |")
+                lines.append(
+                    f"| {f['file']} | {rows.get(f['file'], 0):,} | {f['mb']:,} | "
+                    f"{got.get('seconds', 0):,.1f} s |"
+                )
             lines.append("")
         for note in r.get("notes", []):
             lines += [note, ""]
-    lines += ["Rerun: `nice -n 19 uv run python benchmarks/crm_import.py [--scale 0.1] --write-docs` "
-              "(about 18 GB of disk for the full size; the export is cached in benchmarks/out/).", DOC_END]
+    lines += [
+        "Rerun: `nice -n 19 uv run python benchmarks/crm_import.py [--scale 0.1] --write-docs` "
+        "(about 18 GB of disk for the full size; the export is cached in benchmarks/out/).",
+        DOC_END,
+    ]
     return "\n".join(lines)
 
 
@@ -287,17 +376,31 @@ def main() -> None:
     parser.add_argument("--opportunities", type=int)
     parser.add_argument("--activities", type=int)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="Run the floor and the import this many times, alternating; the best run counts "
-                             "(the machine is shared, so the fastest run is the least disturbed).")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="Run the floor and the import this many times, alternating; the best run counts "
+        "(the machine is shared, so the fastest run is the least disturbed).",
+    )
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
-    parser.add_argument("--write-docs", action="store_true",
-                        help="Record this run in docs/performance.md (keeps the other recorded sizes).")
-    parser.add_argument("--docs-only", action="store_true",
-                        help="Only rewrite docs/performance.md from the recorded results (no measuring).")
-    parser.add_argument("--note", action="append", default=[],
-                        help="A sentence to record with this size's results (shown under its table).")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="Record this run in docs/performance.md (keeps the other recorded sizes).",
+    )
+    parser.add_argument(
+        "--docs-only",
+        action="store_true",
+        help="Only rewrite docs/performance.md from the recorded results (no measuring).",
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="A sentence to record with this size's results (shown under its table).",
+    )
     args = parser.parse_args()
     sizes = sizes_for(args.scale, args)
     stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
@@ -316,8 +419,13 @@ def main() -> None:
     export, generation = ensure_export(sizes, args.seed, people)
     truth = json.loads((export / "truth.json").read_text())
     result: dict[str, object] = {
-        "date": dt.date.today().isoformat(), "machine": machine(), "sizes": sizes, "seed": args.seed,
-        "rows": truth["rows"], "files": file_table(export), "generation": generation,
+        "date": dt.date.today().isoformat(),
+        "machine": machine(),
+        "sizes": sizes,
+        "seed": args.seed,
+        "rows": truth["rows"],
+        "files": file_table(export),
+        "generation": generation,
     }
     floors: list[dict[str, object]] = []
     imports: list[dict[str, object]] = []
@@ -343,7 +451,9 @@ def main() -> None:
 
 
 def write_docs_from_results() -> None:
-    recorded = sorted(OUT.glob("results-*.json"), key=lambda p: json.loads(p.read_text())["sizes"]["activities"])
+    recorded = sorted(
+        OUT.glob("results-*.json"), key=lambda p: json.loads(p.read_text())["sizes"]["activities"]
+    )
     write_docs([json.loads(p.read_text()) for p in recorded])
 
 

@@ -1,9 +1,11 @@
 """Where a CRM import spends its time: the pipeline's steps and the slowest store statements.
 
     DATA_DIR=/tmp/profile ANALYTICS_URL=duckdb:///tmp/profile/analytics.duckdb \\
-        nice -n 19 uv run python benchmarks/profile_import.py benchmarks/out/salesforce-2000-200000-5000000-seed7
+        nice -n 19 uv run python benchmarks/profile_import.py
+        benchmarks/out/salesforce-2000-200000-5000000-seed7
 
-Run it against a migrated database (`manage.py migrate`; import the people first for realistic linking). It wraps
+Run it against a migrated database (`manage.py migrate`; import the people first for realistic linking). It
+wraps
 the import pipeline's progress callback and the Ibis DuckDB backend's statement methods with timers, runs
 `crm.importing.run_import`, and prints the time between progress steps and the twenty slowest statements.
 """

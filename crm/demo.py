@@ -32,7 +32,8 @@ def register_demo_steps() -> None:
 
 
 def crm_demo_step(context: DemoContext) -> None:
-    """Generate the demo company's Salesforce export and import it (fails the demo loudly if the import fails)."""
+    """Generate the demo company's Salesforce export and import it (fails the demo loudly if the import
+    fails)."""
     from crm.importing import run_import
     from crm.models import CrmImport
 
@@ -43,10 +44,13 @@ def crm_demo_step(context: DemoContext) -> None:
     as_of = roster.as_of or dt.datetime.now(tz=dt.UTC).date()
     start, end = default_period(as_of)
     out = context.data_dir / "crm"
-    export = generate_export(roster, GeneratorConfig(period_start=start, period_end=end, seed=context.seed), out)
+    export = generate_export(
+        roster, GeneratorConfig(period_start=start, period_end=end, seed=context.seed), out
+    )
     rows = export.rows
     context.write(
-        f"Generated a Salesforce export for {len(export.truth['sellers'])} sellers (leavers included) in {out} "
+        f"Generated a Salesforce export for {len(export.truth['sellers'])} sellers (leavers included) "
+        f"in {out} "
         f"({rows['Opportunity.csv']:,} opportunities, {rows['Task.csv'] + rows['Event.csv']:,} activities, "
         f"{start} to {end}); planted truth in {export.truth_path}."
     )
@@ -54,11 +58,14 @@ def crm_demo_step(context: DemoContext) -> None:
     crm_import = run_import(source="salesforce", paths=sorted(out.glob("*.csv")), actor=None)
     if crm_import.status != CrmImport.Status.SUCCEEDED:
         shown = "\n".join(f"  {e}" for e in (crm_import.errors or [])[:20])
-        raise CommandError(f"The CRM importer rejected the demo export in {out}: "
-                           f"{crm_import.failure_message}\n{shown}")
+        raise CommandError(
+            f"The CRM importer rejected the demo export in {out}: {crm_import.failure_message}\n{shown}"
+        )
     unmatched = len(crm_import.unmatched_owners or [])
-    context.write(f"Imported it through the Salesforce importer in {time.monotonic() - started:.1f} s "
-                  f"(import #{crm_import.pk}; {unmatched} CRM users without a person, as planted).")
+    context.write(
+        f"Imported it through the Salesforce importer in {time.monotonic() - started:.1f} s "
+        f"(import #{crm_import.pk}; {unmatched} CRM users without a person, as planted)."
+    )
     context.shared["crm"] = {"import_id": crm_import.pk, "truth": str(export.truth_path)}
 
 
@@ -77,5 +84,6 @@ def crm_demo_reset() -> None:
         existing = set(con.list_tables())
         for table in TABLES:
             if table in existing:
-                store.execute(con, f"DELETE FROM {store.quote(con, table)}")  # noqa: S608 - our own table names
+                # Our own table names, not input.
+                store.execute(con, f"DELETE FROM {store.quote(con, table)}")  # noqa: S608
     shutil.rmtree(Path(settings.DATA_DIR) / "demo" / "crm", ignore_errors=True)

@@ -12,8 +12,9 @@ import numpy as np
 
 from crm.generator.model import region_geo
 from crm.generator.plan import GeneratorConfig, Plan, build_plan
+from crm.generator.records import Records, SellerStats, concatenate
 from crm.generator.roster import Roster
-from crm.generator.simulate import Records, SellerStats, concatenate, simulate_seller
+from crm.generator.simulate import simulate_seller
 from crm.generator.truth import build_truth, write_truth
 
 TRUTH_FILE = "truth.json"
@@ -65,8 +66,13 @@ def _stale_files(out_dir: Path) -> list[Path]:
     return [out_dir / name for name in sorted(names) if (out_dir / name).exists()]
 
 
-def generate_export(roster: Roster, config: GeneratorConfig, out_dir: Path | str, *,
-                    progress: Callable[[int, int], None] | None = None) -> ExportResult:
+def generate_export(
+    roster: Roster,
+    config: GeneratorConfig,
+    out_dir: Path | str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
     """Write a `config.format` export for `roster` into `out_dir`, and truth.json beside it.
 
     Sellers are simulated `config.chunk_sellers` at a time and each chunk is appended to the files, so memory
@@ -96,5 +102,11 @@ def generate_export(roster: Roster, config: GeneratorConfig, out_dir: Path | str
     counts = writer.finish()
     truth = build_truth(plan, stats, writer.crm_user_id, counts)
     truth_path = write_truth(truth, target / TRUTH_FILE)
-    return ExportResult(out_dir=target, rows=counts, truth_path=truth_path, truth=truth,
-                        seconds=time.monotonic() - started, plan=plan)
+    return ExportResult(
+        out_dir=target,
+        rows=counts,
+        truth_path=truth_path,
+        truth=truth,
+        seconds=time.monotonic() - started,
+        plan=plan,
+    )

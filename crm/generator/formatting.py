@@ -1,6 +1,7 @@
 """Vectorised formatting of ids, dates and money into Arrow arrays (tens of millions of values per minute).
 
-Fixed-width values (Salesforce ids, ISO dates and datetimes) are built as byte matrices with numpy and handed to
+Fixed-width values (Salesforce ids, ISO dates and datetimes) are built as byte matrices with numpy and handed
+to
 Arrow as string arrays without copying row by row.
 """
 
@@ -33,14 +34,16 @@ def salesforce_checksum(id15: str) -> str:
     """The three-character case-safe suffix of a 15-character Salesforce id (reference implementation)."""
     suffix = ""
     for chunk in range(3):
-        bits = sum(1 << i for i, ch in enumerate(id15[chunk * 5: chunk * 5 + 5]) if "A" <= ch <= "Z")
+        bits = sum(1 << i for i, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]) if "A" <= ch <= "Z")
         suffix += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits]
     return id15 + suffix
 
 
-def salesforce_ids(keys: np.ndarray, prefix: str, *, length: int = 18,
-                   valid: np.ndarray | None = None) -> pa.StringArray:
-    """Salesforce ids for integer keys: key prefix (e.g. "006"), pod, nine base-62 digits, and for 18-character
+def salesforce_ids(
+    keys: np.ndarray, prefix: str, *, length: int = 18, valid: np.ndarray | None = None
+) -> pa.StringArray:
+    """Salesforce ids for integer keys: key prefix (e.g. "006"), pod, nine base-62 digits, and for
+    18-character
     ids the case-safe checksum suffix computed from the first 15 characters."""
     if len(prefix) != 3 or length not in (15, 18):
         raise ValueError("Salesforce ids have a 3-character key prefix and are 15 or 18 characters long.")
@@ -57,8 +60,13 @@ def salesforce_ids(keys: np.ndarray, prefix: str, *, length: int = 18,
         uppers[i] = (digit >= 10) & (digit < 36)
     if length == 18:
         first = sum(1 << i for i, byte in enumerate(head[:5]) if 65 <= byte <= 90)
-        second = (head[5] >= 65 and head[5] <= 90) + (uppers[0] << 1) + (uppers[1] << 2) + (uppers[2] << 3) + (
-            uppers[3] << 4)
+        second = (
+            (head[5] >= 65 and head[5] <= 90)
+            + (uppers[0] << 1)
+            + (uppers[1] << 2)
+            + (uppers[2] << 3)
+            + (uppers[3] << 4)
+        )
         third = uppers[4] + (uppers[5] << 1) + (uppers[6] << 2) + (uppers[7] << 3) + (uppers[8] << 4)
         matrix[15] = _CHECKSUM[first]
         matrix[16] = _CHECKSUM[second]

@@ -41,7 +41,9 @@ PATTERN_CYCLE: tuple[tuple[str, ...], ...] = (
     (END_OF_QUARTER_SPIKE,),
     (CLOSES_TEAM_DEALS, END_OF_QUARTER_SPIKE),
 )
-MANAGER_DEAL_SHARE = 0.4  # extra manager-owned wins per expected seller win (about a third of the team's wins)
+MANAGER_DEAL_SHARE = (
+    0.4  # extra manager-owned wins per expected seller win (about a third of the team's wins)
+)
 MANAGER_ACTIVITIES_PER_DEAL = 3
 EX_EMPLOYEE_ACCOUNTS = 5
 EX_EMPLOYEE_OPPORTUNITIES = 6
@@ -113,10 +115,14 @@ def quarters_of(start: dt.date, end: dt.date) -> list[Quarter]:
         if first > end:
             break
         nxt = dt.date(year + (q == 3), (q + 1) % 4 * 3 + 1, 1)
-        result.append(Quarter(
-            start=day_number(first), end=day_number(nxt), season=4 * SEASONALITY[q] / sum(SEASONALITY),
-            completed=nxt - dt.timedelta(days=1) <= end,
-        ))
+        result.append(
+            Quarter(
+                start=day_number(first),
+                end=day_number(nxt),
+                season=4 * SEASONALITY[q] / sum(SEASONALITY),
+                completed=nxt - dt.timedelta(days=1) <= end,
+            )
+        )
         year, q = nxt.year, (q + 1) % 4
     return result
 
@@ -225,7 +231,8 @@ def ramp(months: np.ndarray | float) -> np.ndarray:
 
 
 def allocate(weights: np.ndarray, total: int) -> np.ndarray:
-    """Integers proportional to `weights` that sum to exactly `total` (largest remainder, ties by position)."""
+    """Integers proportional to `weights` that sum to exactly `total` (largest remainder, ties by
+    position)."""
     weights = np.asarray(weights, dtype=float)
     mass = weights.sum()
     if total <= 0 or mass <= 0:
@@ -243,8 +250,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:70] or "Role"
 
 
-def _users_and_roles(roster: Roster, as_of: dt.date, domain: str, period_start: dt.date,
-                     ) -> tuple[list[CrmUser], list[UserRole], dict[str, int]]:
+def _users_and_roles(
+    roster: Roster,
+    as_of: dt.date,
+    domain: str,
+    period_start: dt.date,
+) -> tuple[list[CrmUser], list[UserRole], dict[str, int]]:
     """CRM users for everyone in sales (employee-id order) plus the CRM-only accounts, and the role tree."""
     people = roster.people
     index_of = {p.employee_id: i for i, p in enumerate(people)}
@@ -269,7 +280,9 @@ def _users_and_roles(roster: Roster, as_of: dt.date, domain: str, period_start: 
             person, d = people[index_of[person.manager_employee_id]], d + 1
         return d
 
-    for person in sorted((p for p in people if p.employee_id in has_reports), key=lambda p: (depth(p), p.employee_id)):
+    for person in sorted(
+        (p for p in people if p.employee_id in has_reports), key=lambda p: (depth(p), p.employee_id)
+    ):
         name = unique(person.team_name or person.job_title or person.full_name)
         parent = manager_role.get(person.manager_employee_id, -1)
         manager_role[person.employee_id] = len(roles)
@@ -281,7 +294,9 @@ def _users_and_roles(roster: Roster, as_of: dt.date, domain: str, period_start: 
             boss = people[index_of[person.manager_employee_id]]
             name = unique(f"{boss.team_name or boss.full_name} Rep")
             rep_role[person.manager_employee_id] = len(roles)
-            roles.append(UserRole(len(roles), name, _slug(name), manager_role[person.manager_employee_id], -1))
+            roles.append(
+                UserRole(len(roles), name, _slug(name), manager_role[person.manager_employee_id], -1)
+            )
 
     users: list[CrmUser] = []
     for i, person in enumerate(people):
@@ -292,37 +307,85 @@ def _users_and_roles(roster: Roster, as_of: dt.date, domain: str, period_start: 
             last_login = as_of - dt.timedelta(days=i % 5)
         elif person.end_date:
             last_login = person.end_date - dt.timedelta(days=1)
-        users.append(CrmUser(
-            index=i, first_name=person.first_name, last_name=person.last_name, email=person.email,
-            title=person.job_title, department="Sales", employee_id=person.employee_id,
-            is_active=person.is_active, manager_index=index_of.get(person.manager_employee_id, -1),
-            role_index=role, created=hired + dt.timedelta(days=1 + i % 7), last_login=last_login,
-        ))
+        users.append(
+            CrmUser(
+                index=i,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                email=person.email,
+                title=person.job_title,
+                department="Sales",
+                employee_id=person.employee_id,
+                is_active=person.is_active,
+                manager_index=index_of.get(person.manager_employee_id, -1),
+                role_index=role,
+                created=hired + dt.timedelta(days=1 + i % 7),
+                last_login=last_login,
+            )
+        )
     # CRM-only users: nobody in the HR data is behind them; the importer should list them as unmatched.
     org_start = min((u.created for u in users), default=period_start) - dt.timedelta(days=30)
     extras = [
-        ("Integration", "User", f"integration@{domain}.invalid", "Integration User", "IT", True, "integration"),
-        ("Marketing", "Automation", f"marketing.automation@{domain}.invalid", "Marketing Automation",
-         "Marketing", True, "automation"),
-        ("Jordan", "Whitfield", f"jordan.whitfield@{domain}", "Account Executive", "Sales", False,
-         "ex_employee"),
+        (
+            "Integration",
+            "User",
+            f"integration@{domain}.invalid",
+            "Integration User",
+            "IT",
+            True,
+            "integration",
+        ),
+        (
+            "Marketing",
+            "Automation",
+            f"marketing.automation@{domain}.invalid",
+            "Marketing Automation",
+            "Marketing",
+            True,
+            "automation",
+        ),
+        (
+            "Jordan",
+            "Whitfield",
+            f"jordan.whitfield@{domain}",
+            "Account Executive",
+            "Sales",
+            False,
+            "ex_employee",
+        ),
     ]
     any_rep_role = next(iter(rep_role.values()), -1)
     for first, last, email, title, department, active, kind in extras:
         left = period_start + dt.timedelta(days=40)
-        users.append(CrmUser(
-            index=len(users), first_name=first, last_name=last, email=email, title=title, department=department,
-            employee_id="", is_active=active, manager_index=-1,
-            role_index=any_rep_role if kind == "ex_employee" else -1,
-            created=org_start, last_login=(as_of if active else left), kind=kind,
-        ))
+        users.append(
+            CrmUser(
+                index=len(users),
+                first_name=first,
+                last_name=last,
+                email=email,
+                title=title,
+                department=department,
+                employee_id="",
+                is_active=active,
+                manager_index=-1,
+                role_index=any_rep_role if kind == "ex_employee" else -1,
+                created=org_start,
+                last_login=(as_of if active else left),
+                kind=kind,
+            )
+        )
     return users, roles, index_of
 
 
-def _struggling(roster: Roster, rng: np.random.Generator, index_of: dict[str, int]) -> list[StrugglingManager]:
+def _struggling(
+    roster: Roster, rng: np.random.Generator, index_of: dict[str, int]
+) -> list[StrugglingManager]:
     """Which managers behave like struggling managers, and how (docs/planted-truth.md)."""
-    candidates = [m for m in roster.managers
-                  if m.is_active and sum(1 for s in roster.team(m.employee_id) if s.is_active) >= 2]
+    candidates = [
+        m
+        for m in roster.managers
+        if m.is_active and sum(1 for s in roster.team(m.employee_id) if s.is_active) >= 2
+    ]
     turnover = [m for m in candidates if m.employee_id in roster.turnover_managers]
     others = [m for m in candidates if m.employee_id not in roster.turnover_managers]
     order = [others[i] for i in rng.permutation(len(others))]
@@ -336,11 +399,15 @@ def _struggling(roster: Roster, rng: np.random.Generator, index_of: dict[str, in
             picked.setdefault(employee_id, []).append(TEAM_TURNOVER)
     result = []
     for employee_id in sorted(picked):
-        result.append(StrugglingManager(
-            employee_id=employee_id, user_index=index_of[employee_id], patterns=sorted(picked[employee_id]),
-            team=[s.employee_id for s in roster.team(employee_id)],
-            voluntary_leavers_last_12_months=roster.turnover_managers.get(employee_id),
-        ))
+        result.append(
+            StrugglingManager(
+                employee_id=employee_id,
+                user_index=index_of[employee_id],
+                patterns=sorted(picked[employee_id]),
+                team=[s.employee_id for s in roster.team(employee_id)],
+                voluntary_leavers_last_12_months=roster.turnover_managers.get(employee_id),
+            )
+        )
     return result
 
 
@@ -362,8 +429,10 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     sellers = roster.sellers
     ex_user = next(u for u in users if u.kind == "ex_employee")
     n = len(sellers) + 1  # the last row is the CRM-only former seller
-    situation = np.array([SITUATIONS.index(roster.situations[s.employee_id]) for s in sellers]
-                         + [SITUATIONS.index("territory")])
+    situation = np.array(
+        [SITUATIONS.index(roster.situations[s.employee_id]) for s in sellers]
+        + [SITUATIONS.index("territory")]
+    )
     skills = rng.standard_normal((n, len(BEHAVIOURS)))
     skills[-1] = 0.0
     noise = rng.standard_normal(n)
@@ -393,10 +462,18 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     accounts = np.where(active_days > 0, lo + np.floor(book * (hi - lo + 1)).astype(np.int64), 0)
     accounts[-1] = EX_EMPLOYEE_ACCOUNTS
 
-    natural_opps = opps_per_year * active_days / 365.0 * np.exp(
-        PROSPECTING_OPPS * skills[:, B["prospecting"]] + opportunity_noise)
-    natural_acts = acts_per_week * active_days / 7.0 * np.exp(
-        ACTIVITY_VOLUME_LOG * skills[:, B["activity_volume"]] + activity_noise)
+    natural_opps = (
+        opps_per_year
+        * active_days
+        / 365.0
+        * np.exp(PROSPECTING_OPPS * skills[:, B["prospecting"]] + opportunity_noise)
+    )
+    natural_acts = (
+        acts_per_week
+        * active_days
+        / 7.0
+        * np.exp(ACTIVITY_VOLUME_LOG * skills[:, B["activity_volume"]] + activity_noise)
+    )
     natural_opps[-1] = natural_acts[-1] = 0.0
 
     manager_ids = [s.manager_employee_id for s in sellers] + [""]
@@ -405,8 +482,9 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     expected_wins = natural_opps * win_rate * np.power(attainment, 0.65)
     # A manager takes over deals only where the seller worked long enough for a deal to open and close.
     longest_cycle = np.array([profiles[s].cycle_days[1] for s in situation])
-    natural_manager_deals = np.where(manager_closes & (active_days >= 1.5 * longest_cycle),
-                                     MANAGER_DEAL_SHARE * expected_wins, 0.0)
+    natural_manager_deals = np.where(
+        manager_closes & (active_days >= 1.5 * longest_cycle), MANAGER_DEAL_SHARE * expected_wins, 0.0
+    )
 
     reserved_opps, reserved_acts = EX_EMPLOYEE_OPPORTUNITIES, EX_EMPLOYEE_ACTIVITIES
     opp_weights = np.concatenate([natural_opps, natural_manager_deals])
@@ -440,16 +518,35 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     user_index = np.array([index_of[s.employee_id] for s in sellers] + [ex_user.index])
     manager_user_index = np.array([index_of.get(m, -1) for m in manager_ids])
     return Plan(
-        config=config, roster=roster, quarters=quarters, users=users, roles=roles, struggling=struggling,
-        employee_ids=[s.employee_id for s in sellers] + [""], situation=situation, skills=skills,
-        attainment_steady=attainment, user_index=user_index, manager_user_index=manager_user_index,
-        window_start=window_start, window_end=window_end, hire_day=hire, accounts=accounts,
-        opportunities=opportunities, activities=activities, manager_deals=manager_deals,
-        manager_activities=manager_activities, opportunity_noise=opportunity_noise,
-        manager_closes=manager_closes, manager_spike=manager_spike,
-        crm_only=np.arange(n) == n - 1, region=[_region_of(s) for s in sellers] + ["North America East"],
-        opportunity_scale=opportunity_scale, activity_scale=activity_scale,
-        quota_scale=opportunity_scale, notes=notes,
+        config=config,
+        roster=roster,
+        quarters=quarters,
+        users=users,
+        roles=roles,
+        struggling=struggling,
+        employee_ids=[s.employee_id for s in sellers] + [""],
+        situation=situation,
+        skills=skills,
+        attainment_steady=attainment,
+        user_index=user_index,
+        manager_user_index=manager_user_index,
+        window_start=window_start,
+        window_end=window_end,
+        hire_day=hire,
+        accounts=accounts,
+        opportunities=opportunities,
+        activities=activities,
+        manager_deals=manager_deals,
+        manager_activities=manager_activities,
+        opportunity_noise=opportunity_noise,
+        manager_closes=manager_closes,
+        manager_spike=manager_spike,
+        crm_only=np.arange(n) == n - 1,
+        region=[_region_of(s) for s in sellers] + ["North America East"],
+        opportunity_scale=opportunity_scale,
+        activity_scale=activity_scale,
+        quota_scale=opportunity_scale,
+        notes=notes,
     )
 
 

@@ -147,21 +147,35 @@ def _truth_turnover(truth: Mapping[str, Any] | None) -> dict[str, int] | None:
     return found
 
 
-def _turnover_from_people(people: Iterable[RosterPerson], sellers: set[str], as_of: dt.date) -> dict[str, int]:
-    """Managers whose sellers left voluntarily at least TURNOVER_MIN_LEAVERS times in the last twelve months."""
+def _turnover_from_people(
+    people: Iterable[RosterPerson], sellers: set[str], as_of: dt.date
+) -> dict[str, int]:
+    """Managers whose sellers left voluntarily at least TURNOVER_MIN_LEAVERS times in the last twelve
+    months."""
     counts: dict[str, int] = defaultdict(int)
     for person in people:
-        if (person.employee_id in sellers and person.leaving_reason == "voluntary" and person.end_date
-                and 0 <= (as_of - person.end_date).days <= TURNOVER_WINDOW_DAYS and person.manager_employee_id):
+        if (
+            person.employee_id in sellers
+            and person.leaving_reason == "voluntary"
+            and person.end_date
+            and 0 <= (as_of - person.end_date).days <= TURNOVER_WINDOW_DAYS
+            and person.manager_employee_id
+        ):
             counts[person.manager_employee_id] += 1
     return {m: n for m, n in sorted(counts.items()) if n >= TURNOVER_MIN_LEAVERS}
 
 
 def build_roster(
-    sales: list[RosterPerson], *, truth: Mapping[str, Any] | None, as_of: dt.date | None, source: str,
+    sales: list[RosterPerson],
+    *,
+    truth: Mapping[str, Any] | None,
+    as_of: dt.date | None,
+    source: str,
 ) -> Roster:
     if not sales:
-        raise RosterError(f"{source}: nobody in the sales function, so there is nobody to generate CRM data for.")
+        raise RosterError(
+            f"{source}: nobody in the sales function, so there is nobody to generate CRM data for."
+        )
     reports: dict[str, int] = defaultdict(int)
     for person in sales:
         if person.manager_employee_id:
@@ -171,8 +185,9 @@ def build_roster(
     for person in sales:
         if person.employee_id in planted or not reports.get(person.employee_id):
             situation = planted.get(person.employee_id, "")
-            situations[person.employee_id] = situation if situation in SITUATIONS else (
-                situation_from_title(person.job_title))
+            situations[person.employee_id] = (
+                situation if situation in SITUATIONS else (situation_from_title(person.job_title))
+            )
     if not situations:
         raise RosterError(f"{source}: the sales function has no sellers (people nobody reports to).")
     truth_as_of = (truth or {}).get("as_of")
@@ -203,7 +218,10 @@ REQUIRED_COLUMNS = ("employee_id", "first_name", "last_name", "email", "job_titl
 
 
 def roster_from_people_csv(
-    path: Path | str, *, truth: Mapping[str, Any] | None = None, as_of: dt.date | None = None,
+    path: Path | str,
+    *,
+    truth: Mapping[str, Any] | None = None,
+    as_of: dt.date | None = None,
 ) -> Roster:
     """The sales people in an HR-format people CSV (the HR import's columns; extra columns are ignored)."""
     target = Path(path)
@@ -221,17 +239,23 @@ def roster_from_people_csv(
             where = f"{target.name}, row {line}"
             if not row["employee_id"]:
                 raise RosterError(f"{where}, column employee_id: empty.")
-            sales.append(RosterPerson(
-                employee_id=row["employee_id"], first_name=row["first_name"], last_name=row["last_name"],
-                email=row["email"].lower(), job_title=row["job_title"],
-                manager_employee_id=row.get("manager_employee_id", ""),
-                team_name=row.get("org_unit_name", "") or row.get("department", ""),
-                region=row.get("region", ""), location=row.get("location", ""),
-                hire_date=_date(row.get("hire_date", ""), where=f"{where}, column hire_date"),
-                end_date=_date(row.get("end_date", ""), where=f"{where}, column end_date"),
-                status=(row.get("status") or "active").lower(),
-                leaving_reason=(row.get("leaving_reason") or "").lower(),
-            ))
+            sales.append(
+                RosterPerson(
+                    employee_id=row["employee_id"],
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    email=row["email"].lower(),
+                    job_title=row["job_title"],
+                    manager_employee_id=row.get("manager_employee_id", ""),
+                    team_name=row.get("org_unit_name", "") or row.get("department", ""),
+                    region=row.get("region", ""),
+                    location=row.get("location", ""),
+                    hire_date=_date(row.get("hire_date", ""), where=f"{where}, column hire_date"),
+                    end_date=_date(row.get("end_date", ""), where=f"{where}, column end_date"),
+                    status=(row.get("status") or "active").lower(),
+                    leaving_reason=(row.get("leaving_reason") or "").lower(),
+                )
+            )
     return build_roster(sales, truth=truth, as_of=as_of, source=str(target))
 
 
@@ -239,30 +263,52 @@ def roster_from_company_plan(plan: CompanyPlan) -> Roster:
     """The sales people of a demo company plan (people.demo), with its planted truth."""
     sales = [
         RosterPerson(
-            employee_id=p.employee_id, first_name=p.first_name, last_name=p.last_name, email=p.email.lower(),
-            job_title=p.job_title, manager_employee_id=p.manager_employee_id, team_name=p.unit.name,
-            region=p.region, location=p.location, hire_date=p.hire_date, end_date=p.end_date, status=p.status,
+            employee_id=p.employee_id,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email.lower(),
+            job_title=p.job_title,
+            manager_employee_id=p.manager_employee_id,
+            team_name=p.unit.name,
+            region=p.region,
+            location=p.location,
+            hire_date=p.hire_date,
+            end_date=p.end_date,
+            status=p.status,
             leaving_reason=p.leaving_reason,
         )
         for p in plan.people
         if p.function == "sales"
     ]
-    return build_roster(sales, truth=plan.truth(), as_of=plan.as_of, source=f"demo company (seed {plan.seed})")
+    return build_roster(
+        sales, truth=plan.truth(), as_of=plan.as_of, source=f"demo company (seed {plan.seed})"
+    )
 
 
 def roster_from_database(*, truth: Mapping[str, Any] | None = None, as_of: dt.date | None = None) -> Roster:
     """The sales people in the Django database (the HR data as imported)."""
     from people.models import Function, Person
 
-    people = Person.objects.filter(function=Function.SALES).select_related("manager", "org_unit").order_by(
-        "employee_id"
+    people = (
+        Person.objects.filter(function=Function.SALES)
+        .select_related("manager", "org_unit")
+        .order_by("employee_id")
     )
     sales = [
         RosterPerson(
-            employee_id=p.employee_id, first_name=p.first_name, last_name=p.last_name, email=p.email.lower(),
-            job_title=p.job_title, manager_employee_id=p.manager.employee_id if p.manager else "",
-            team_name=p.org_unit.name if p.org_unit else p.department, region=p.region, location=p.location,
-            hire_date=p.hire_date, end_date=p.end_date, status=p.status, leaving_reason=p.leaving_reason,
+            employee_id=p.employee_id,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email.lower(),
+            job_title=p.job_title,
+            manager_employee_id=p.manager.employee_id if p.manager else "",
+            team_name=p.org_unit.name if p.org_unit else p.department,
+            region=p.region,
+            location=p.location,
+            hire_date=p.hire_date,
+            end_date=p.end_date,
+            status=p.status,
+            leaving_reason=p.leaving_reason,
         )
         for p in people
     ]

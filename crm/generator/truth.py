@@ -7,13 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crm.generator.model import ATTAINMENT_BASELINE, ATTAINMENT_NOISE_SD, BEHAVIOURS, DRIVERS, RAMP_FLOOR, RAMP_MONTHS
+from crm.generator.model import (
+    ATTAINMENT_BASELINE,
+    ATTAINMENT_NOISE_SD,
+    BEHAVIOURS,
+    DRIVERS,
+    RAMP_FLOOR,
+    RAMP_MONTHS,
+)
 from crm.generator.plan import Plan, from_day_number, tenure_months
-from crm.generator.simulate import SellerStats
+from crm.generator.records import SellerStats
 
 
-def build_truth(plan: Plan, stats: list[SellerStats], crm_user_id: Callable[[int], str],
-                rows: dict[str, int]) -> dict[str, Any]:
+def build_truth(
+    plan: Plan, stats: list[SellerStats], crm_user_id: Callable[[int], str], rows: dict[str, int]
+) -> dict[str, Any]:
     """The truth document for a finished export (`stats` has one entry per plan row)."""
     config = plan.config
     by_row = {s.row: s for s in stats}
@@ -66,7 +74,8 @@ def build_truth(plan: Plan, stats: list[SellerStats], crm_user_id: Callable[[int
         struggling.append(entry)
     crm_only = [
         {"crm_user_id": crm_user_id(u.index), "name": u.full_name, "email": u.email, "kind": u.kind}
-        for u in plan.users if u.kind != "person"
+        for u in plan.users
+        if u.kind != "person"
     ]
     return {
         "seed": config.seed,
@@ -75,8 +84,12 @@ def build_truth(plan: Plan, stats: list[SellerStats], crm_user_id: Callable[[int
         "period": {"start": config.period_start.isoformat(), "end": config.period_end.isoformat()},
         "completed_quarters": [q.start_date.isoformat() for q in plan.quarters if q.completed],
         "behaviours": list(BEHAVIOURS),
-        "attainment_model": {"baseline": ATTAINMENT_BASELINE, "noise_sd": ATTAINMENT_NOISE_SD,
-                             "ramp_months": RAMP_MONTHS, "ramp_floor": RAMP_FLOOR},
+        "attainment_model": {
+            "baseline": ATTAINMENT_BASELINE,
+            "noise_sd": ATTAINMENT_NOISE_SD,
+            "ramp_months": RAMP_MONTHS,
+            "ramp_floor": RAMP_FLOOR,
+        },
         "situations": situations,
         "sellers": sellers,
         "struggling_managers": struggling,

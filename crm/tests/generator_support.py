@@ -21,22 +21,44 @@ TITLES = {
 }
 
 
-def balanced_roster(per_situation: int, *, team_size: int = 10, as_of: dt.date,
-                    turnover_team_leavers: int = 4) -> Roster:
-    """A sales force with `per_situation` established sellers in each situation (situation from the job title),
+def balanced_roster(
+    per_situation: int, *, team_size: int = 10, as_of: dt.date, turnover_team_leavers: int = 4
+) -> Roster:
+    """A sales force with `per_situation` established sellers in each situation (situation from the job
+    title),
     one manager per team of `team_size`, a VP, and one team that lost `turnover_team_leavers` sellers
     voluntarily in the last year."""
     people: list[RosterPerson] = []
 
-    def person(n: int, title: str, manager: str, team: str, *, hired_days: int, status: str = "active",
-               end: dt.date | None = None, reason: str = "") -> str:
+    def person(
+        n: int,
+        title: str,
+        manager: str,
+        team: str,
+        *,
+        hired_days: int,
+        status: str = "active",
+        end: dt.date | None = None,
+        reason: str = "",
+    ) -> str:
         employee_id = f"E{n:05d}"
-        people.append(RosterPerson(
-            employee_id=employee_id, first_name="Seller" if manager else "Vera", last_name=f"N{n}",
-            email=f"p{n}@kestrel.example", job_title=title, manager_employee_id=manager, team_name=team,
-            region="North America East", location="Boston", hire_date=as_of - dt.timedelta(days=hired_days),
-            end_date=end, status=status, leaving_reason=reason,
-        ))
+        people.append(
+            RosterPerson(
+                employee_id=employee_id,
+                first_name="Seller" if manager else "Vera",
+                last_name=f"N{n}",
+                email=f"p{n}@kestrel.example",
+                job_title=title,
+                manager_employee_id=manager,
+                team_name=team,
+                region="North America East",
+                location="Boston",
+                hire_date=as_of - dt.timedelta(days=hired_days),
+                end_date=end,
+                status=status,
+                leaving_reason=reason,
+            )
+        )
         return employee_id
 
     vp = person(1, "VP Sales", "", "Sales", hired_days=4000)
@@ -51,8 +73,16 @@ def balanced_roster(per_situation: int, *, team_size: int = 10, as_of: dt.date,
                 n += 1
             if s_index == 0 and team == 0:
                 for leaver in range(turnover_team_leavers):
-                    person(n, TITLES[situation], manager, team_name, hired_days=1200, status="inactive",
-                           end=as_of - dt.timedelta(days=40 + 60 * leaver), reason="voluntary")
+                    person(
+                        n,
+                        TITLES[situation],
+                        manager,
+                        team_name,
+                        hired_days=1200,
+                        status="inactive",
+                        end=as_of - dt.timedelta(days=40 + 60 * leaver),
+                        reason="voluntary",
+                    )
                     n += 1
     return build_roster(people, truth=None, as_of=as_of, source="balanced test roster")
 
@@ -73,19 +103,20 @@ def connect(export_dir: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"create table accounts as select Id, OwnerId, Type from {csv('Account.csv')}")
     con.execute(f"""create table opps as select Id, AccountId, OwnerId, Type, StageName,
         Amount::double as amount, CloseDate::date as close_date, IsClosed = 'true' as is_closed,
-        IsWon = 'true' as is_won, CreatedDate::timestamp as created from {csv('Opportunity.csv')}""")
+        IsWon = 'true' as is_won, CreatedDate::timestamp as created from {csv("Opportunity.csv")}""")
     con.execute(f"""create table history as select Id, OpportunityId, StageName, Amount::double as amount,
-        CloseDate::date as close_date, CreatedDate::timestamp as changed from {csv('OpportunityHistory.csv')}""")
+        CloseDate::date as close_date, CreatedDate::timestamp as changed from
+        {csv("OpportunityHistory.csv")}""")
     con.execute(f"""create table acts as
         select Id, OwnerId, WhoId, WhatId, AccountId, CompletedDateTime::timestamp as t, TaskSubtype as kind,
                CallType as direction
-        from {csv('Task.csv')}
+        from {csv("Task.csv")}
         union all
         select Id, OwnerId, WhoId, WhatId, AccountId, StartDateTime::timestamp as t, 'Meeting' as kind,
                null as direction
-        from {csv('Event.csv')}""")
+        from {csv("Event.csv")}""")
     con.execute(f"""create table quotas as select QuotaOwnerId, StartDate::date as start_date,
-        QuotaAmount::double as amount from {csv('ForecastingQuota.csv')}""")
+        QuotaAmount::double as amount from {csv("ForecastingQuota.csv")}""")
     return con
 
 
@@ -98,7 +129,8 @@ def observables(con: duckdb.DuckDBPyConnection, truth: dict[str, Any]) -> dict[s
     con.executemany("insert into sellers values (?, ?, ?)", sellers)
     quarters = ", ".join(f"(date '{q}', date '{q}' + interval 3 month)" for q in completed)
     queries = {
-        "prospecting": f"""select s.uid, count(o.Id) / greatest(date_diff('day', greatest(s.a, date '{start}'),
+        "prospecting": f"""select s.uid, count(o.Id) / greatest(date_diff('day', greatest(s.a, date
+        '{start}'),
                            s.b) / 91.0, 0.25) from sellers s left join opps o on o.OwnerId = s.uid
                            and o.created >= date '{start}' group by s.uid, s.a, s.b""",
         "account_coverage": f"""with q(qs, qe) as (values {quarters}),
@@ -112,7 +144,8 @@ def observables(con: duckdb.DuckDBPyConnection, truth: dict[str, Any]) -> dict[s
                                           where StageName = 'Proposal/Price Quote' group by 1),
                            meetings as (select a.WhatId, count(*) n from acts a left join proposal p
                                         on p.OpportunityId = a.WhatId
-                                        where a.kind = 'Meeting' and a.t < coalesce(p.t, timestamp '2999-01-01')
+                                        where a.kind = 'Meeting' and a.t < coalesce(p.t, timestamp
+                                        '2999-01-01')
                                         group by 1)
                            select o.OwnerId, avg(coalesce(m.n, 0)) from opps o left join meetings m
                            on m.WhatId = o.Id group by 1""",
@@ -148,9 +181,11 @@ def attainment_from_export(con: duckdb.DuckDBPyConnection, truth: dict[str, Any]
     first, last = min(completed), max(completed)
     rows = con.execute(f"""
         with won as (select OwnerId uid, sum(amount) won from opps where is_won
-                     and close_date >= date '{first}' and close_date < date '{last}' + interval 3 month group by 1),
+                     and close_date >= date '{first}' and close_date < date '{last}' + interval 3 month group
+                     by 1),
              quota as (select u.Id uid, sum(q.amount) quota from quotas q join users u
                        on left(u.Id, 15) = q.QuotaOwnerId
                        where q.start_date >= date '{first}' and q.start_date <= date '{last}' group by 1)
-        select quota.uid, coalesce(won.won, 0) / quota.quota from quota left join won using (uid)""").fetchall()
+        select quota.uid, coalesce(won.won, 0) / quota.quota from quota left join won using
+        (uid)""").fetchall()
     return {uid: float(v) for uid, v in rows}

@@ -28,7 +28,9 @@ START = dt.date(2025, 7, 1)
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -43,11 +45,13 @@ def small_company():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def small_export(small_company, tmp_path_factory):  # type: ignore[no-untyped-def]
-    config = GeneratorConfig(period_start=START, period_end=AS_OF, seed=4, opportunities=1_500, activities=20_000)
+    config = GeneratorConfig(
+        period_start=START, period_end=AS_OF, seed=4, opportunities=1_500, activities=20_000
+    )
     return generate_export(roster_from_company_plan(small_company), config, tmp_path_factory.mktemp("small"))
 
 
-# --- building blocks -----------------------------------------------------------------------------------------------
+# --- building blocks ----------------------------------------------------------------------------------------
 
 
 def test_salesforce_ids_carry_the_documented_checksum() -> None:
@@ -66,11 +70,15 @@ def test_salesforce_ids_carry_the_documented_checksum() -> None:
 def test_dates_and_times_format_like_data_loader() -> None:
     seconds = np.array([0, 1_488_377_100, 1_709_251_199, 4_102_444_800])
     assert iso_datetimes(seconds).to_pylist() == [
-        "1970-01-01T00:00:00.000Z", "2017-03-01T14:05:00.000Z", "2024-02-29T23:59:59.000Z",
-        "2100-01-01T00:00:00.000Z"]
+        "1970-01-01T00:00:00.000Z",
+        "2017-03-01T14:05:00.000Z",
+        "2024-02-29T23:59:59.000Z",
+        "2100-01-01T00:00:00.000Z",
+    ]
     days = np.array([0, 11_016, 19_782, -1])
     assert iso_dates(days).to_pylist() == [
-        (dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat() for d in days]
+        (dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat() for d in days
+    ]
 
 
 def test_allocate_hits_the_total_exactly_in_proportion() -> None:
@@ -90,7 +98,7 @@ def test_default_period_runs_from_five_quarters_back_to_as_of() -> None:
     assert quarters[3].season > quarters[0].season  # Q4 heavier than Q3
 
 
-# --- determinism ---------------------------------------------------------------------------------------------------
+# --- determinism --------------------------------------------------------------------------------------------
 
 
 def test_same_seed_same_bytes_whatever_the_chunk_size(small_company, small_export, tmp_path: Path) -> None:
@@ -108,12 +116,13 @@ def test_another_seed_gives_another_company(small_company, small_export, tmp_pat
     other = generate_export(
         roster_from_company_plan(small_company),
         GeneratorConfig(period_start=START, period_end=AS_OF, seed=5, opportunities=1_500, activities=20_000),
-        tmp_path / "other")
+        tmp_path / "other",
+    )
     assert _digest(other.out_dir)["Opportunity.csv"] != _digest(small_export.out_dir)["Opportunity.csv"]
     assert other.rows["Opportunity.csv"] == 1_500
 
 
-# --- the files -----------------------------------------------------------------------------------------------------
+# --- the files ----------------------------------------------------------------------------------------------
 
 ID_COLUMNS = {
     "User.csv": {"Id": "005", "ManagerId": "005", "UserRoleId": "00E", "ProfileId": "00e"},
@@ -122,8 +131,12 @@ ID_COLUMNS = {
     "Contact.csv": {"Id": "003", "AccountId": "001", "OwnerId": "005"},
     "Opportunity.csv": {"Id": "006", "AccountId": "001", "OwnerId": "005"},
     "OpportunityHistory.csv": {"Id": "008", "OpportunityId": "006", "CreatedById": "005"},
-    "OpportunityLineItem.csv": {"Id": "00k", "OpportunityId": "006", "PricebookEntryId": "01u",
-                                "Product2Id": "01t"},
+    "OpportunityLineItem.csv": {
+        "Id": "00k",
+        "OpportunityId": "006",
+        "PricebookEntryId": "01u",
+        "Product2Id": "01t",
+    },
     "Task.csv": {"Id": "00T", "OwnerId": "005", "WhoId": "003", "AccountId": "001"},
     "Event.csv": {"Id": "00U", "OwnerId": "005", "WhoId": "003", "AccountId": "001"},
     "ForecastingQuota.csv": {"Id": "0J9", "ForecastingTypeId": "0Db"},
@@ -189,7 +202,9 @@ def test_sizes_are_exact_and_crm_only_users_are_in_the_export(small_export) -> N
         assert users[user["crm_user_id"]]["EmployeeNumber"] == ""
     former = next(u for u in crm_only if u["kind"] == "ex_employee")
     assert users[former["crm_user_id"]]["IsActive"] == "false"
-    owned = [o for o in _rows(small_export.out_dir / "Opportunity.csv") if o["OwnerId"] == former["crm_user_id"]]
+    owned = [
+        o for o in _rows(small_export.out_dir / "Opportunity.csv") if o["OwnerId"] == former["crm_user_id"]
+    ]
     left = START + dt.timedelta(days=40)
     assert owned
     assert all(dt.date.fromisoformat(o["CreatedDate"][:10]) < left for o in owned)
@@ -207,18 +222,25 @@ def test_every_seller_has_quarterly_quotas_for_each_quarter_they_work(small_expo
         if last < first:  # left before the period
             assert seller["crm_user_id"] not in quotas
             continue
-        expected = [q.start_date.isoformat() for q in quarters if q.start_date <= last and q.last_date >= first]
+        expected = [
+            q.start_date.isoformat() for q in quarters if q.start_date <= last and q.last_date >= first
+        ]
         assert quotas[seller["crm_user_id"]] == expected, seller
 
 
-def test_people_csv_roster_gives_the_same_export_as_the_plan(small_company, small_export, tmp_path: Path) -> None:
+def test_people_csv_roster_gives_the_same_export_as_the_plan(
+    small_company, small_export, tmp_path: Path
+) -> None:
     csv_path = write_people_csv(small_company, tmp_path / "people.csv")
     write_truth(small_company, tmp_path / "people_truth.json")
     from crm.generator import read_people_truth
 
     roster = roster_from_people_csv(csv_path, truth=read_people_truth(tmp_path / "people_truth.json"))
-    again = generate_export(roster, GeneratorConfig(period_start=START, period_end=AS_OF, seed=4,
-                                                    opportunities=1_500, activities=20_000), tmp_path / "x")
+    again = generate_export(
+        roster,
+        GeneratorConfig(period_start=START, period_end=AS_OF, seed=4, opportunities=1_500, activities=20_000),
+        tmp_path / "x",
+    )
     assert _digest(again.out_dir)["Opportunity.csv"] == _digest(small_export.out_dir)["Opportunity.csv"]
     assert _digest(again.out_dir)["Task.csv"] == _digest(small_export.out_dir)["Task.csv"]
 
@@ -228,8 +250,16 @@ def test_hubspot_export_writes_the_documented_files(small_company, tmp_path: Pat
 
     export = generate_export(
         roster_from_company_plan(small_company),
-        GeneratorConfig(period_start=START, period_end=AS_OF, seed=4, opportunities=1_500, activities=20_000,
-                        format="hubspot"), tmp_path / "hs")
+        GeneratorConfig(
+            period_start=START,
+            period_end=AS_OF,
+            seed=4,
+            opportunities=1_500,
+            activities=20_000,
+            format="hubspot",
+        ),
+        tmp_path / "hs",
+    )
     for name, columns in HUBSPOT_FILES.items():
         assert (export.out_dir / name).read_text(encoding="utf-8").splitlines()[0] == ",".join(columns)
     deals = _rows(export.out_dir / "deals.csv")
@@ -243,7 +273,7 @@ def test_hubspot_export_writes_the_documented_files(small_company, tmp_path: Pat
     assert (export.out_dir / "quotas" / "mapping.toml").exists()
 
 
-# --- the planted truth ---------------------------------------------------------------------------------------------
+# --- the planted truth --------------------------------------------------------------------------------------
 
 PER_SITUATION = 150
 
@@ -253,12 +283,18 @@ def planted(tmp_path_factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A balanced sales force (150 established sellers per situation) at about half the natural volume, with
     each seller's observables computed from the export's CSV files."""
     roster = balanced_roster(PER_SITUATION, as_of=AS_OF)
-    config = GeneratorConfig(period_start=START, period_end=AS_OF, seed=11, opportunities=50_000,
-                             activities=1_200_000)
+    config = GeneratorConfig(
+        period_start=START, period_end=AS_OF, seed=11, opportunities=50_000, activities=1_200_000
+    )
     export = generate_export(roster, config, tmp_path_factory.mktemp("planted"))
     con = connect(export.out_dir)
-    return {"export": export, "truth": export.truth, "observed": observables(con, export.truth),
-            "attainment": attainment_from_export(con, export.truth), "con": con}
+    return {
+        "export": export,
+        "truth": export.truth,
+        "observed": observables(con, export.truth),
+        "attainment": attainment_from_export(con, export.truth),
+        "con": con,
+    }
 
 
 def _series(planted: dict[str, Any], situation: str, behaviour: str) -> tuple[np.ndarray, ...]:
@@ -286,7 +322,9 @@ def test_each_observable_shows_its_skill(planted) -> None:
             metric, skill, _ = _series(planted, situation, behaviour)
             assert len(metric) >= PER_SITUATION * 0.9, (situation, behaviour)
             r = np.corrcoef(metric, skill)[0, 1]
-            assert r > 0.5, f"{behaviour} in {situation}: the observable follows the skill only weakly ({r:.2f})"
+            assert r > 0.5, (
+                f"{behaviour} in {situation}: the observable follows the skill only weakly ({r:.2f})"
+            )
 
 
 def test_drivers_move_attainment_and_non_drivers_do_not(planted) -> None:
@@ -318,13 +356,20 @@ def test_struggling_managers_leave_their_marks(planted) -> None:
     for manager in managers:
         team_users = [sellers[e]["crm_user_id"] for e in manager["team"] if e in sellers]
         placeholders = ", ".join("?" * len(team_users))
-        won_by_manager, won_on_team_accounts = con.execute(f"""
-            select count(*) filter (where o.OwnerId = ?), count(*) from opps o join accounts a on a.Id = o.AccountId
-            where o.is_won and a.OwnerId in ({placeholders})""", [manager["crm_user_id"], *team_users]).fetchone()
-        late, wins = con.execute(f"""
+        won_by_manager, won_on_team_accounts = con.execute(
+            f"""
+            select count(*) filter (where o.OwnerId = ?), count(*) from opps o join accounts a on a.Id =
+            o.AccountId
+            where o.is_won and a.OwnerId in ({placeholders})""",
+            [manager["crm_user_id"], *team_users],
+        ).fetchone()
+        late, wins = con.execute(
+            f"""
             select count(*) filter (where date_diff('day', close_date, (date_trunc('quarter', close_date)
                    + interval 3 month)::date) <= 14), count(*)
-            from opps where is_won and OwnerId in ({placeholders})""", team_users).fetchone()
+            from opps where is_won and OwnerId in ({placeholders})""",
+            team_users,
+        ).fetchone()
         if "closes_team_deals" in manager["patterns"]:
             assert won_by_manager / won_on_team_accounts > 0.2, manager["employee_id"]
         else:
@@ -335,6 +380,11 @@ def test_struggling_managers_leave_their_marks(planted) -> None:
             assert late / wins < 0.3, manager["employee_id"]
     # Nobody else closes their team's deals.
     manager_users = {m["crm_user_id"] for m in managers if "closes_team_deals" in m["patterns"]}
-    owners = {r[0] for r in con.execute("select distinct o.OwnerId from opps o join accounts a "
-                                        "on a.Id = o.AccountId where o.OwnerId <> a.OwnerId").fetchall()}
+    owners = {
+        r[0]
+        for r in con.execute(
+            "select distinct o.OwnerId from opps o join accounts a "
+            "on a.Id = o.AccountId where o.OwnerId <> a.OwnerId"
+        ).fetchall()
+    }
     assert owners == manager_users

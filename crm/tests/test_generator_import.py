@@ -34,8 +34,9 @@ def demo_people(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def _config(**kw) -> GeneratorConfig:  # type: ignore[no-untyped-def]
-    return GeneratorConfig(period_start=PERIOD[0], period_end=PERIOD[1], seed=3, opportunities=3_000,
-                           activities=40_000, **kw)
+    return GeneratorConfig(
+        period_start=PERIOD[0], period_end=PERIOD[1], seed=3, opportunities=3_000, activities=40_000, **kw
+    )
 
 
 def test_salesforce_export_imports_with_zero_errors(demo_people, duckdb_url, tmp_path: Path) -> None:
@@ -68,7 +69,9 @@ def test_salesforce_export_imports_with_zero_errors(demo_people, duckdb_url, tmp
 
 
 def test_hubspot_export_imports_with_zero_errors(demo_people, duckdb_url, tmp_path: Path) -> None:
-    export = generate_export(roster_from_company_plan(demo_people), _config(format="hubspot"), tmp_path / "hs")
+    export = generate_export(
+        roster_from_company_plan(demo_people), _config(format="hubspot"), tmp_path / "hs"
+    )
 
     result = run_import(source="hubspot", paths=sorted(export.out_dir.glob("*.csv")), actor=None)
 
@@ -86,8 +89,12 @@ def test_hubspot_export_imports_with_zero_errors(demo_people, duckdb_url, tmp_pa
     assert {h["stage"] for h in history} >= {"Appointment Scheduled", "Contract Sent", "Closed Won"}
 
     # HubSpot has no quota export: the quotas go through the mapped-CSV importer with the mapping beside them.
-    quotas = run_import(source="mapped", paths=[export.out_dir / "quotas" / "quotas.csv"], actor=None,
-                        mapping=export.out_dir / "quotas" / "mapping.toml")
+    quotas = run_import(
+        source="mapped",
+        paths=[export.out_dir / "quotas" / "quotas.csv"],
+        actor=None,
+        mapping=export.out_dir / "quotas" / "mapping.toml",
+    )
     assert quotas.status == CrmImport.Status.SUCCEEDED, (quotas.errors, quotas.failure_message)
     assert store_counts()["quotas"] == export.rows["quotas/quotas.csv"]
     owners = {u["user_id"] for u in table_rows("crm_users")}
@@ -107,15 +114,17 @@ def test_roster_from_the_database_matches_the_demo_plan(demo_people, tmp_path: P
     assert from_db.turnover_managers == from_plan.turnover_managers
 
 
-def test_demo_step_generates_and_imports_and_reset_removes_it(demo_people, duckdb_url, tmp_path: Path,
-                                                              settings) -> None:
+def test_demo_step_generates_and_imports_and_reset_removes_it(
+    demo_people, duckdb_url, tmp_path: Path, settings
+) -> None:
     from core.demo import DemoContext
     from crm.demo import crm_demo_reset, crm_demo_step
 
     settings.DATA_DIR = tmp_path
     lines: list[str] = []
-    context = DemoContext(seed=7, size=24, data_dir=tmp_path / "demo", write=lines.append, password="x",
-                          plan=demo_people)
+    context = DemoContext(
+        seed=7, size=24, data_dir=tmp_path / "demo", write=lines.append, password="x", plan=demo_people
+    )
 
     crm_demo_step(context)
 
@@ -142,9 +151,22 @@ def test_generate_crm_command_from_a_people_csv(demo_people, tmp_path: Path) -> 
     csv_path = write_people_csv(demo_people, tmp_path / "hr" / "people.csv")
     write_truth(demo_people, tmp_path / "hr" / "people_truth.json")
     out = io.StringIO()
-    call_command("generate_crm", "--out", str(tmp_path / "export"), "--people-csv", str(csv_path),
-                 "--opportunities", "800", "--activities", "9_000", "--period-end", "2026-11-22", "--seed", "3",
-                 stdout=out)
+    call_command(
+        "generate_crm",
+        "--out",
+        str(tmp_path / "export"),
+        "--people-csv",
+        str(csv_path),
+        "--opportunities",
+        "800",
+        "--activities",
+        "9_000",
+        "--period-end",
+        "2026-11-22",
+        "--seed",
+        "3",
+        stdout=out,
+    )
 
     text = out.getvalue()
     assert "Using the people truth" in text
@@ -170,8 +192,17 @@ def test_generate_crm_command_explains_bad_input(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="either --people-csv or --sellers"):
         call_command("generate_crm", "--out", str(tmp_path), "--sellers", "5", "--people-csv", "x.csv")
     with pytest.raises(CommandError, match=r"ends .* before it starts"):
-        call_command("generate_crm", "--out", str(tmp_path), "--sellers", "5", "--period-start", "2026-01-01",
-                     "--period-end", "2025-01-01")
+        call_command(
+            "generate_crm",
+            "--out",
+            str(tmp_path),
+            "--sellers",
+            "5",
+            "--period-start",
+            "2026-01-01",
+            "--period-end",
+            "2025-01-01",
+        )
     bad = tmp_path / "bad.csv"
     bad.write_text("employee_id,first_name\nE1,Ann\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing column"):

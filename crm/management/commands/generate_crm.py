@@ -52,42 +52,72 @@ def _count(value: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Generate a Salesforce (or HubSpot) export for the company's sellers, deterministic from --seed, with the "
-        "planted truth in truth.json beside it. People come from the database (function sales), from "
-        "--people-csv, or from a generated company of --sellers sellers."
+        "Generate a Salesforce (or HubSpot) export for the company's sellers, deterministic from --seed, "
+        "with the planted truth in truth.json beside it. People come from the database (function sales), "
+        "from --people-csv, or from a generated company of --sellers sellers."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--out", required=True, help="Folder to write the export into (created if needed).")
+        parser.add_argument(
+            "--out", required=True, help="Folder to write the export into (created if needed)."
+        )
         parser.add_argument("--format", choices=["salesforce", "hubspot"], default="salesforce")
-        parser.add_argument("--seed", type=int, default=7, help="Same seed and inputs, same bytes (default 7).")
-        parser.add_argument("--people-csv", type=Path,
-                            help="An HR-format people CSV to take the sellers from instead of the database.")
-        parser.add_argument("--people-truth", type=Path,
-                            help="The people truth JSON (people/demo.py): sellers' situations and turnover "
-                                 "managers. Default: people_truth.json beside --people-csv, or "
-                                 "var/demo/people_truth.json for the database.")
-        parser.add_argument("--sellers", type=_count,
-                            help=f"Generate a company of this many active sellers (people.demo, --seed) instead "
-                                 f"of reading people (1-{MAX_SELLERS}).")
-        parser.add_argument("--opportunities", type=_count,
-                            help="Exact number of opportunities (default: each seller's natural volume).")
-        parser.add_argument("--activities", type=_count,
-                            help="Exact number of activities: tasks plus events (default: natural volume).")
+        parser.add_argument(
+            "--seed", type=int, default=7, help="Same seed and inputs, same bytes (default 7)."
+        )
+        parser.add_argument(
+            "--people-csv",
+            type=Path,
+            help="An HR-format people CSV to take the sellers from instead of the database.",
+        )
+        parser.add_argument(
+            "--people-truth",
+            type=Path,
+            help="The people truth JSON (people/demo.py): sellers' situations and turnover "
+            "managers. Default: people_truth.json beside --people-csv, or "
+            "var/demo/people_truth.json for the database.",
+        )
+        parser.add_argument(
+            "--sellers",
+            type=_count,
+            help=f"Generate a company of this many active sellers (people.demo, --seed) instead "
+            f"of reading people (1-{MAX_SELLERS}).",
+        )
+        parser.add_argument(
+            "--opportunities",
+            type=_count,
+            help="Exact number of opportunities (default: each seller's natural volume).",
+        )
+        parser.add_argument(
+            "--activities",
+            type=_count,
+            help="Exact number of activities: tasks plus events (default: natural volume).",
+        )
         parser.add_argument("--period-start", type=_date, help="First day of the data (yyyy-mm-dd).")
-        parser.add_argument("--period-end", type=_date,
-                            help="Last day of the data, the export's 'today' (default: the people data's as-of "
-                                 "date, else today).")
-        parser.add_argument("--chunk-sellers", type=int, default=250,
-                            help="Sellers simulated per chunk: bounds memory; does not change the output.")
+        parser.add_argument(
+            "--period-end",
+            type=_date,
+            help="Last day of the data, the export's 'today' (default: the people data's as-of "
+            "date, else today).",
+        )
+        parser.add_argument(
+            "--chunk-sellers",
+            type=int,
+            default=250,
+            help="Sellers simulated per chunk: bounds memory; does not change the output.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["people_csv"] and options["sellers"]:
             raise CommandError("Give either --people-csv or --sellers, not both.")
         if options["sellers"] is not None and not 1 <= options["sellers"] <= MAX_SELLERS:
             raise CommandError(f"--sellers must be between 1 and {MAX_SELLERS}, got {options['sellers']}.")
-        if (options["opportunities"] or 0) > MAX_OPPORTUNITIES or (options["activities"] or 0) > MAX_ACTIVITIES:
-            raise CommandError(f"At most {MAX_OPPORTUNITIES:,} opportunities and {MAX_ACTIVITIES:,} activities.")
+        if (options["opportunities"] or 0) > MAX_OPPORTUNITIES or (
+            options["activities"] or 0
+        ) > MAX_ACTIVITIES:
+            raise CommandError(
+                f"At most {MAX_OPPORTUNITIES:,} opportunities and {MAX_ACTIVITIES:,} activities."
+            )
         try:
             roster = self._roster(options)
         except RosterError as exc:
@@ -96,8 +126,12 @@ class Command(BaseCommand):
         start = options["period_start"] or default_period(as_of)[0]
         try:
             config = GeneratorConfig(
-                period_start=start, period_end=as_of, seed=options["seed"], format=options["format"],
-                opportunities=options["opportunities"], activities=options["activities"],
+                period_start=start,
+                period_end=as_of,
+                seed=options["seed"],
+                format=options["format"],
+                opportunities=options["opportunities"],
+                activities=options["activities"],
                 chunk_sellers=options["chunk_sellers"],
             )
         except ValueError as exc:
@@ -123,10 +157,12 @@ class Command(BaseCommand):
         managers = truth["struggling_managers"]
         shown = ", ".join(f"{m['employee_id']} ({' + '.join(m['patterns'])})" for m in managers[:5]) or "none"
         more = f" and {len(managers) - 5} more" if len(managers) > 5 else ""
-        self.stdout.write(self.style.SUCCESS(
-            f"Done in {result.seconds:.1f} s. Planted truth in {out / TRUTH_FILE}; "
-            f"{len(managers)} struggling managers: {shown}{more}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done in {result.seconds:.1f} s. Planted truth in {out / TRUTH_FILE}; "
+                f"{len(managers)} struggling managers: {shown}{more}."
+            )
+        )
 
     def _roster(self, options: dict[str, Any]) -> Roster:
         truth_path: Path | None = options["people_truth"]
@@ -135,7 +171,8 @@ class Command(BaseCommand):
 
             as_of = options["period_end"] or dt.datetime.now(tz=dt.UTC).date()
             return roster_from_company_plan(
-                generate_company(seed=options["seed"], sellers=options["sellers"], as_of=as_of))
+                generate_company(seed=options["seed"], sellers=options["sellers"], as_of=as_of)
+            )
         if options["people_csv"]:
             path: Path = options["people_csv"]
             if not path.is_file():
