@@ -153,6 +153,8 @@ class Command(BaseCommand):
         result = generate_export(roster, config, out, progress=progress)
         for name, rows in result.rows.items():
             self.stdout.write(f"  {name:<28} {rows:>12,} rows")
+        for note in result.plan.notes:
+            self.stdout.write(self.style.WARNING(f"  note: {note}"))
         truth = result.truth
         managers = truth["struggling_managers"]
         shown = ", ".join(f"{m['employee_id']} ({' + '.join(m['patterns'])})" for m in managers[:5]) or "none"
