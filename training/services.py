@@ -226,8 +226,12 @@ def _seat_waiting(*, course: Course | None = None, people: Iterable[int] | None 
         open_enrolments = open_enrolments.filter(person_id__in=list(people))
     confirmed = waitlisted = 0
     now = timezone.now()
+    # Only courses with a session still to come can seat anyone: skip the rest without a query each.
+    bookable = set(
+        Session.objects.filter(status=Session.Status.SCHEDULED, starts_at__gt=now).values_list("course_id", flat=True)
+    )
     # Earlier tracks and courses first, so prerequisites are booked before the courses that need them.
-    for enrolment in open_enrolments.select_related("course").order_by(
+    for enrolment in open_enrolments.filter(course_id__in=bookable).select_related("course").order_by(
         "course__track__position", "course__position", "due_on", "pk"
     ):
         booking = _seat(enrolment, not_before=now)
