@@ -30,6 +30,8 @@ def _data_dir(settings, tmp_path, monkeypatch):
 
 
 def run_demo(**options) -> str:
+    # Only the people step unless a test asks for more: the other steps have their own demo tests.
+    options.setdefault("only", "people")
     out = io.StringIO()
     call_command("demo", stdout=out, **options)
     return out.getvalue()
@@ -54,7 +56,9 @@ def roles_of(user: User) -> set[str]:
 
 
 def test_every_printed_login_signs_in_and_has_its_role(settings, tmp_path):
-    output = run_demo(sellers=20)
+    output = run_demo(sellers=20, only="")  # the whole demo, every step
+    assert "Demo step: crm" in output
+    assert "Demo step: training" in output
     logins = printed_logins(output)
     assert list(logins) == ["Administrator", "HR partner", "Senior sales leader", "Regional director",
                             "Sales manager", "Seller", "Manager, other function"]
@@ -189,10 +193,18 @@ def test_later_steps_run_after_people_and_their_reset_hooks_run_first(monkeypatc
         calls.append("coaching reset")
 
     register_demo_step("coaching", 50, coaching_step, reset=coaching_reset)
-    output = run_demo(sellers=20)
+    output = run_demo(sellers=20, only="coaching")
     assert calls == ["coaching step"]
     assert printed_logins(output)["Coach"]["email"] == "cora@kestrel.example"
     assert output.index("Demo step: people") < output.index("Demo step: coaching")
 
-    run_demo(sellers=20, reset=True)
+    run_demo(sellers=20, reset=True, only="coaching")
     assert calls == ["coaching step", "coaching reset", "coaching step"]
+
+
+def test_only_names_known_steps():
+    with pytest.raises(CommandError, match="Unknown demo step"):
+        run_demo(sellers=20, only="people,nonsense")
+    output = run_demo(sellers=20, only="training")
+    assert "Demo step: training" in output
+    assert "Demo step: crm" not in output

@@ -55,12 +55,26 @@ class Command(BaseCommand):
             help="Wipe the existing data first: people, sign-ins, HR imports and every capability's demo data.",
         )
         parser.add_argument(
+            "--only", default="",
+            help="Comma-separated steps to run (e.g. people,training); default: every registered step. "
+                 "The people step always runs.",
+        )
+        parser.add_argument(
             "--password", default=None,
             help=f"Password for the printed logins (default: $DEMO_PASSWORD, else {DEFAULT_DEMO_PASSWORD!r}).",
         )
 
-    def handle(self, *args: Any, seed: int, sellers: int, reset: bool, password: str | None,
+    def handle(self, *args: Any, seed: int, sellers: int, reset: bool, password: str | None, only: str = "",
                **options: Any) -> None:
+        steps = demo_steps()
+        wanted = {name.strip() for name in only.split(",") if name.strip()}
+        unknown = wanted - {step.name for step in steps}
+        if unknown:
+            raise CommandError(
+                f"Unknown demo step(s): {', '.join(sorted(unknown))}. Steps: {', '.join(s.name for s in steps)}."
+            )
+        if wanted:
+            steps = [step for step in steps if step.name in wanted or step.name == "people"]
         password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         try:
             validate_password(password)
@@ -83,7 +97,7 @@ class Command(BaseCommand):
         context = DemoContext(
             seed=seed, size=sellers, data_dir=data_dir, write=self.stdout.write, password=password,
         )
-        for step in demo_steps():
+        for step in steps:
             started = time.monotonic()
             self.stdout.write(self.style.MIGRATE_HEADING(f"Demo step: {step.name}"))
             step.run(context)
