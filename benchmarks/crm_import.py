@@ -70,6 +70,7 @@ class Measured:
     log: str
     load_before: float = 0.0  # 1-minute load average: how busy the shared machine was
     load_after: float = 0.0
+    cpu_seconds: float = 0.0  # user + system time: the work done, whatever else the machine was doing
 
 
 def measure(label: str, cmd: list[str], *, env: dict[str, str] | None = None, log: Path) -> Measured:
@@ -89,6 +90,7 @@ def measure(label: str, cmd: list[str], *, env: dict[str, str] | None = None, lo
     peak = usage.ru_maxrss / 1024  # kilobytes on Linux
     print(f"    {seconds:,.1f} s, peak {peak:,.0f} MB", flush=True)
     return Measured(
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
         seconds=round(seconds, 1),
         peak_rss_mb=round(peak),
         log=str(log),
@@ -293,17 +295,21 @@ def render(results: list[dict[str, object]]) -> str:
             "",
         ]
         total_mb = sum(f["mb"] for f in r["files"])
-        lines += ["| step | wall time | peak memory | notes |", "|---|---|---|---|"]
+        lines += ["| step | wall time | CPU time | peak memory | notes |", "|---|---|---|---|---|"]
+
+        def cpu(m: dict) -> str:  # type: ignore[type-arg]
+            return f"{m['cpu_seconds']:,.0f} s" if m.get("cpu_seconds") else "-"
+
         gen = r["generation"]
         lines.append(
-            f"| generate the export (`generate_crm`) | {gen['seconds']:,.0f} s | "
+            f"| generate the export (`generate_crm`) | {gen['seconds']:,.0f} s | {cpu(gen)} | "
             f"{gen['peak_rss_mb']:,} MB | {total_mb:,} MB of CSV in {len(r['files'])} files |"
         )
         if r.get("floor"):
             floor = r["floor"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("floor_runs", []))
             lines.append(
-                f"| floor: DuckDB reads the CSVs into tables | {floor['seconds']:,.0f} s | "
+                f"| floor: DuckDB reads the CSVs into tables | {floor['seconds']:,.0f} s | {cpu(floor)} | "
                 f"{floor['peak_rss_mb']:,} MB | {f'best of runs: {runs} s' if runs else ''} |"
             )
         if r.get("import"):
@@ -311,9 +317,13 @@ def render(results: list[dict[str, object]]) -> str:
             ratio = imp["seconds"] / r["floor"]["seconds"] if r.get("floor") else None
             rec = imp["record"]
             runs = ", ".join(f"{x:,.0f}" for x in r.get("import_runs", []))
+            cpu_ratio = ""
+            if r.get("floor") and imp.get("cpu_seconds") and r["floor"].get("cpu_seconds"):
+                cpu_ratio = f" (CPU {imp['cpu_seconds'] / r['floor']['cpu_seconds']:.2f}x)"
             lines.append(
-                f"| import (`run_import`) | {imp['seconds']:,.0f} s | {imp['peak_rss_mb']:,} MB | "
-                f"{f'{ratio:.2f}x the floor; ' if ratio else ''}"
+                f"| import (`run_import`) | {imp['seconds']:,.0f} s | {cpu(imp)} | "
+                f"{imp['peak_rss_mb']:,} MB | "
+                f"{f'{ratio:.2f}x the floor{cpu_ratio}; ' if ratio else ''}"
                 f"{f'best of runs: {runs} s; ' if runs else ''}"
                 f"status {rec['status']}, "
                 f"{rec['errors']} errors, {rec['unmatched']} unmatched CRM users; store "
