@@ -176,15 +176,16 @@ def team_comparisons(sellers: list[SellerOut], tasks: dict[int, TaskSpec]) -> li
         if seller.manager_id is not None:
             groups[(seller.situation_key, seller.manager_id)].append(seller)
     medians: dict[tuple[str, int], float | None] = {}
+    by_situation: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for key, members in groups.items():
         values = [s.outcome_percentile for s in members if s.outcome_percentile is not None]
         medians[key] = float(np.median(values)) if values else None
+        if medians[key] is not None:
+            by_situation[key[0]].append((key[1], medians[key]))  # type: ignore[arg-type]
     out: list[ComparisonOut] = []
     for (situation_key, manager_id), members in groups.items():
         own = medians[(situation_key, manager_id)]
-        others = [
-            m for (s, mid), m in medians.items() if s == situation_key and mid != manager_id and m is not None
-        ]
+        others = [m for mid, m in by_situation[situation_key] if mid != manager_id]
         rank = 1 + sum(1 for m in others if own is not None and m > own) if own is not None else None
         task_values: dict[str, list[float]] = defaultdict(list)
         for seller in members:

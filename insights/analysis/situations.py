@@ -22,6 +22,7 @@ from insights.metrics import BOOK_FEATURES
 TEXT_FIELDS = {"segment", "account_region", "region", "job_title"}
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 TEXT_OPS = {"eq", "ne", "contains"}
+FIT_SAMPLE = 4000
 MIN_STRUCTURE = 0.1  # how much better the silhouette must be than on uniform noise of the same shape
 MATCH_DISTANCE = 1.0  # in standard deviations of the current run's book features
 
@@ -195,24 +196,32 @@ def choose_clusters(z: np.ndarray, *, max_k: int, min_size: int, rng: np.random.
     one = (np.zeros(n, dtype=int), z.mean(axis=0, keepdims=True) if n else np.zeros((1, z.shape[1])))
     if n < 2 * max(min_size, 2) or z.shape[1] == 0 or max_k < 2:
         return one
-    best_score, best = -math.inf, one
+    # k is chosen on a sample (enough to see the shape of a sales force of any size); everyone is then
+    # clustered with that k.
+    fit_rows = rng.choice(n, size=FIT_SAMPLE, replace=False) if n > FIT_SAMPLE else np.arange(n)
+    zs = z[fit_rows]
+    sample_min = max(2, math.ceil(min_size * len(fit_rows) / n))
+    best_score, best_k, best_labels = -math.inf, 0, np.zeros(0, dtype=int)
     for k in range(2, max_k + 1):
-        labels, centres, inertia = kmeans(z, k, rng)
-        if np.bincount(labels, minlength=k).min() < min_size:
+        labels, centres, inertia = kmeans(zs, k, rng)
+        if np.bincount(labels, minlength=k).min() < sample_min:
             continue
-        score = calinski_harabasz(z, labels, centres, inertia)
+        score = calinski_harabasz(zs, labels, centres, inertia)
         if score > best_score:
-            best_score, best = score, (labels, centres)
-    if best is one:
+            best_score, best_k, best_labels = score, k, labels
+    if not best_k:
         return one
-    sample = rng.choice(n, size=min(n, 1200), replace=False)
-    observed = silhouette(z[sample], best[0][sample])
+    sample = rng.choice(len(zs), size=min(len(zs), 1200), replace=False)
+    observed = silhouette(zs[sample], best_labels[sample])
     # The same clustering on structureless data of the same extent: uniform in the features' bounding box.
     reference = rng.uniform(z.min(axis=0), z.max(axis=0), size=(len(sample), z.shape[1]))
-    ref_labels, _, _ = kmeans(reference, len(best[1]), rng, n_init=2)
+    ref_labels, _, _ = kmeans(reference, best_k, rng, n_init=2)
     if observed - silhouette(reference, ref_labels) < MIN_STRUCTURE:
         return one
-    return best
+    labels, centres, _ = kmeans(z, best_k, rng, n_init=3)
+    if np.bincount(labels, minlength=best_k).min() < min_size:
+        return one
+    return labels, centres
 
 
 def match_proposed(centres: np.ndarray, space: BookSpace, proposed: list[ProposedSpec]) -> dict[int, int]:
