@@ -151,10 +151,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_pages(data_dir: Path, *, users: int, requests_total: int, time_limit: float, workers: int
-              ) -> dict[str, object]:
+def run_pages(data_dir: Path, *, users: int, requests_total: int, time_limit: float, workers: int,
+              think: float) -> dict[str, object]:
     """Serve the app with gunicorn on 127.0.0.1 and have `users` concurrent signed-in people load their manager or
-    seller pages until `requests_total` requests or `time_limit` seconds; latencies per page."""
+    seller pages until `requests_total` requests or `time_limit` seconds; latencies per page. Each person pauses
+    a random 0.5x-1.5x `think` seconds between pages (0: back to back, a stress test)."""
     import httpx
 
     env = env_for(data_dir, DEBUG="false", SECURE_COOKIES="false", STATIC_MANIFEST="false",
@@ -195,7 +196,10 @@ def run_pages(data_dir: Path, *, users: int, requests_total: int, time_limit: fl
             path = (f"/insights/managers/{login['person_id']}/" if login["kind"] == "manager"
                     else f"/insights/sellers/{login['person_id']}/")
             client.get(path)  # warm this worker's connection and caches; not counted
+            pause = random.Random(str(login["email"]))
             while time.monotonic() < deadline:
+                if think:
+                    time.sleep(think * pause.uniform(0.5, 1.5))
                 with lock:
                     if budget["left"] <= 0:
                         break
@@ -230,10 +234,22 @@ def run_pages(data_dir: Path, *, users: int, requests_total: int, time_limit: fl
                 "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
                 "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1), "max_ms": round(ordered[-1], 1)}
 
-    return {"users": users, "workers": workers, "seconds": round(seconds, 1), "errors": errors[:10],
+    return {"users": users, "workers": workers, "think_seconds": think, "seconds": round(seconds, 1),
+            "errors": errors[:10],
             "error_count": len(errors), "manager": summary(latencies["manager"]),
             "seller": summary(latencies["seller"]),
             "all": summary(latencies["manager"] + latencies["seller"])}
+
+
+def pages_both(data_dir: Path, args: argparse.Namespace) -> dict[str, object]:
+    """The page load with people pausing between pages, then back to back."""
+    out = {}
+    for label, think in (("think", args.think), ("stress", 0.0)):
+        pages = run_pages(data_dir, users=args.users, requests_total=args.requests, time_limit=args.time_limit,
+                          workers=args.workers, think=think)
+        print(f"Pages ({label}): manager {pages['manager']}, seller {pages['seller']}, errors {pages['error_count']}")
+        out[label] = pages
+    return out
 
 
 def render(results: list[dict[str, object]]) -> str:
@@ -264,13 +280,15 @@ def render(results: list[dict[str, object]]) -> str:
                   f"{ratio:.2f}x the floor; store queries {engine:.1f} s, statistics "
                   f"{analysis['timings'].get('statistics', 0):.1f} s, saving the snapshot "
                   f"{analysis['timings'].get('saving', 0):.1f} s |"]
-        if pages:
+        for run in pages.values():
+            how = (f"pausing {run['think_seconds']:g} s (±50%) between pages" if run["think_seconds"]
+                   else "back to back, no pause (stress)")
             for kind in ("manager", "seller"):
-                p = pages[kind]
+                p = run[kind]
                 if p:
-                    lines.append(f"| {kind} page, {pages['users']} concurrent users | p95 {p['p95_ms']:,.0f} ms | "
-                                 f"— | p50 {p['p50_ms']:,.0f} ms, p99 {p['p99_ms']:,.0f} ms, {p['count']:,} "
-                                 f"requests, {pages['error_count']} errors, {pages['workers']} gunicorn workers |")
+                    lines.append(f"| {kind} page, {run['users']} concurrent users {how} | p95 {p['p95_ms']:,.0f} ms "
+                                 f"| — | p50 {p['p50_ms']:,.0f} ms, p99 {p['p99_ms']:,.0f} ms, {p['count']:,} "
+                                 f"requests, {run['error_count']} errors, {run['workers']} gunicorn workers |")
         lines.append("")
         for note in r.get("notes", []):
             lines += [note, ""]
@@ -300,11 +318,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="At most this many page requests.")
     parser.add_argument("--time-limit", type=float, default=180.0, help="Stop the page load after this long.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="Mean seconds a person pauses between pages (also measured with none, as a stress test).")
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="Only the page load; the floor and analysis of the last run of this size are kept.")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     sizes = {k: max(1, round(v * args.scale)) for k, v in FULL.items()}
     data_dir = ensure_store(sizes, args.seed)
+    stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
+    results_file = OUT / f"insights-results-{stamp}.json"
+    if args.pages_only:
+        result = json.loads(results_file.read_text())
+        result["pages"] = pages_both(data_dir, args)
+        results_file.write_text(json.dumps(result, indent=1))
+        if args.write_docs:
+            write_docs([json.loads(p.read_text()) for p in sorted(
+                OUT.glob("insights-results-*.json"), key=lambda p: json.loads(p.read_text())["sizes"]["activities"])])
+        return
     floors, analyses = [], []
     for _ in range(max(1, args.repeat)):
         floors.append(run_floor(data_dir, args.memory_limit))
@@ -318,12 +350,8 @@ def main() -> None:
                                  "floor_runs": [f["wall_seconds"] for f in floors],
                                  "analysis_runs": [a["wall_seconds"] for a in analyses]}
     if not args.skip_pages:
-        pages = run_pages(data_dir, users=args.users, requests_total=args.requests, time_limit=args.time_limit,
-                          workers=args.workers)
-        print(f"Pages: manager {pages['manager']}, seller {pages['seller']}, errors {pages['error_count']}")
-        result["pages"] = pages
-    stamp = f"{sizes['sellers']}-{sizes['opportunities']}-{sizes['activities']}"
-    (OUT / f"insights-results-{stamp}.json").write_text(json.dumps(result, indent=1))
+        result["pages"] = pages_both(data_dir, args)
+    results_file.write_text(json.dumps(result, indent=1))
     if args.write_docs:
         recorded = sorted(OUT.glob("insights-results-*.json"),
                           key=lambda p: json.loads(p.read_text())["sizes"]["activities"])

@@ -369,7 +369,6 @@ class TeamView:
     skills: list[CoachingSkill] = field(default_factory=list)
     comparisons: list[TeamComparison] = field(default_factory=list)
     mastery_recorded: bool = False
-    task_names: dict[str, str] = field(default_factory=dict)
 
 
 def manager_team(*, user: Any, person_id: int, run: AnalysisRun | None) -> TeamView:
@@ -410,7 +409,6 @@ def manager_team(*, user: Any, person_id: int, run: AnalysisRun | None) -> TeamV
     ]
     view.comparisons = list(TeamComparison.objects.filter(run=run, manager=manager).select_related("situation"))
     view.mastery_recorded = mastery_is_recorded()
-    view.task_names = dict(SellingTask.objects.values_list("key", "name"))
     return view
 
 
