@@ -92,6 +92,7 @@ def analysis_enqueue(
         raise AnalysisError(f"The period ends ({period_end}) before it starts ({period_start}).")
     params = {"period_start": period_start.isoformat() if period_start else None,
               "period_end": period_end.isoformat() if period_end else None}
+    stale_runs_fail()
     queued = AnalysisRun.objects.select_for_update().filter(status=AnalysisRun.Status.QUEUED).first()
     if queued is not None and queued.params == params:
         return queued
