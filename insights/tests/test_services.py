@@ -260,3 +260,19 @@ def test_only_recent_runs_keep_their_per_task_rows(analysed, settings):
     assert not SellerTaskGap.objects.filter(run=analysed.run).exists()
     assert SellerTaskGap.objects.filter(run=second).exists()
     assert SellerDiagnostic.objects.filter(run=analysed.run).count() == 64  # kept for trends
+
+
+def test_a_run_left_running_by_a_killed_worker_is_failed_when_the_next_is_queued(company):
+    import datetime as dt_
+
+    from django.utils import timezone
+
+    stuck = AnalysisRun.objects.create(status=AnalysisRun.Status.RUNNING,
+                                       started_at=timezone.now() - dt_.timedelta(hours=7))
+    recent = AnalysisRun.objects.create(status=AnalysisRun.Status.RUNNING, started_at=timezone.now())
+    services.analysis_enqueue(actor=company.admin, reason="on demand")
+    stuck.refresh_from_db()
+    recent.refresh_from_db()
+    assert stuck.status == AnalysisRun.Status.FAILED
+    assert "worker stopped" in stuck.error
+    assert recent.status == AnalysisRun.Status.RUNNING
