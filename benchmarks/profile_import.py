@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promoted.settings")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -31,13 +36,13 @@ def main() -> None:
     from crm.importing import pipeline as pipeline_module
     from crm.importing import run_import
 
-    steps: list[tuple[float, str]] = []
+    steps: list[tuple[float, str, float]] = []  # (time, step, peak resident MB so far)
     statements: list[tuple[float, str, str]] = []
     original_init = pipeline_module.Pipeline.__init__
 
     def init(self, *args, progress=None, **kwargs):  # type: ignore[no-untyped-def]
         def timed(step: str, percent: int) -> None:
-            steps.append((time.monotonic(), step))
+            steps.append((time.monotonic(), step, peak_mb()))
             if progress is not None:
                 progress(step, percent)
 
@@ -63,14 +68,14 @@ def main() -> None:
 
     folder = Path(sys.argv[1])
     started = time.monotonic()
-    steps.append((started, "start"))
+    steps.append((started, "start", peak_mb()))
     result = run_import(source="salesforce", paths=sorted(folder.glob("*.csv")), actor=None)
     finished = time.monotonic()
-    steps.append((finished, "end"))
+    steps.append((finished, "end", peak_mb()))
     print(f"status {result.status}, {finished - started:.1f} s")
-    print("\nTime from each progress step to the next:")
-    for (at, step), (nxt, _) in itertools.pairwise(steps):
-        print(f"  {nxt - at:8.1f} s  {step}")
+    print("\nTime from each progress step to the next (and the process's peak memory when the next began):")
+    for (at, step, _), (nxt, _, peak) in itertools.pairwise(steps):
+        print(f"  {nxt - at:8.1f} s  {peak:8,.0f} MB  {step}")
     print("\nSlowest statements (nested calls are counted in their callers too):")
     for seconds, name, what in sorted(statements, reverse=True)[:20]:
         print(f"  {seconds:8.1f} s  {name}: {what}")
