@@ -281,12 +281,25 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
         "first_open_at": j.occurred_at.min(where=is_open),
         "last_open_at": j.occurred_at.max(where=is_open),
     }
-    if inv.has("activities.contact_id"):
-        aggregates["contacts"] = j.contact_id.nunique()
     if has_proposal and inv.has("activities.activity_type", "opportunity_stage_history.stage"):
         is_meeting = j.activity_type.isin(MEETING_TYPES)
         aggregates["meetings_before_proposal"] = (is_meeting & (j.occurred_at < j.discovery_cutoff)).sum()
-    return j.group_by("opportunity_id").aggregate(**aggregates)
+    if not inv.has("activities.contact_id"):
+        return j.group_by("opportunity_id").aggregate(**aggregates)
+    # Distinct contacts in two steps: per opportunity and contact, then per opportunity, counting the contacts.
+    # The same numbers as one grouping with COUNT(DISTINCT contact_id), for a good deal less work: an engine keeps
+    # a second hash table per group for a distinct count.
+    per_contact = j.group_by(["opportunity_id", "contact_id"]).aggregate(**aggregates)
+    c = per_contact
+    rollup: dict[str, ir.Value] = {
+        "touches_open": c.touches_open.sum(),
+        "first_open_at": c.first_open_at.min(),
+        "last_open_at": c.last_open_at.max(),
+        "contacts": c.contact_id.count(),
+    }
+    if "meetings_before_proposal" in aggregates:
+        rollup["meetings_before_proposal"] = c.meetings_before_proposal.sum()
+    return c.group_by("opportunity_id").aggregate(**rollup)
 
 
 # ---------------------------------------------------------------------------------------------------------------
