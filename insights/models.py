@@ -247,7 +247,8 @@ class SellerDiagnostic(models.Model):
         CLUSTER = "cluster", "Proposed situation"
         OVERRIDE = "override", "Override"
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="diagnostics")
+    # Found by run through the indexes and the constraint below, which all start with the run.
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="diagnostics", db_index=False)
     seller = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
     crm_user_id = models.CharField(max_length=64)
     situation = models.ForeignKey(Situation, on_delete=models.PROTECT, related_name="+")
@@ -276,8 +277,10 @@ class SellerTaskGap(models.Model):
     """One task for one seller in one run: value, standing among situation peers, gap to the top quartile, and
     the coaching priority that follows (importance x gap)."""
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="+")
-    diagnostic = models.ForeignKey(SellerDiagnostic, on_delete=models.CASCADE, related_name="gaps")
+    # About 220,000 rows a run at 20,000 sellers: no index on run or diagnostic alone, which would only repeat the
+    # (run, task) index and the (diagnostic, task) constraint and slow every insert.
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    diagnostic = models.ForeignKey(SellerDiagnostic, on_delete=models.CASCADE, related_name="gaps", db_index=False)
     task = models.ForeignKey(SellingTask, on_delete=models.PROTECT, related_name="+")
     value = models.FloatField(null=True, blank=True)
     percentile = models.FloatField(null=True, blank=True)
@@ -303,7 +306,8 @@ class SellerTaskGap(models.Model):
 class CoachingNeed(models.Model):
     """One task a manager's team needs coaching on, in one run: how much, for whom, and why."""
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="coaching_needs")
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="coaching_needs",
+                            db_index=False)  # the constraint below starts with the run
     manager = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey(SellingTask, on_delete=models.PROTECT, related_name="+")
     priority = models.FloatField()
@@ -323,7 +327,8 @@ class CoachingNeed(models.Model):
 class TeamComparison(models.Model):
     """How one manager's sellers in one situation compare with the other teams' sellers in it, in one run."""
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="team_comparisons")
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="team_comparisons",
+                            db_index=False)  # the constraint below starts with the run
     manager = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
     situation = models.ForeignKey(Situation, on_delete=models.PROTECT, related_name="+")
     seller_count = models.PositiveIntegerField()

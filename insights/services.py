@@ -7,15 +7,18 @@ The analysis itself runs in a background job (insights.tasks.run_analysis) that 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Any
 
+import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Field, JSONField, Max, Model, Q
 from django.utils import timezone
 
 from core.services import audit_log
@@ -29,6 +32,7 @@ from insights.analysis.types import (
     ProposedSpec,
     RuleSpec,
     SellerRecord,
+    SituationGaps,
     TaskSpec,
     WeightOverrideSpec,
 )
@@ -115,37 +119,40 @@ def _enqueue_job(run_id: int) -> None:
 
 def inputs_build(*, period: Period, engine_settings: EngineSettings | None = None) -> EngineInputs:
     """Everything the engine needs from the application database, as plain data."""
-    units = {u.pk: u for u in OrgUnit.objects.only("pk", "name", "kind", "parent_id")}
+    units = {pk: (name, kind, parent_id) for pk, name, kind, parent_id in
+             OrgUnit.objects.order_by().values_list("pk", "name", "kind", "parent_id")}
+    unit_regions: dict[int, str] = {}
 
-    def region_of(person: Person) -> str:
-        if person.region:
-            return person.region
-        unit = units.get(person.org_unit_id) if person.org_unit_id else None
-        while unit is not None:
-            if unit.kind == OrgUnit.Kind.REGION:
-                return unit.name
-            unit = units.get(unit.parent_id) if unit.parent_id else None
-        return ""
+    def unit_region(unit_id: int) -> str:
+        """The name of the nearest region at or above the unit ("" when there is none)."""
+        if unit_id not in unit_regions:
+            unit = units.get(unit_id)
+            while unit is not None and unit[1] != OrgUnit.Kind.REGION:
+                unit = units.get(unit[2]) if unit[2] else None
+            unit_regions[unit_id] = unit[0] if unit is not None else ""
+        return unit_regions[unit_id]
 
-    people = list(Person.objects.only(
+    # Tuples, not model instances: a sales force of 20,000 has about 50,000 people in the HR data.
+    people = Person.objects.values_list(
         "pk", "employee_id", "manager_id", "region", "org_unit_id", "hire_date", "job_title", "status",
-    ))
+    )
     managing = set(
-        Person.objects.exclude(status=EmploymentStatus.INACTIVE).exclude(manager=None)
+        Person.objects.exclude(status=EmploymentStatus.INACTIVE).exclude(manager=None).order_by()
         .values_list("manager_id", flat=True).distinct()
     )
     sellers: dict[str, SellerRecord] = {}
     left = managers = 0
-    for person in people:
-        if person.status == EmploymentStatus.INACTIVE:
+    for pk, employee_id, manager_id, region, org_unit_id, hire_date, job_title, status in people:
+        if status == EmploymentStatus.INACTIVE:
             left += 1
             continue
-        if person.pk in managing:
+        if pk in managing:
             managers += 1
             continue
-        sellers[person.employee_id] = SellerRecord(
-            person_id=person.pk, employee_id=person.employee_id, manager_id=person.manager_id,
-            region=region_of(person), hire_date=person.hire_date, job_title=person.job_title,
+        sellers[employee_id] = SellerRecord(
+            person_id=pk, employee_id=employee_id, manager_id=manager_id,
+            region=region or (unit_region(org_unit_id) if org_unit_id else ""), hire_date=hire_date,
+            job_title=job_title,
         )
     notes = ["People who manage others are analysed as managers, not as sellers; people who have left are "
              "not analysed."] if managers or left else []
@@ -234,8 +241,10 @@ def analysis_execute(*, run_id: int, url: str | None = None) -> AnalysisRun:
     try:
         with store.session(url=url, read_only=True) as con:
             if getattr(con, "name", "") == "duckdb":
-                # A setting, not a query: the analysis's joins stay inside the engine's memory budget.
+                # Settings, not queries: the analysis's joins stay inside the engine's memory budget, and
+                # intermediates are built on every core (the per-seller result is ordered by the query itself).
                 con.raw_sql(f"SET memory_limit = '{store._memory_limit()}'")
+                con.raw_sql("SET preserve_insertion_order = false")
             inventory = inspect_store(con)
             period = _period_for(run, con, inventory)
             AnalysisRun.objects.filter(pk=run.pk).update(period_start=period.start, period_end=period.end)
@@ -259,7 +268,8 @@ def analysis_execute(*, run_id: int, url: str | None = None) -> AnalysisRun:
                 metric_availability=result.metric_availability,
                 timings={k: round(v, 2) for k, v in timings.items()},
             )
-        _prune_details()
+            # Dropping older runs' per-task rows is housekeeping: its own job, once this run is saved.
+            transaction.on_commit(_details_prune_enqueue, robust=True)
     except Exception as error:
         logger.exception("Analysis %s failed", run.pk)
         message = str(error) if isinstance(error, AnalysisError | ValueError | store.StoreBusy) else (
@@ -306,66 +316,140 @@ def snapshot_write(*, run: AnalysisRun, result: AnalysisResult) -> None:
         )
         for e in result.evidence
     ], batch_size=1000)
-    diagnostics = SellerDiagnostic.objects.bulk_create([
-        SellerDiagnostic(
-            run=run, seller_id=s.person_id, crm_user_id=s.crm_user_id[:64],
-            situation_id=situation_ids[s.situation_key], assigned_by=s.assigned_by, manager_id=s.manager_id,
-            region=s.region[:200], tenure_months=s.tenure_months, is_ramping=s.is_ramping, outcome=s.outcome,
-            outcome_percentile=s.outcome_percentile, won_amount=s.won_amount, features=s.features,
-        )
+    features = _json_prep(SellerDiagnostic, "features")
+    _rows_insert(SellerDiagnostic, DIAGNOSTIC_FIELDS, (
+        (run.pk, s.person_id, s.crm_user_id[:64], situation_ids[s.situation_key], s.assigned_by, s.manager_id,
+         s.region[:200], s.tenure_months, s.is_ramping, s.outcome, s.outcome_percentile, s.won_amount,
+         features(s.features))
         for s in result.sellers
-    ], batch_size=2000)
-    _gaps_insert(run=run, rows=(
-        (run.pk, diagnostic.pk, g.task_id, g.value, g.percentile, g.target, g.gap, g.importance, g.priority,
-         g.priority_rank, g.is_critical, g.reason)
-        for diagnostic, seller in zip(diagnostics, result.sellers, strict=True)
-        for g in seller.gaps
     ))
-    CoachingNeed.objects.bulk_create([
-        CoachingNeed(run=run, manager_id=n.manager_id, task_id=n.task_id, priority=n.priority, rank=n.rank,
-                     seller_ids=n.seller_ids, team_size=n.team_size, reason=n.reason)
+    # The per-task rows point at the diagnostics just written: one query reads their ids back.
+    diagnostic_ids = dict(SellerDiagnostic.objects.filter(run=run).order_by().values_list("seller_id", "id"))
+    for table in result.gaps:
+        _rows_insert(SellerTaskGap, GAP_FIELDS, _gap_rows(run.pk, table, diagnostic_ids))
+    seller_ids = _json_prep(CoachingNeed, "seller_ids")
+    _rows_insert(CoachingNeed, NEED_FIELDS, (
+        (run.pk, n.manager_id, n.task_id, n.priority, n.rank, seller_ids(n.seller_ids), n.team_size, n.reason)
         for n in result.needs
-    ], batch_size=2000)
-    TeamComparison.objects.bulk_create([
-        TeamComparison(
-            run=run, manager_id=c.manager_id, situation_id=situation_ids[c.situation_key],
-            seller_count=c.seller_count, team_median_percentile=c.team_median_percentile,
-            other_teams=c.other_teams, other_teams_median_percentile=c.other_teams_median_percentile,
-            team_rank=c.team_rank, task_percentiles=c.task_percentiles,
-        )
+    ))
+    task_percentiles = _json_prep(TeamComparison, "task_percentiles")
+    _rows_insert(TeamComparison, COMPARISON_FIELDS, (
+        (run.pk, c.manager_id, situation_ids[c.situation_key], c.seller_count, c.team_median_percentile,
+         c.other_teams, c.other_teams_median_percentile, c.team_rank, task_percentiles(c.task_percentiles))
         for c in result.comparisons
-    ], batch_size=2000)
+    ))
 
 
-GAP_COLUMNS = ("run_id", "diagnostic_id", "task_id", "value", "percentile", "target", "gap", "importance",
-               "priority", "priority_rank", "is_critical", "reason")
+DIAGNOSTIC_FIELDS = ("run", "seller", "crm_user_id", "situation", "assigned_by", "manager", "region", "tenure_months",
+                     "is_ramping", "outcome", "outcome_percentile", "won_amount", "features")
+GAP_FIELDS = ("run", "diagnostic", "task", "value", "percentile", "target", "gap", "importance", "priority",
+              "priority_rank", "is_critical", "reason")
+NEED_FIELDS = ("run", "manager", "task", "priority", "rank", "seller_ids", "team_size", "reason")
+COMPARISON_FIELDS = ("run", "manager", "situation", "seller_count", "team_median_percentile", "other_teams",
+                     "other_teams_median_percentile", "team_rank", "task_percentiles")
+STATEMENTS_PER_CALL = 50
 
 
-def _gaps_insert(*, run: AnalysisRun, rows: Iterable[tuple[Any, ...]], batch: int = 5000) -> None:
-    """Insert the run's per-task seller rows with executemany: a run at 20,000 sellers writes about 220,000 of
-    them, and building a model instance for each would cost more than the analysis itself."""
-    table = connection.ops.quote_name(SellerTaskGap._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in GAP_COLUMNS)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(GAP_COLUMNS))})"  # noqa: S608
+def _rows_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows of plain values (in the order of `fields`, as the database takes them) into the model's table,
+    as many rows a statement as the database takes parameters for.
+
+    The snapshot of a run at 20,000 sellers is about 250,000 rows; a model instance for each, as bulk_create
+    builds, would cost more than the analysis itself. Only JSON fields need converting first (`_json_values`).
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(model, name)) for name in fields)
+    one_row = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
+
+    def statement(row_count: int) -> str:
+        # Only names from the model's own metadata and placeholders go into the text; values are parameters.
+        values = ", ".join([one_row] * row_count)
+        return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+
+    full = statement(per_statement)
+    rows_left = iter(rows)
     with connection.cursor() as cursor:
-        chunk: list[tuple[Any, ...]] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= batch:
-                cursor.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
+        batch: list[list[Any]] = []
+        while chunk := list(islice(rows_left, per_statement)):
+            if len(chunk) == per_statement:
+                batch.append(list(chain.from_iterable(chunk)))
+                if len(batch) < STATEMENTS_PER_CALL:
+                    continue
+            if batch:
+                cursor.executemany(full, batch)
+                batch = []
+            if len(chunk) < per_statement:  # the last rows
+                cursor.execute(statement(len(chunk)), list(chain.from_iterable(chunk)))
+        if batch:
+            cursor.executemany(full, batch)
 
 
-def _prune_details() -> None:
-    """Keep per-task seller rows only for the latest few succeeded runs; summaries stay for trends."""
-    keep = list(
-        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk").values_list("pk", flat=True)[: _keep_detailed_runs()]
+def _column(model: type[Model], field_name: str) -> str:
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, Field)
+    assert field.column
+    return field.column
+
+
+def _json_prep(model: type[Model], field_name: str) -> Callable[[Any], Any]:
+    """A JSON field's values as the connection stores them (text on SQLite, jsonb on PostgreSQL), prepared the
+    way the ORM prepares them for a save."""
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, JSONField)
+    # The connection itself, not the thread-local proxy: this runs for every row.
+    return functools.partial(field.get_db_prep_save, connection=connections[DEFAULT_DB_ALIAS])
+
+
+def _gap_rows(run_id: int, table: SituationGaps, diagnostic_ids: dict[int, int]) -> Iterator[tuple[Any, ...]]:
+    """One situation's seller x task arrays as SellerTaskGap rows (GAP_FIELDS), seller by seller."""
+    n, task_count = table.value.shape
+    cells = n * task_count
+
+    def optional(values: np.ndarray, missing: np.ndarray) -> list[Any]:
+        column = values.ravel().astype(object)
+        column[missing.ravel()] = None
+        return list(column)
+
+    reasons = [""] * cells
+    for (i, j), text in table.reasons.items():
+        reasons[i * task_count + j] = text
+    return zip(
+        [run_id] * cells,
+        [diagnostic_ids[person_id] for person_id in table.person_ids for _ in range(task_count)],
+        table.task_ids * n,
+        optional(table.value, ~np.isfinite(table.value)),
+        optional(table.percentile, ~np.isfinite(table.percentile)),
+        table.targets * n,
+        table.gap.ravel().tolist(),
+        table.importance.tolist() * n,
+        table.priority.ravel().tolist(),
+        optional(table.priority_rank, table.priority_rank == 0),
+        table.is_critical.tolist() * n,
+        reasons,
+        strict=True,
     )
-    if keep:
-        SellerTaskGap.objects.exclude(run_id__in=keep).delete()
+
+
+def analysis_details_prune() -> int:
+    """Keep per-task seller rows only for the latest few succeeded runs (INSIGHTS_KEEP_DETAILED_RUNS); summaries
+    stay for trends. Runs in its own background job after each analysis (insights.tasks.prune_analysis_details),
+    so the analysis does not wait for the delete. Answers how many rows went."""
+    runs = list(
+        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk").values_list("pk", flat=True)
+    )[_keep_detailed_runs():]
+    # By run, not "all but the kept": a run that succeeds while this deletes keeps its rows.
+    deleted = 0
+    for start in range(0, len(runs), 500):
+        deleted += SellerTaskGap.objects.filter(run_id__in=runs[start:start + 500]).delete()[0]
+    return deleted
+
+
+def _details_prune_enqueue() -> None:
+    from insights.tasks import prune_analysis_details
+
+    prune_analysis_details.enqueue()
 
 
 def analysis_run_now(*, actor: Any | None, reason: str, url: str | None = None) -> AnalysisRun:

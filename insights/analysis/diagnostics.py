@@ -11,13 +11,12 @@ below 0). The top three priorities among the situation's critical tasks are the 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from insights.analysis.evidence import analysis_scale
-from insights.analysis.types import ComparisonOut, EvidenceOut, GapOut, NeedOut, SellerOut, TaskSpec
+from insights.analysis.types import ComparisonOut, EvidenceOut, NeedOut, SellerOut, SituationGaps, TaskSpec
 from insights.metrics import MetricDefinition
 
 MAX_GAP = 3.0
@@ -73,129 +72,243 @@ def task_standing(raw: np.ndarray, metric: MetricDefinition) -> TaskStanding:
     return TaskStanding(raw, percentile, from_analysis_scale(target_b, metric), gap)
 
 
-def gap_reason(
-    *, task: TaskSpec, metric: MetricDefinition, value: float | None, target: float | None,
-    percentile: float | None, evidence: EvidenceOut, situation_name: str, ramping_months: float | None,
-) -> str:
-    source = {
-        "data": "from the company's data", "prior": "from the library prior", "override": "set by a reviewer",
-    }.get(evidence.driven_by, "")
-    standing = f" ({ordinal(percentile)} percentile of peers)" if percentile is not None else ""
-    text = (
-        f"{metric.name}: {metric.format(value)} against {metric.format(target)} for the top quartile in "
-        f"{situation_name}{standing}. {task.name} is task #{evidence.rank} there (weight {evidence.weight:.2f}, "
-        f"{source})."
-    )
-    if ramping_months is not None:
-        text += f" Still ramping ({ramping_months:.0f} months in seat): expect part of this gap to close on its own."
-    return text
+@dataclass(frozen=True)
+class ReasonText:
+    """The words of a seller's gap on one task in one situation; all but the seller's own numbers are the same for
+    every seller there, so they are put together once per task.
+
+    "Accounts touched: 41% against 78% for the top quartile in Large books (12th percentile of peers). Territory
+    and account coverage is task #1 there (weight 0.31, from the company's data)."
+    """
+
+    metric: MetricDefinition
+    middle: str
+    end: str
+
+    @classmethod
+    def for_task(cls, *, task: TaskSpec, metric: MetricDefinition, target: float | None, evidence: EvidenceOut,
+                 situation_name: str) -> ReasonText:
+        source = {
+            "data": "from the company's data", "prior": "from the library prior", "override": "set by a reviewer",
+        }.get(evidence.driven_by, "")
+        return cls(
+            metric=metric,
+            middle=f" against {metric.format(target)} for the top quartile in {situation_name}",
+            end=f". {task.name} is task #{evidence.rank} there (weight {evidence.weight:.2f}, {source}).",
+        )
+
+    def text(self, *, value: float | None, percentile: float | None, ramping_months: float | None) -> str:
+        standing = f" ({ordinal(percentile)} percentile of peers)" if percentile is not None else ""
+        text = f"{self.metric.name}: {self.metric.format(value)}{self.middle}{standing}{self.end}"
+        if ramping_months is not None:
+            text += (f" Still ramping ({ramping_months:.0f} months in seat): expect part of this gap to close on its "
+                     "own.")
+        return text
 
 
 def seller_gaps(
+    *,
+    situation_key: str,
+    situation_name: str,
     sellers: list[SellerOut],
-    rows: list[int],
+    rows: np.ndarray,
     metric_columns: dict[str, np.ndarray],
     evidence: dict[int, EvidenceOut],
     tasks: dict[int, TaskSpec],
     metrics: dict[int, MetricDefinition],
-    situation_name: str,
-) -> None:
-    """Fill `gaps` for the sellers of one situation (`rows` index the metric columns)."""
-    standings: dict[int, TaskStanding] = {}
+) -> SituationGaps:
+    """Gaps and coaching priorities of the sellers of one situation (`rows` index the metric columns, in the order
+    of `sellers`), on every task measurable there."""
+    n = len(sellers)
+    task_ids: list[int] = []
+    standings: list[TaskStanding] = []
     for task_id, ev in evidence.items():
         metric = metrics.get(task_id)
         if not ev.available or metric is None:
             continue
-        standings[task_id] = task_standing(metric_columns[metric.key][rows], metric)
-    for i, seller in enumerate(sellers):
-        gaps: list[GapOut] = []
-        for task_id, standing in standings.items():
-            ev = evidence[task_id]
-            metric = metrics[task_id]
-            value = float(standing.raw[i]) if math.isfinite(standing.raw[i]) else None
-            percentile = float(standing.percentile[i]) if math.isfinite(standing.percentile[i]) else None
-            importance = max(ev.weight, 0.0)
-            gap = float(standing.gap[i])
-            priority = importance * gap if ev.is_critical else 0.0
-            # Reasons are read for coaching priorities, which only critical tasks can be.
-            reason = gap_reason(
-                task=tasks[task_id], metric=metric, value=value, target=standing.target, percentile=percentile,
-                evidence=ev, situation_name=situation_name,
-                ramping_months=seller.tenure_months if seller.is_ramping else None,
-            ) if priority > 0 else ""
-            gaps.append(GapOut(
-                task_id=task_id, value=value, percentile=percentile, target=standing.target, gap=gap,
-                importance=importance, priority=priority, priority_rank=None, is_critical=ev.is_critical,
-                reason=reason,
-            ))
-        ranked = sorted((g for g in gaps if g.priority > 0), key=lambda g: -g.priority)
-        for rank, g in enumerate(ranked[:TOP_PRIORITIES], start=1):
-            g.priority_rank = rank
-        seller.gaps = gaps
+        task_ids.append(task_id)
+        standings.append(task_standing(metric_columns[metric.key][rows], metric))
+
+    def matrix(columns: list[np.ndarray]) -> np.ndarray:
+        return np.column_stack(columns).astype(float) if columns else np.zeros((n, 0))
+
+    value = matrix([s.raw for s in standings])
+    percentile = matrix([s.percentile for s in standings])
+    gap = matrix([s.gap for s in standings])
+    importance = np.array([max(evidence[t].weight, 0.0) for t in task_ids], dtype=float)
+    is_critical = np.array([evidence[t].is_critical for t in task_ids], dtype=bool)
+    priority = np.where(is_critical, importance * gap, 0.0)
+    # The top three positive priorities, ties in task order (a stable sort, like sorting each seller's list).
+    priority_rank = np.zeros((n, len(task_ids)), dtype=int)
+    if task_ids and n:
+        order = np.argsort(-priority, axis=1, kind="stable")[:, :TOP_PRIORITIES]
+        top = np.take_along_axis(priority, order, axis=1)
+        for place in range(order.shape[1]):
+            chosen = np.flatnonzero(top[:, place] > 0)
+            priority_rank[chosen, order[chosen, place]] = place + 1
+    # Reasons are read for coaching priorities, which only critical tasks can be.
+    texts = [
+        ReasonText.for_task(task=tasks[t], metric=metrics[t], target=s.target, evidence=evidence[t],
+                            situation_name=situation_name)
+        for t, s in zip(task_ids, standings, strict=True)
+    ]
+    reasons: dict[tuple[int, int], str] = {}
+    cells_i, cells_j = np.nonzero(priority > 0)
+    for i, j in zip(cells_i.tolist(), cells_j.tolist(), strict=True):
+        seller = sellers[i]
+        reasons[(i, j)] = texts[j].text(
+            value=_number(value[i, j]), percentile=_number(percentile[i, j]),
+            ramping_months=seller.tenure_months if seller.is_ramping else None,
+        )
+    return SituationGaps(
+        situation_key=situation_key, person_ids=[s.person_id for s in sellers], task_ids=task_ids,
+        targets=[s.target for s in standings], importance=importance, is_critical=is_critical, value=value,
+        percentile=percentile, gap=gap, priority=priority, priority_rank=priority_rank, reasons=reasons,
+    )
 
 
-def manager_needs(sellers: list[SellerOut], tasks: dict[int, TaskSpec]) -> list[NeedOut]:
+def _number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def group_medians(groups: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The median of each group's finite values (groups numbered 0 to n_groups - 1; a negative number is no
+    group) and how many there were; NaN for a group without any. Equal to np.median group by group."""
+    keep = (groups >= 0) & np.isfinite(values)
+    g, v = groups[keep], values[keep]
+    order = np.lexsort((v, g))
+    g, v = g[order], v[order]
+    counts = np.bincount(g, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    medians = np.full(n_groups, np.nan)
+    has = counts > 0
+    # The mean of the middle two (one, when the count is odd): (a + b) / 2 as np.median computes it.
+    medians[has] = (v[(starts + (counts - 1) // 2)[has]] + v[(starts + counts // 2)[has]]) / 2
+    return medians, counts
+
+
+def _sliced(sellers: list[SellerOut], gaps: list[SituationGaps]) -> list[tuple[slice, SituationGaps]]:
+    """Each situation's table with the slice of `sellers` its rows are."""
+    out: list[tuple[slice, SituationGaps]] = []
+    start = 0
+    for table in gaps:
+        out.append((slice(start, start + len(table.person_ids)), table))
+        start += len(table.person_ids)
+    if start != len(sellers):
+        raise ValueError("The gap tables do not line up with the sellers.")
+    return out
+
+
+def manager_needs(sellers: list[SellerOut], gaps: list[SituationGaps], tasks: dict[int, TaskSpec]) -> list[NeedOut]:
     """Per manager: tasks in any of their sellers' top three, by mean priority across the team."""
-    teams: dict[int, list[SellerOut]] = defaultdict(list)
-    for seller in sellers:
+    managers: dict[int, int] = {}  # manager id -> number, in order of first appearance
+    manager_of = np.full(len(sellers), -1, dtype=np.int64)
+    for i, seller in enumerate(sellers):
         if seller.manager_id is not None:
-            teams[seller.manager_id].append(seller)
+            manager_of[i] = managers.setdefault(seller.manager_id, len(managers))
+    team_size = np.bincount(manager_of[manager_of >= 0], minlength=len(managers))
+    task_number = {task_id: k for k, task_id in enumerate(tasks)}
+    n_tasks = len(task_number)
+    n_keys = len(managers) * n_tasks  # one key per (manager, task)
+    keys: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    priorities: list[np.ndarray] = [np.zeros(0)]
+    flag_keys: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    flag_people: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    flag_percentiles: list[np.ndarray] = [np.zeros(0)]
+    for rows, table in _sliced(sellers, gaps):
+        manager = manager_of[rows][:, None]
+        columns = np.array([task_number[t] for t in table.task_ids], dtype=np.int64)[None, :]
+        key = np.where(manager >= 0, manager * n_tasks + columns, -1)
+        keys.append(key.ravel())
+        priorities.append(table.priority.ravel())
+        cells_i, cells_j = np.nonzero((table.priority_rank > 0) & (key >= 0))
+        flag_keys.append(key[cells_i, cells_j])
+        flag_people.append(np.asarray(table.person_ids, dtype=np.int64)[cells_i])
+        flag_percentiles.append(table.percentile[cells_i, cells_j])
+    key_all = np.concatenate(keys)
+    ok = key_all >= 0
+    # bincount adds in order, seller by seller, as summing over each team's sellers does.
+    totals = np.bincount(key_all[ok], weights=np.concatenate(priorities)[ok], minlength=n_keys)
+    flag_key = np.concatenate(flag_keys)
+    medians, with_percentile = group_medians(flag_key, np.concatenate(flag_percentiles), n_keys)
+    order = np.lexsort((np.concatenate(flag_people), flag_key))
+    flag_key, flag_person = flag_key[order], np.concatenate(flag_people)[order]
+    bounds = np.flatnonzero(np.diff(flag_key)) + 1
+    firsts = flag_key[np.r_[0, bounds]].tolist() if flag_key.size else []
+    sellers_of = dict(zip(firsts, np.split(flag_person, bounds) if flag_key.size else [], strict=True))
     needs: list[NeedOut] = []
-    for manager_id, team in teams.items():
-        totals: dict[int, float] = defaultdict(float)
-        flagged: dict[int, list[int]] = defaultdict(list)
-        percentiles: dict[int, list[float]] = defaultdict(list)
-        for seller in team:
-            for g in seller.gaps:
-                totals[g.task_id] += g.priority
-                if g.priority_rank is not None:
-                    flagged[g.task_id].append(seller.person_id)
-                    if g.percentile is not None:
-                        percentiles[g.task_id].append(g.percentile)
-        ranked = sorted(flagged, key=lambda t: (-totals[t] / len(team), tasks[t].key))
-        for rank, task_id in enumerate(ranked, start=1):
-            count = len(flagged[task_id])
+    for manager_id, number in managers.items():
+        size = int(team_size[number])
+        flagged = [(task_id, number * n_tasks + k) for task_id, k in task_number.items()
+                   if number * n_tasks + k in sellers_of]
+        ranked = sorted(flagged, key=lambda tk: (-float(totals[tk[1]]) / size, tasks[tk[0]].key))
+        for rank, (task_id, key_) in enumerate(ranked, start=1):
+            seller_ids = sellers_of[key_].tolist()
+            count = len(seller_ids)
             standing = (
-                f" Their median standing on it is the {ordinal(float(np.median(percentiles[task_id])))} percentile "
-                "of their situation peers." if percentiles[task_id] else ""
+                f" Their median standing on it is the {ordinal(float(medians[key_]))} percentile "
+                "of their situation peers." if with_percentile[key_] else ""
             )
             needs.append(NeedOut(
-                manager_id=manager_id, task_id=task_id, priority=totals[task_id] / len(team), rank=rank,
-                seller_ids=sorted(flagged[task_id]), team_size=len(team),
-                reason=f"{count} of {len(team)} seller{'s' if len(team) != 1 else ''} in the team "
+                manager_id=manager_id, task_id=task_id, priority=float(totals[key_]) / size, rank=rank,
+                seller_ids=seller_ids, team_size=size,
+                reason=f"{count} of {size} seller{'s' if size != 1 else ''} in the team "
                 f"{'have' if count != 1 else 'has'} {tasks[task_id].name.lower()} among their top three coaching "
                 f"priorities.{standing}",
             ))
     return needs
 
 
-def team_comparisons(sellers: list[SellerOut], tasks: dict[int, TaskSpec]) -> list[ComparisonOut]:
+def team_comparisons(sellers: list[SellerOut], gaps: list[SituationGaps], tasks: dict[int, TaskSpec]
+                     ) -> list[ComparisonOut]:
     """Per manager and situation: the team's median outcome percentile against the other teams there."""
-    groups: dict[tuple[str, int], list[SellerOut]] = defaultdict(list)
-    for seller in sellers:
+    groups: dict[tuple[str, int], int] = {}  # (situation key, manager id) -> number, in order of first appearance
+    group_of = np.full(len(sellers), -1, dtype=np.int64)
+    for i, seller in enumerate(sellers):
         if seller.manager_id is not None:
-            groups[(seller.situation_key, seller.manager_id)].append(seller)
-    medians: dict[tuple[str, int], float | None] = {}
-    by_situation: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for key, members in groups.items():
-        values = [s.outcome_percentile for s in members if s.outcome_percentile is not None]
-        medians[key] = float(np.median(values)) if values else None
-        if medians[key] is not None:
-            by_situation[key[0]].append((key[1], medians[key]))  # type: ignore[arg-type]
+            group_of[i] = groups.setdefault((seller.situation_key, seller.manager_id), len(groups))
+    n_groups = len(groups)
+    outcome = np.array([np.nan if s.outcome_percentile is None else s.outcome_percentile for s in sellers],
+                       dtype=float)
+    own_median, with_outcome = group_medians(group_of, outcome, n_groups)
+    members = np.bincount(group_of[group_of >= 0], minlength=n_groups)
+    numbers_in: dict[str, list[int]] = {}
+    for (situation_key, _), number in groups.items():
+        if with_outcome[number]:
+            numbers_in.setdefault(situation_key, []).append(number)
+    sorted_medians = {key: np.sort(own_median[numbers]) for key, numbers in numbers_in.items()}
+    # A team's median percentile per critical task, keyed in the order its sellers' rows first have one.
+    cells: list[list[tuple[int, int, str, float]]] = [[] for _ in range(n_groups)]
+    for rows, table in _sliced(sellers, gaps):
+        group = group_of[rows]
+        row_number = np.arange(len(group))
+        for j, task_id in enumerate(table.task_ids):
+            if not table.is_critical[j]:
+                continue
+            values = table.percentile[:, j]
+            medians, counts = group_medians(group, values, n_groups)
+            first = np.full(n_groups, len(group))
+            has = (group >= 0) & np.isfinite(values)
+            np.minimum.at(first, group[has], row_number[has])
+            for number in np.flatnonzero(counts).tolist():
+                cells[number].append((int(first[number]), j, tasks[task_id].key, float(medians[number])))
     out: list[ComparisonOut] = []
-    for (situation_key, manager_id), members in groups.items():
-        own = medians[(situation_key, manager_id)]
-        others = [m for mid, m in by_situation[situation_key] if mid != manager_id]
-        rank = 1 + sum(1 for m in others if own is not None and m > own) if own is not None else None
-        task_values: dict[str, list[float]] = defaultdict(list)
-        for seller in members:
-            for g in seller.gaps:
-                if g.is_critical and g.percentile is not None:
-                    task_values[tasks[g.task_id].key].append(g.percentile)
+    for (situation_key, manager_id), number in groups.items():
+        own = float(own_median[number]) if with_outcome[number] else None
+        others = sorted_medians.get(situation_key, np.zeros(0))
+        if own is not None:  # every other team there: drop this one's median
+            others = np.delete(others, int(np.searchsorted(others, own)))
         out.append(ComparisonOut(
-            manager_id=manager_id, situation_key=situation_key, seller_count=len(members),
+            manager_id=manager_id, situation_key=situation_key, seller_count=int(members[number]),
             team_median_percentile=own, other_teams=len(others),
-            other_teams_median_percentile=float(np.median(others)) if others else None, team_rank=rank,
-            task_percentiles={k: float(np.median(v)) for k, v in task_values.items()},
+            other_teams_median_percentile=_sorted_median(others) if len(others) else None,
+            team_rank=1 + len(others) - int(np.searchsorted(others, own, side="right")) if own is not None else None,
+            task_percentiles={key: value for _, _, key, value in sorted(cells[number])},
         ))
     return out
+
+
+def _sorted_median(values: np.ndarray) -> float:
+    """np.median of values already sorted."""
+    n = len(values)
+    return float((values[(n - 1) // 2] + values[n // 2]) / 2)

@@ -26,6 +26,7 @@ from insights.analysis.types import (
     EvidenceOut,
     Progress,
     SellerOut,
+    SituationGaps,
     SituationOut,
     TaskSpec,
 )
@@ -429,39 +430,31 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     metric_columns = {k: frame[k] for k in METRICS if k in frame}
     outcome_percentile = np.full(frame.n, np.nan)
     sellers: list[SellerOut] = []
+    gaps: list[SituationGaps] = []
+    features = _features(frame)
     for situation in situations:
         rows = np.array(situation.members, dtype=int)
         outcome_percentile[rows] = mid_rank_percentiles(y_all[rows])
-        members: list[SellerOut] = []
-        for i in rows:
-            tenure = float(frame["tenure_months"][i])
-            members.append(SellerOut(
-                person_id=int(frame["person_id"][i]), crm_user_id=str(frame["user_id"][i]),
-                situation_key=situation.key, assigned_by=str(how[i]),
-                manager_id=int(frame["manager_id"][i]) if frame["manager_id"][i] is not None else None,
-                region=str(frame["region"][i] or ""),
-                tenure_months=tenure if math.isfinite(tenure) else None,
-                is_ramping=math.isfinite(tenure) and tenure < settings.ramp_months,
-                outcome=float(outcome[i]) if math.isfinite(outcome[i]) else None,
-                outcome_percentile=float(outcome_percentile[i]) if math.isfinite(outcome_percentile[i]) else None,
-                won_amount=float(np.nan_to_num(frame["won_amount"][i])),
-                features=_features(frame, i),
-            ))
+        members = _seller_outs(frame, rows, situation.key, how, outcome, outcome_percentile, features,
+                               settings.ramp_months)
         metrics_for = {
             task_id: METRICS[item.metric_key]
             for task_id, item in evidence_by_situation[situation.key].items() if item.available
         }
-        seller_gaps(members, list(rows), metric_columns, evidence_by_situation[situation.key], tasks_by_id,
-                    metrics_for, situation.name)
+        gaps.append(seller_gaps(
+            situation_key=situation.key, situation_name=situation.name, sellers=members, rows=rows,
+            metric_columns=metric_columns, evidence=evidence_by_situation[situation.key], tasks=tasks_by_id,
+            metrics=metrics_for,
+        ))
         sellers.extend(members)
 
     report(92, "Summing up each manager's coaching needs")
-    needs = manager_needs(sellers, tasks_by_id)
-    comparisons = team_comparisons(sellers, tasks_by_id)
+    needs = manager_needs(sellers, gaps, tasks_by_id)
+    comparisons = team_comparisons(sellers, gaps, tasks_by_id)
     report(95, "Writing the results")
     return AnalysisResult(
         period=period, outcome=outcome_kind, notes=notes, metric_availability=availability,
-        situations=situations, evidence=evidence, sellers=sellers, needs=needs, comparisons=comparisons,
+        situations=situations, evidence=evidence, sellers=sellers, gaps=gaps, needs=needs, comparisons=comparisons,
     )
 
 
@@ -490,14 +483,43 @@ def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int,
         critical += 1
 
 
-def _features(frame: SellerFrame, i: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in BOOK_FEATURES:
-        column = frame.get(f"feature_{key}")
-        if column is not None and math.isfinite(column[i]):
-            out[key] = float(column[i])
-    for key in ("segment", "account_region"):
-        column = frame.get(key)
-        if column is not None and column[i]:
-            out[key] = str(column[i])
+def _seller_outs(frame: SellerFrame, rows: np.ndarray, situation_key: str, how: np.ndarray, outcome: np.ndarray,
+                 outcome_percentile: np.ndarray, features: list[dict[str, Any]], ramp_months: float
+                 ) -> list[SellerOut]:
+    """The sellers at `rows` of the frame, as plain values (the columns are read once, not seller by seller)."""
+    tenure = frame["tenure_months"][rows].tolist()
+    outcomes = outcome[rows].tolist()
+    percentiles = outcome_percentile[rows].tolist()
+    won = np.nan_to_num(frame["won_amount"][rows]).tolist()
+    return [
+        SellerOut(
+            person_id=int(person_id), crm_user_id=str(user_id), situation_key=situation_key,
+            assigned_by=str(assigned_by), manager_id=int(manager_id) if manager_id is not None else None,
+            region=str(region or ""), tenure_months=t if math.isfinite(t) else None,
+            is_ramping=math.isfinite(t) and t < ramp_months,
+            outcome=o if math.isfinite(o) else None, outcome_percentile=p if math.isfinite(p) else None,
+            won_amount=w, features=features[i],
+        )
+        for i, person_id, user_id, assigned_by, manager_id, region, t, o, p, w in zip(
+            rows.tolist(), frame["person_id"][rows], frame["user_id"][rows], how[rows], frame["manager_id"][rows],
+            frame["region"][rows], tenure, outcomes, percentiles, won, strict=True,
+        )
+    ]
+
+
+def _features(frame: SellerFrame) -> list[dict[str, Any]]:
+    """Each seller's book features that have a value: numbers, then the segment and account region."""
+    numeric = [(key, column.tolist()) for key in BOOK_FEATURES
+               if (column := frame.get(f"feature_{key}")) is not None]
+    text = [(key, column.tolist()) for key in ("segment", "account_region") if (column := frame.get(key)) is not None]
+    out: list[dict[str, Any]] = []
+    for i in range(frame.n):
+        row: dict[str, Any] = {}
+        for key, values in numeric:
+            if math.isfinite(values[i]):
+                row[key] = float(values[i])
+        for key, values in text:
+            if values[i]:
+                row[key] = str(values[i])
+        out.append(row)
     return out

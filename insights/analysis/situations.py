@@ -131,6 +131,7 @@ def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 6, 
     """Lloyd's k-means with k-means++ starts; the best of `n_init` by inertia. Returns labels, centres, inertia."""
     best: tuple[np.ndarray, np.ndarray, float] | None = None
     n = x.shape[0]
+    features = _by_feature(x)
     for _ in range(n_init):
         centres = np.empty((k, x.shape[1]))
         centres[0] = x[rng.integers(n)]
@@ -142,12 +143,13 @@ def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 6, 
             dist = np.minimum(dist, ((x - centres[j]) ** 2).sum(axis=1))
         labels = np.zeros(n, dtype=int)
         for _ in range(max_iter):
-            d2 = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-            new_labels = d2.argmin(axis=1)
-            for j in range(k):
-                members = x[new_labels == j]
-                if len(members):
-                    centres[j] = members.mean(axis=0)
+            new_labels = _squared_distances(features, centres).argmin(axis=1)
+            # Each centre moves to its members' mean (an emptied cluster keeps its centre). bincount adds the
+            # members up in order, as their mean does.
+            counts = np.bincount(new_labels, minlength=k)
+            filled = counts > 0
+            for f, column in enumerate(features):
+                centres[filled, f] = np.bincount(new_labels, weights=column, minlength=k)[filled] / counts[filled]
             if np.array_equal(new_labels, labels):
                 labels = new_labels
                 break
@@ -159,12 +161,25 @@ def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 6, 
     return best
 
 
+def _by_feature(x: np.ndarray) -> list[np.ndarray]:
+    return [np.ascontiguousarray(x[:, f]) for f in range(x.shape[1])]
+
+
+def _squared_distances(features: list[np.ndarray], centres: np.ndarray) -> np.ndarray:
+    """n x k squared distances from each point (given feature by feature) to each centre, added up one feature at
+    a time: the same sums, term by term, as summing an n x k x d array of squares, without building it."""
+    d2 = np.zeros((len(features[0]) if features else 0, centres.shape[0]))
+    for f, column in enumerate(features):
+        d2 += (column[:, None] - centres[None, :, f]) ** 2
+    return d2
+
+
 def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette of the points (exact, O(n^2): call it on a sample)."""
     k = int(labels.max()) + 1
     if k < 2:
         return 0.0
-    d = np.sqrt(np.clip(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2), 0, None))
+    d = np.sqrt(np.clip(_squared_distances(_by_feature(x), x), 0, None))
     onehot = np.eye(k)[labels]  # n x k
     counts = onehot.sum(axis=0)
     sums = d @ onehot  # distance from each point to all members of each cluster

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from insights.metrics import Period
 
 
@@ -152,6 +154,8 @@ class EvidenceOut:
 
 @dataclass
 class GapOut:
+    """One task for one seller: a cell of SituationGaps read out."""
+
     task_id: int
     value: float | None
     percentile: float | None
@@ -178,7 +182,45 @@ class SellerOut:
     outcome_percentile: float | None
     won_amount: float
     features: dict[str, Any]
-    gaps: list[GapOut] = field(default_factory=list)
+
+
+@dataclass
+class SituationGaps:
+    """Every seller's standing on every measurable task in one situation, as seller x task arrays.
+
+    Row i is the situation's i-th seller (`person_ids[i]`), column j the task `task_ids[j]`. A NaN value or
+    percentile is a missing one; a priority rank of 0 means the task is not among the seller's coaching priorities.
+    `reasons` holds the words for the cells with a priority above 0, the only ones a person reads.
+    """
+
+    situation_key: str
+    person_ids: list[int]
+    task_ids: list[int]
+    targets: list[float | None]  # per task: the top-quartile level
+    importance: np.ndarray  # per task: the weight in force, never below 0
+    is_critical: np.ndarray  # per task
+    value: np.ndarray  # n x tasks, raw metric values
+    percentile: np.ndarray  # n x tasks, 0-100
+    gap: np.ndarray  # n x tasks, 0-3
+    priority: np.ndarray  # n x tasks
+    priority_rank: np.ndarray  # n x tasks, 1-3 or 0
+    reasons: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def gaps(self, i: int) -> list[GapOut]:
+        """Row i as one GapOut per task (for reading and tests; the engine works on the arrays)."""
+        return [
+            GapOut(
+                task_id=task_id, value=_number(self.value[i, j]), percentile=_number(self.percentile[i, j]),
+                target=self.targets[j], gap=float(self.gap[i, j]), importance=float(self.importance[j]),
+                priority=float(self.priority[i, j]), priority_rank=int(self.priority_rank[i, j]) or None,
+                is_critical=bool(self.is_critical[j]), reason=self.reasons.get((i, j), ""),
+            )
+            for j, task_id in enumerate(self.task_ids)
+        ]
+
+
+def _number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 @dataclass
@@ -213,5 +255,6 @@ class AnalysisResult:
     situations: list[SituationOut]
     evidence: list[EvidenceOut]
     sellers: list[SellerOut]
+    gaps: list[SituationGaps]  # one per situation, rows in the order of `sellers`
     needs: list[NeedOut]
     comparisons: list[ComparisonOut]

@@ -254,12 +254,134 @@ def test_an_inactive_task_is_left_out_of_the_next_analysis(analysed):
     assert not TaskEvidence.objects.filter(run=run, task__key="activity_volume").exists()
 
 
+def test_a_succeeded_run_queues_the_housekeeping_instead_of_deleting_old_rows(
+    analysed, settings, django_capture_on_commit_callbacks,
+):
+    from django_tasks import default_task_backend
+
+    from insights.tasks import prune_analysis_details
+
+    settings.INSIGHTS_KEEP_DETAILED_RUNS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.analysis_run_now(actor=None, reason="again")
+    assert second.status == AnalysisRun.Status.SUCCEEDED
+    assert SellerTaskGap.objects.filter(run=analysed.run).exists()  # the run did not wait for the delete
+    queued = [r for r in default_task_backend.results if r.task.name == prune_analysis_details.name]
+    assert len(queued) == 1
+
+
+def test_a_failure_to_queue_the_housekeeping_leaves_the_run_succeeded(
+    analysed, monkeypatch, django_capture_on_commit_callbacks,
+):
+    from types import SimpleNamespace
+
+    from insights import tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(tasks, "prune_analysis_details", SimpleNamespace(enqueue=broken))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.analysis_run_now(actor=None, reason="again")
+    assert run.status == AnalysisRun.Status.SUCCEEDED
+
+
 def test_only_recent_runs_keep_their_per_task_rows(analysed, settings):
+    from insights.tasks import prune_analysis_details
+
     settings.INSIGHTS_KEEP_DETAILED_RUNS = 1
     second = services.analysis_run_now(actor=None, reason="again")
+    rows = SellerTaskGap.objects.filter(run=analysed.run).count()
+    assert prune_analysis_details.call() == rows
     assert not SellerTaskGap.objects.filter(run=analysed.run).exists()
     assert SellerTaskGap.objects.filter(run=second).exists()
     assert SellerDiagnostic.objects.filter(run=analysed.run).count() == 64  # kept for trends
+
+
+def test_housekeeping_never_touches_a_run_that_has_not_succeeded_yet(analysed, settings):
+    settings.INSIGHTS_KEEP_DETAILED_RUNS = 1
+    second = services.analysis_run_now(actor=None, reason="again")
+    # As if the first run were still being saved while the housekeeping ran.
+    AnalysisRun.objects.filter(pk=analysed.run.pk).update(status=AnalysisRun.Status.RUNNING)
+    assert services.analysis_details_prune() == 0
+    assert SellerTaskGap.objects.filter(run=analysed.run).exists()
+    assert SellerTaskGap.objects.filter(run=second).exists()
+
+
+def test_the_snapshot_rows_are_the_rows_the_orm_would_write(analysed):
+    """snapshot_write inserts plain values; the same result saved through model instances gives the same rows,
+    JSON fields included, on SQLite and PostgreSQL alike."""
+    from crm import store
+    from insights.analysis.pipeline import analyse
+    from insights.metrics import Period
+
+    with store.session(read_only=True) as con:
+        inputs = services.inputs_build(period=Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31),
+                                                     dt.date(2025, 12, 31)))
+        result = analyse(con, inputs)
+    fast = AnalysisRun.objects.create(status=AnalysisRun.Status.RUNNING)
+    services.snapshot_write(run=fast, result=result)
+    orm = AnalysisRun.objects.create(status=AnalysisRun.Status.RUNNING)
+    situation_ids = dict(SituationResult.objects.filter(run=fast).values_list("situation__name", "situation_id"))
+    situation_of = {s.key: situation_ids[s.name] for s in result.situations}
+    diagnostics = SellerDiagnostic.objects.bulk_create([
+        SellerDiagnostic(
+            run=orm, seller_id=s.person_id, crm_user_id=s.crm_user_id, situation_id=situation_of[s.situation_key],
+            assigned_by=s.assigned_by, manager_id=s.manager_id, region=s.region, tenure_months=s.tenure_months,
+            is_ramping=s.is_ramping, outcome=s.outcome, outcome_percentile=s.outcome_percentile,
+            won_amount=s.won_amount, features=s.features,
+        )
+        for s in result.sellers
+    ])
+    diagnostic_of = {d.seller_id: d.pk for d in diagnostics}
+    SellerTaskGap.objects.bulk_create([
+        SellerTaskGap(run=orm, diagnostic_id=diagnostic_of[person_id], task_id=g.task_id, value=g.value,
+                      percentile=g.percentile, target=g.target, gap=g.gap, importance=g.importance,
+                      priority=g.priority, priority_rank=g.priority_rank, is_critical=g.is_critical, reason=g.reason)
+        for table in result.gaps for i, person_id in enumerate(table.person_ids) for g in table.gaps(i)
+    ])
+    CoachingNeed.objects.bulk_create([
+        CoachingNeed(run=orm, manager_id=n.manager_id, task_id=n.task_id, priority=n.priority, rank=n.rank,
+                     seller_ids=n.seller_ids, team_size=n.team_size, reason=n.reason)
+        for n in result.needs
+    ])
+    TeamComparison.objects.bulk_create([
+        TeamComparison(run=orm, manager_id=c.manager_id, situation_id=situation_of[c.situation_key],
+                       seller_count=c.seller_count, team_median_percentile=c.team_median_percentile,
+                       other_teams=c.other_teams, other_teams_median_percentile=c.other_teams_median_percentile,
+                       team_rank=c.team_rank, task_percentiles=c.task_percentiles)
+        for c in result.comparisons
+    ])
+
+    def rows(model, run):
+        found = sorted((tuple(sorted((k, repr(v)) for k, v in row.items() if k not in ("id", "run_id")))
+                        for row in model.objects.filter(run=run).order_by().values()), key=str)
+        assert found
+        return found
+
+    def raw_json(model, column, run):  # as stored: text on SQLite, jsonb on PostgreSQL
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {table} WHERE run_id = %s ORDER BY id", [run.pk])  # noqa: S608
+            return [value for (value,) in cursor.fetchall()]
+
+    assert rows(SellerDiagnostic, fast) == rows(SellerDiagnostic, orm)
+    assert rows(CoachingNeed, fast) == rows(CoachingNeed, orm)
+    assert rows(TeamComparison, fast) == rows(TeamComparison, orm)
+    for model, column in [(SellerDiagnostic, "features"), (CoachingNeed, "seller_ids"),
+                          (TeamComparison, "task_percentiles")]:
+        assert raw_json(model, column, fast) == raw_json(model, column, orm)
+    seller_of = dict(SellerDiagnostic.objects.values_list("id", "seller_id"))
+
+    def gap_rows(run):
+        return sorted(
+            (seller_of[g.pop("diagnostic_id")], tuple(sorted((k, repr(v)) for k, v in g.items()
+                                                             if k not in ("id", "run_id"))))
+            for g in SellerTaskGap.objects.filter(run=run).order_by().values()
+        )
+
+    assert gap_rows(fast) == gap_rows(orm)
+    assert SellerTaskGap.objects.filter(run=fast).exclude(reason="").exists()
 
 
 def test_a_run_left_running_by_a_killed_worker_is_failed_when_the_next_is_queued(company):
