@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -347,20 +348,23 @@ GAP_FIELDS = ("run", "diagnostic", "task", "value", "percentile", "target", "gap
 NEED_FIELDS = ("run", "manager", "task", "priority", "rank", "seller_ids", "team_size", "reason")
 COMPARISON_FIELDS = ("run", "manager", "situation", "seller_count", "team_median_percentile", "other_teams",
                      "other_teams_median_percentile", "team_rank", "task_percentiles")
-STATEMENTS_PER_CALL = 50
+# Measured at 20,000 sellers on SQLite: 1,000 rows a statement saved the snapshot about a quarter faster than the
+# 83 that Django's 999-parameter batches allow; larger statements were no faster.
+ROWS_PER_STATEMENT = 1000
+STATEMENTS_PER_CALL = 20
 
 
 def _rows_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert rows of plain values (in the order of `fields`, as the database takes them) into the model's table,
-    as many rows a statement as the database takes parameters for.
+    up to ROWS_PER_STATEMENT rows a statement (fewer if the database takes fewer parameters).
 
     The snapshot of a run at 20,000 sellers is about 250,000 rows; a model instance for each, as bulk_create
-    builds, would cost more than the analysis itself. Only JSON fields need converting first (`_json_values`).
+    builds, would cost more than the analysis itself. Only JSON fields need converting first (`_json_prep`).
     """
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(model, name)) for name in fields)
     one_row = f"({', '.join(['%s'] * len(fields))})"
-    per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // len(fields)))
+    per_statement = max(1, min(ROWS_PER_STATEMENT, _parameters_per_statement() // len(fields)))
 
     def statement(row_count: int) -> str:
         # Only names from the model's own metadata and placeholders go into the text; values are parameters.
@@ -383,6 +387,15 @@ def _rows_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Seque
                 cursor.execute(statement(len(chunk)), list(chain.from_iterable(chunk)))
         if batch:
             cursor.executemany(full, batch)
+
+
+def _parameters_per_statement() -> int:
+    """How many parameters one statement may carry: what the connection's SQLite says (Django assumes the 999 of
+    SQLite before 3.32; later builds take 32,766 or more), PostgreSQL's 65,535."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return connection.features.max_query_params or 65_535
 
 
 def _column(model: type[Model], field_name: str) -> str:
