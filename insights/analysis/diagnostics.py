@@ -10,6 +10,7 @@ below 0). The top three priorities among the situation's critical tasks are the 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -25,7 +26,11 @@ TOP_PRIORITIES = 3
 
 def ordinal(value: float) -> str:
     """42.4 -> "42nd"."""
-    n = round(value)
+    return _ordinal(round(value))
+
+
+@functools.cache
+def _ordinal(n: int) -> str:  # percentiles: a hundred or so distinct words, asked for tens of thousands of times
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -272,11 +277,15 @@ def team_comparisons(sellers: list[SellerOut], gaps: list[SituationGaps], tasks:
                        dtype=float)
     own_median, with_outcome = group_medians(group_of, outcome, n_groups)
     members = np.bincount(group_of[group_of >= 0], minlength=n_groups)
-    numbers_in: dict[str, list[int]] = {}
+    in_situation: dict[str, list[int]] = {}
     for (situation_key, _), number in groups.items():
-        if with_outcome[number]:
-            numbers_in.setdefault(situation_key, []).append(number)
-    sorted_medians = {key: np.sort(own_median[numbers]) for key, numbers in numbers_in.items()}
+        in_situation.setdefault(situation_key, []).append(number)
+    other_teams = np.zeros(n_groups, dtype=np.int64)
+    others_median = np.full(n_groups, np.nan)
+    rank = np.zeros(n_groups, dtype=np.int64)
+    for numbers in in_situation.values():
+        teams = np.array(numbers, dtype=np.int64)
+        other_teams[teams], others_median[teams], rank[teams] = _against_the_others(own_median[teams])
     # A team's median percentile per critical task, keyed in the order its sellers' rows first have one.
     cells: list[list[tuple[int, int, str, float]]] = [[] for _ in range(n_groups)]
     for rows, table in _sliced(sellers, gaps):
@@ -292,23 +301,37 @@ def team_comparisons(sellers: list[SellerOut], gaps: list[SituationGaps], tasks:
             np.minimum.at(first, group[has], row_number[has])
             for number in np.flatnonzero(counts).tolist():
                 cells[number].append((int(first[number]), j, tasks[task_id].key, float(medians[number])))
-    out: list[ComparisonOut] = []
-    for (situation_key, manager_id), number in groups.items():
-        own = float(own_median[number]) if with_outcome[number] else None
-        others = sorted_medians.get(situation_key, np.zeros(0))
-        if own is not None:  # every other team there: drop this one's median
-            others = np.delete(others, int(np.searchsorted(others, own)))
-        out.append(ComparisonOut(
+    return [
+        ComparisonOut(
             manager_id=manager_id, situation_key=situation_key, seller_count=int(members[number]),
-            team_median_percentile=own, other_teams=len(others),
-            other_teams_median_percentile=_sorted_median(others) if len(others) else None,
-            team_rank=1 + len(others) - int(np.searchsorted(others, own, side="right")) if own is not None else None,
+            team_median_percentile=float(own_median[number]) if with_outcome[number] else None,
+            other_teams=int(other_teams[number]),
+            other_teams_median_percentile=float(others_median[number]) if other_teams[number] else None,
+            team_rank=int(rank[number]) if with_outcome[number] else None,
             task_percentiles={key: value for _, _, key, value in sorted(cells[number])},
-        ))
-    return out
+        )
+        for (situation_key, manager_id), number in groups.items()
+    ]
 
 
-def _sorted_median(values: np.ndarray) -> float:
-    """np.median of values already sorted."""
-    n = len(values)
-    return float((values[(n - 1) // 2] + values[n // 2]) / 2)
+def _against_the_others(own: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each team of one situation (its median percentile, NaN for none): how many other teams there have a
+    median, the median of their medians (np.median's value, NaN when there are none) and the team's rank among
+    them (1 = best; 0 without a median of its own). The others are all the medians but the team's own: its place
+    in the sorted medians is skipped, one index arithmetic for every team at once."""
+    has = np.isfinite(own)
+    medians = np.sort(own[has])
+    m = len(medians)
+    count = np.where(has, m - 1, m)
+    place = np.searchsorted(medians, np.where(has, own, 0.0))
+
+    def kth(k: np.ndarray) -> np.ndarray:  # the k-th smallest of a team's others
+        index = np.where(has & (k >= place), k + 1, k)
+        return medians[np.clip(index, 0, max(m - 1, 0))] if m else np.full(len(own), np.nan)
+
+    with np.errstate(invalid="ignore"):
+        median = np.where(count > 0, (kth((count - 1) // 2) + kth(count // 2)) / 2, np.nan)
+    rank = np.where(has, 1 + m - np.searchsorted(medians, np.where(has, own, 0.0), side="right"), 0)
+    return count, median, rank
+
+

@@ -501,8 +501,9 @@ def _seller_outs(frame: SellerFrame, rows: np.ndarray, situation_key: str, how: 
             won_amount=w, features=features[i],
         )
         for i, person_id, user_id, assigned_by, manager_id, region, t, o, p, w in zip(
-            rows.tolist(), frame["person_id"][rows], frame["user_id"][rows], how[rows], frame["manager_id"][rows],
-            frame["region"][rows], tenure, outcomes, percentiles, won, strict=True,
+            rows.tolist(), frame["person_id"][rows].tolist(), frame["user_id"][rows].tolist(), how[rows].tolist(),
+            frame["manager_id"][rows].tolist(), frame["region"][rows].tolist(), tenure, outcomes, percentiles, won,
+            strict=True,
         )
     ]
 

@@ -10,6 +10,7 @@ import pytest
 
 from insights.analysis.diagnostics import (
     TOP_PRIORITIES,
+    _against_the_others,
     group_medians,
     manager_needs,
     ordinal,
@@ -94,6 +95,22 @@ def test_group_medians_are_numpys_median_group_by_group(seed):
             assert medians[g] == float(np.median(mine))  # exactly
         else:
             assert np.isnan(medians[g])
+
+
+def test_each_team_is_set_against_all_the_other_teams_of_its_situation():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(0, 7))
+        own = np.round(rng.uniform(0, 4, size=n))  # few values: ties
+        own[rng.random(n) < 0.3] = np.nan
+        count, median, rank = _against_the_others(own)
+        for i in range(n):
+            others = [v for j, v in enumerate(own) if j != i and np.isfinite(v)]
+            assert count[i] == len(others)
+            if others:
+                assert median[i] == float(np.median(others))
+            if np.isfinite(own[i]):
+                assert rank[i] == 1 + sum(1 for v in others if v > own[i])
 
 
 @pytest.mark.parametrize("seed", [1, 2])
