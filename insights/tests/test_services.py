@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 from django.db import connection
@@ -80,6 +81,17 @@ def test_a_run_without_crm_data_fails_with_the_reason(company, settings, tmp_pat
     assert run.status == AnalysisRun.Status.FAILED
     assert "import CRM data first" in run.error
     assert run.finished_at is not None
+    assert gc.isenabled()  # paused while the run computed, back on after the failure
+
+
+def test_a_run_leaves_the_garbage_collector_as_the_caller_had_it(analysed):
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        services.analysis_run_now(actor=None, reason="again")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
 
 
 def test_the_analysis_writes_a_complete_snapshot(analysed):
