@@ -48,12 +48,14 @@ COLUMNS = {
     "accounts": ["account_id", "owner_user_id", "segment", "region"],
     "opportunities": ["opportunity_id", "owner_user_id", "account_id", "amount", "is_closed", "is_won",
                       "created_at", "close_date", "opportunity_type"],
-    "opportunity_stage_history": ["history_id", "opportunity_id", "changed_at", "stage", "amount", "close_date"],
-    "activities": ["activity_id", "owner_user_id", "activity_type", "occurred_at", "account_id", "opportunity_id",
-                   "contact_id"],
+    "opportunity_stage_history": ["opportunity_id", "changed_at", "stage", "amount", "close_date"],
+    "activities": ["owner_user_id", "activity_type", "occurred_at", "account_id", "opportunity_id", "contact_id"],
     "quotas": ["user_id", "period_start", "period_end", "amount"],
 }
 
+# The floor: one plain query per table reading every value of the columns the analysis reads. max() rather than
+# count(): DuckDB answers count(column) from the column's validity data without reading its values, which is not
+# a scan. Timed inside the process (as the analysis job is), after connecting; repeated in fresh processes.
 FLOOR_SCRIPT = """
 import json, sys, time
 import duckdb
@@ -64,10 +66,37 @@ result = {}
 started = time.monotonic()
 for table, cols in columns.items():
     t = time.monotonic()
-    counts = ", ".join(f'count("{c}")' for c in cols)
-    rows = con.execute(f'SELECT count(*), {counts} FROM "{table}"').fetchone()[0]
+    reads = ", ".join(f'CAST(max("{c}") AS VARCHAR)' for c in cols)
+    rows = con.execute(f'SELECT count(*), {reads} FROM "{table}"').fetchone()[0]
     result[table] = {"seconds": round(time.monotonic() - t, 2), "rows": rows}
 print("FLOOR " + json.dumps({"seconds": round(time.monotonic() - started, 2), "tables": result}))
+"""
+
+# The analysis as the background worker runs it: a process that has started Django runs the job (queue a run,
+# execute it) twice. The first job also pays for importing the analysis libraries (Ibis, its SQL compiler, pandas),
+# which a worker does once; the second is the steady state. Each job is timed by the clock around
+# services.analysis_execute, with the run's own stage timings.
+ANALYSIS_SCRIPT = """
+import json, os, resource, sys, time
+started = time.monotonic()
+import django
+django.setup()
+from insights import services
+from insights.models import AnalysisRun
+boot = time.monotonic() - started
+jobs = []
+for _ in range(int(sys.argv[1])):
+    run = services.analysis_enqueue(actor=None, reason="benchmark")
+    t = time.monotonic()
+    run = services.analysis_execute(run_id=run.pk)
+    seconds = time.monotonic() - t
+    if run.status != AnalysisRun.Status.SUCCEEDED:
+        raise SystemExit(f"Analysis {run.pk} failed: {run.error}")
+    jobs.append({"seconds": round(seconds, 2), "timings": run.timings, "sellers": run.seller_count,
+                 "situations": run.situation_results.count(),
+                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
+    print(f"job {len(jobs)}: {seconds:.1f} s {run.timings}", flush=True)
+print("ANALYSIS " + json.dumps({"boot_seconds": round(boot, 2), "jobs": jobs}))
 """
 
 SETUP_USERS = """
@@ -130,19 +159,17 @@ def run_floor(data_dir: Path, memory_limit: str) -> dict[str, object]:
     return {"wall_seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, **json.loads(line[6:])}
 
 
-def run_analysis(data_dir: Path, memory_limit: str) -> dict[str, object]:
-    env = env_for(data_dir, ANALYTICS_MEMORY_LIMIT=memory_limit)
-    measured = measure("analysis (manage.py run_analysis)", [PYTHON, "manage.py", "run_analysis"], env=env,
-                       log=data_dir / "analysis.log")
+def run_analysis(data_dir: Path, memory_limit: str, jobs: int = 2) -> dict[str, object]:
+    env = env_for(data_dir, ANALYTICS_MEMORY_LIMIT=memory_limit, DJANGO_SETTINGS_MODULE="promoted.settings")
+    measured = measure("analysis: the background job, run twice in one started process",
+                       [PYTHON, "-c", ANALYSIS_SCRIPT, str(jobs)], env=env, log=data_dir / "analysis.log")
     text = Path(measured.log).read_text()
-    timings = {}
-    match = re.search(r"timings: (.*)", text)
-    if match:
-        timings = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) s", match.group(1))}
-    head = re.search(r"Analysis \d+: (\d+) sellers, (\d+) situations", text)
-    return {"wall_seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, "timings": timings,
-            "sellers": int(head.group(1)) if head else None, "situations": int(head.group(2)) if head else None,
-            "output": text[-3000:]}
+    out = json.loads(next(x for x in text.splitlines() if x.startswith("ANALYSIS "))[9:])
+    steady = min(out["jobs"][1:] or out["jobs"], key=lambda j: j["seconds"])
+    return {"wall_seconds": measured.seconds, "peak_rss_mb": measured.peak_rss_mb, "cpu_seconds":
+            measured.cpu_seconds, "boot_seconds": out["boot_seconds"], "first_job": out["jobs"][0],
+            "job": steady, "seconds": steady["seconds"], "timings": steady["timings"],
+            "sellers": steady["sellers"], "situations": steady["situations"]}
 
 
 def free_port() -> int:
@@ -255,31 +282,44 @@ def pages_both(data_dir: Path, args: argparse.Namespace) -> dict[str, object]:
 def render(results: list[dict[str, object]]) -> str:
     lines = [DOC_START, "## Bottom-up analysis (insights)", "",
              "Measured by `benchmarks/insights_analysis.py` on the CRM benchmark's export, imported once into a "
-             "store of its own. **Floor**: one plain DuckDB query per table counting every column the analysis "
-             "reads (a full scan of exactly those columns). **Analysis**: `manage.py run_analysis` in a child "
-             "process, everything included: reading the store, statistics, and writing the snapshot to the "
-             "application database (SQLite here). Peak memory is the child's resident set (kernel rusage). "
-             "**Pages**: the app under gunicorn on 127.0.0.1, signed-in managers and sellers loading their "
-             "team view and diagnostic concurrently; the load generator runs on the same two cores. Targets: "
-             "analysis within 3x the floor, under 4 GB; pages p95 under 200 ms with 20 concurrent users.", ""]
+             "store of its own (DuckDB, `ANALYTICS_MEMORY_LIMIT=3GB`). Targets: the full analysis within 3x the "
+             "floor, peak memory under 4 GB; the manager and seller pages under 200 ms at the 95th percentile "
+             "with 20 concurrent users.", "",
+             "- **Floor**: one plain query per table reading every value of the columns the analysis reads "
+             "(`SELECT count(*), max(col), ... FROM table`), timed inside a fresh process after it connects. "
+             "`max()` and not `count()`: DuckDB answers `count(col)` from validity data without reading the values.",
+             "- **Analysis**: the background job (`insights.services.analysis_execute`: read the store, statistics, "
+             "write the snapshot to the application database, SQLite here), run twice in one process that has "
+             "started Django, as the worker does. The first job also imports the analysis libraries (Ibis, its "
+             "SQL compiler, pandas), which a worker does once; the second is the steady state and is the one "
+             "compared with the floor. Peak memory is the process's peak resident set over both jobs.",
+             "- **Pages**: the app under gunicorn on 127.0.0.1, signed-in managers and sellers loading their team "
+             "view and diagnostic; the load generator shares the two cores.", ""]
     for r in results:
         m, s = r["machine"], r["sizes"]
         floor, analysis, pages = r["floor"], r["analysis"], r.get("pages") or {}
-        ratio = analysis["wall_seconds"] / floor["wall_seconds"]
-        engine = sum(analysis["timings"].get(k, 0) for k in ("inventory", "queries"))
-        scans = ", ".join(f"{t} {v['seconds']:.1f} s" for t, v in floor["tables"].items())
+        if "job" not in analysis:
+            continue  # recorded by an earlier version of this script
+        ratio = analysis["seconds"] / floor["seconds"]
+        timings = analysis["timings"]
+        first = analysis["first_job"]
+        scans = ", ".join(f"{t} {v['seconds']:.2f} s" for t, v in floor["tables"].items())
         lines += [f"### {s['sellers']:,} sellers, {s['opportunities']:,} opportunities, {s['activities']:,} "
                   f"activities ({r['date']})", "",
                   f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; DuckDB {m['duckdb']}; "
-                  f"`nice -n 19` on a shared machine (times are upper bounds). {analysis['sellers']:,} sellers "
-                  f"analysed in {analysis['situations']} situations.", "",
-                  "| step | wall time | peak memory | notes |", "|---|---|---|---|",
-                  f"| floor: scan the columns read | {floor['wall_seconds']:,.1f} s | {floor['peak_rss_mb']:,} MB "
-                  f"| {scans} |",
-                  f"| full analysis | {analysis['wall_seconds']:,.1f} s | {analysis['peak_rss_mb']:,} MB | "
-                  f"{ratio:.2f}x the floor; store queries {engine:.1f} s, statistics "
-                  f"{analysis['timings'].get('statistics', 0):.1f} s, saving the snapshot "
-                  f"{analysis['timings'].get('saving', 0):.1f} s |"]
+                  f"`nice -n 19`. {analysis['sellers']:,} sellers analysed in {analysis['situations']} situations. "
+                  f"Runs: floor {', '.join(f'{x:.2f}' for x in r['floor_runs'])} s; analysis job "
+                  f"{', '.join(f'{x:.1f}' for x in r['analysis_runs'])} s (best counts).", "",
+                  "| step | time | peak memory | notes |", "|---|---|---|---|",
+                  f"| floor: one scan of the columns read | {floor['seconds']:,.2f} s | {floor['peak_rss_mb']:,} MB "
+                  f"| {scans}; {floor['wall_seconds']:.1f} s with process start |",
+                  f"| analysis job (steady state) | {analysis['seconds']:,.1f} s | {analysis['peak_rss_mb']:,} MB | "
+                  f"**{ratio:.2f}x the floor**; reading people and period {timings.get('setup', 0):.1f} s, store "
+                  f"queries {timings.get('queries', 0) + timings.get('inventory', 0):.1f} s, statistics "
+                  f"{timings.get('statistics', 0):.1f} s, saving the snapshot {timings.get('saving', 0):.1f} s |",
+                  f"| first job after the worker starts | {first['seconds']:,.1f} s | — | includes importing Ibis and "
+                  f"pandas; process start {analysis['boot_seconds']:.1f} s; whole process "
+                  f"{analysis['wall_seconds']:.1f} s for both jobs |"]
         for run in pages.values():
             how = (f"pausing {run['think_seconds']:g} s (±50%) between pages" if run["think_seconds"]
                    else "back to back, no pause (stress)")
@@ -290,10 +330,21 @@ def render(results: list[dict[str, object]]) -> str:
                                  f"| — | p50 {p['p50_ms']:,.0f} ms, p99 {p['p99_ms']:,.0f} ms, {p['count']:,} "
                                  f"requests, {run['error_count']} errors, {run['workers']} gunicorn workers |")
         lines.append("")
+        verdict = "met" if ratio <= 3 else "**not met**"
+        memory = "met" if analysis["peak_rss_mb"] < 4096 else "**not met**"
+        page_p95 = [run[k]["p95_ms"] for run in pages.values() if run["think_seconds"] for k in ("manager", "seller")
+                    if run[k]]
+        page_verdict = ("met" if page_p95 and max(page_p95) < 200 else "**not met**") if page_p95 else "not measured"
+        lines += [f"Against the targets: analysis {ratio:.1f}x the floor (target 3x: {verdict}); peak memory "
+                  f"{analysis['peak_rss_mb']:,} MB (target under 4,096 MB: {memory}); pages p95 with 20 users "
+                  f"({page_verdict}).", ""]
         for note in r.get("notes", []):
             lines += [note, ""]
-    lines += ["Rerun: `nice -n 19 uv run python benchmarks/insights_analysis.py [--scale 0.1] --write-docs` (after "
-              "`benchmarks/crm_import.py` has generated the export of that size).", DOC_END]
+    notes = ROOT / "benchmarks" / "insights_notes.md"
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").strip(), ""]
+    lines += ["Rerun: `nice -n 19 uv run python benchmarks/insights_analysis.py [--scale 0.1] [--repeat 2] "
+              "--write-docs` (after `benchmarks/crm_import.py` has generated the export of that size).", DOC_END]
     return "\n".join(lines)
 
 
@@ -341,14 +392,14 @@ def main() -> None:
     for _ in range(max(1, args.repeat)):
         floors.append(run_floor(data_dir, args.memory_limit))
         analyses.append(run_analysis(data_dir, args.memory_limit))
-    floor = min(floors, key=lambda r: r["wall_seconds"])  # type: ignore[arg-type,return-value]
-    analysis = min(analyses, key=lambda r: r["wall_seconds"])  # type: ignore[arg-type,return-value]
-    print(f"Analysis / floor = {analysis['wall_seconds'] / floor['wall_seconds']:.2f} (target 3.0); "
+    floor = min(floors, key=lambda r: r["seconds"])  # type: ignore[arg-type,return-value]
+    analysis = min(analyses, key=lambda r: r["seconds"])  # type: ignore[arg-type,return-value]
+    print(f"Analysis job / floor = {analysis['seconds'] / floor['seconds']:.2f} (target 3.0); "
           f"peak {analysis['peak_rss_mb']:,} MB (target 4,096)")
     result: dict[str, object] = {"date": dt.date.today().isoformat(), "machine": machine(), "sizes": sizes,
                                  "seed": args.seed, "floor": floor, "analysis": analysis,
-                                 "floor_runs": [f["wall_seconds"] for f in floors],
-                                 "analysis_runs": [a["wall_seconds"] for a in analyses]}
+                                 "floor_runs": [f["seconds"] for f in floors],
+                                 "analysis_runs": [a["seconds"] for a in analyses]}
     if not args.skip_pages:
         result["pages"] = pages_both(data_dir, args)
     results_file.write_text(json.dumps(result, indent=1))
