@@ -369,10 +369,15 @@ def render(results: list[dict[str, object]]) -> str:
 
 
 def write_docs(results: list[dict[str, object]]) -> None:
-    section = render(results)
+    replace_section(render(results), DOC_START, DOC_END)
+
+
+def replace_section(section: str, start: str, end: str) -> None:
+    """Put `section` (which begins with `start` and ends with `end`) in docs/performance.md in place of the text
+    between those markers, or at the end of the file."""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    if DOC_START in text:
-        text = re.sub(re.escape(DOC_START) + ".*?" + re.escape(DOC_END), lambda _: section, text, flags=re.S)
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     DOC.write_text(text, encoding="utf-8")

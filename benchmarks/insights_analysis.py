@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import statistics
@@ -40,7 +39,7 @@ DOC_END = "<!-- insights-benchmark:end -->"
 PASSWORD = "bench-insights-2026"  # set on benchmark users in a throwaway database
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crm_import import export_dir, machine, measure  # noqa: E402
+from crm_import import export_dir, machine, measure, replace_section  # noqa: E402
 
 # The columns the analysis reads (insights/metrics.py), per table: the floor scans exactly these.
 COLUMNS = {
@@ -422,14 +421,7 @@ def render(results: list[dict[str, object]]) -> str:
 
 
 def write_docs(results: list[dict[str, object]]) -> None:
-    section = render(results)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    if DOC_START in text:
-        text = re.sub(re.escape(DOC_START) + ".*?" + re.escape(DOC_END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"Wrote {DOC}")
+    replace_section(render(results), DOC_START, DOC_END)
 
 
 def main() -> None:
