@@ -50,7 +50,8 @@ class CrmImport(TimeStampedModel):
 
     counts = models.JSONField(default=dict, blank=True, help_text="Per table: rows, inserted, updated, unchanged.")
     file_counts = models.JSONField(default=dict, blank=True, help_text="Per file: table, rows read, skipped.")
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, help_text="What the import worked around: worth a look.")
+    notes = models.JSONField(default=list, blank=True, help_text="How the files were read; nothing was wrong.")
     errors = models.JSONField(default=list, blank=True, help_text="The first errors per file, in detail.")
     error_count = models.PositiveIntegerField(default=0)
     link_summary = models.JSONField(default=dict, blank=True, help_text="CRM users linked to people, by method.")

@@ -191,7 +191,7 @@ def running_import() -> CrmImport | None:
 
 def crm_import_execute(*, crm_import: CrmImport, wait_if_busy: bool = False) -> CrmImport:
     """Run a claimed import to the end: validate, stage, link people, swap. Never raises for bad files:
-    the outcome (counts, warnings, errors with file/row/column/value) is recorded on the import.
+    the outcome (counts, warnings, notes, errors with file/row/column/value) is recorded on the import.
 
     With `wait_if_busy` (the background job), an import that finds the store held by another writer (an
     analysis) goes back to the queue instead of failing."""
@@ -303,6 +303,7 @@ def _other_running(crm_import: CrmImport) -> bool:
 @transaction.atomic
 def _finish(crm_import: CrmImport, log: IssueLog) -> CrmImport:
     crm_import.warnings = log.warnings
+    crm_import.notes = log.notes
     files = list(dict.fromkeys(issue.file for issue in log.errors))
     ordered = sorted(log.errors, key=lambda issue: (files.index(issue.file), issue.row or 0, issue.column))
     crm_import.errors = [issue.as_dict() for issue in ordered]

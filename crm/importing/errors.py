@@ -1,4 +1,5 @@
-"""What an import found wrong: errors (the import changes nothing) and warnings (it goes ahead, and says so)."""
+"""What an import found: errors (the import changes nothing), warnings (it goes ahead, and says so) and notes
+(how the files were read, where that is worth knowing but nothing was wrong with them)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,13 @@ class Issue:
 
 @dataclass
 class IssueLog:
-    """Collects many errors (the first ERRORS_PER_FILE per file in detail, all of them counted) and warnings."""
+    """Collects many errors (the first ERRORS_PER_FILE per file in detail, all of them counted), warnings and
+    notes."""
 
     errors: list[Issue] = field(default_factory=list)
     error_counts: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def error(self, issue: Issue) -> None:
         if issue in self.errors:
@@ -57,8 +60,15 @@ class IssueLog:
         self.error_counts[file] += max(total - (len(issues) - len(fresh)), len(fresh))
 
     def warn(self, message: str) -> None:
+        """Something in the files that the import worked around and the person should check."""
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        """How the files were read where the export itself leaves it open; true of every such export, so not a
+        warning (a warning that always appears teaches people to skip warnings)."""
+        if message not in self.notes:
+            self.notes.append(message)
 
     def _shown(self, file: str) -> int:
         return sum(1 for issue in self.errors if issue.file == file)

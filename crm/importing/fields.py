@@ -25,6 +25,8 @@ from crm.schema import MONEY, TS
 DATE = dt.Date()
 NAIVE_TS = dt.Timestamp()
 _SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+# Columns that Pipeline.join_lookup puts beside a file's own (which are c0, c1, ... and _row).
+LOOKUP_PREFIX = "_lookup_"
 
 _YMD = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 ISO_TIMESTAMP = "^" + _YMD + r"([T ]([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
@@ -101,6 +103,11 @@ class Fields:
             return ibis.null().cast("string")
         column: ir.StringValue = self.t[self.raw.column_name(header)]
         return (column.strip() if self.raw.trim else column).nullif("")
+
+    def looked_up(self, column: str) -> ir.Value | None:
+        """A column of the lookup joined to this file's rows (Pipeline.join_lookup); None when none was joined."""
+        name = LOOKUP_PREFIX + column
+        return self.t[name] if name in self.t.columns else None
 
     def check(self, header: str, bad: ir.BooleanValue, message: str) -> None:
         self.checks.append(Check(column=self.label(header), bad=bad, message=message, value=self.clean(header)))

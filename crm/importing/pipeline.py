@@ -12,6 +12,7 @@ file becomes a text table (crm/importing/sources.py) and how a bad value is dete
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ import ibis.expr.types as ir
 
 from crm import store
 from crm.importing.errors import ERRORS_PER_FILE, ImportFailed, Issue, IssueLog
-from crm.importing.fields import Fields
+from crm.importing.fields import LOOKUP_PREFIX, Fields
 from crm.importing.sources import FileProblem, Loader, RawFile
 from crm.schema import PRIMARY_KEYS, TABLES
 
@@ -164,6 +165,43 @@ class Pipeline:
         built = build(Fields(raw, raw.table, self.engine))
         table = raw.table.filter(built.keep) if built.keep is not None else raw.table
         return list(self.con.to_pyarrow(table.select(**built.values)).to_pylist())
+
+    def stage_lookup(self, name: str, files: list[RawFile], build: Builder, *, key: str) -> ir.Table | None:
+        """Validate the files of a lookup that other files join to (e.g. Salesforce roles, joined to users by
+        role id) and stage their rows in the store as the import's table `name`, one row per `key`: where a key
+        repeats, each other column keeps its greatest value. None when there are no files or a value is invalid
+        (the errors are logged, so the import fails)."""
+        valid = [bool(self._validate(Part(table="", raw=raw, build=build))) for raw in files]
+        if not files or not all(valid):
+            return None
+        selects = []
+        for raw in files:
+            built = build(Fields(raw, raw.table, self.engine))
+            table = raw.table.filter(built.keep) if built.keep is not None else raw.table
+            selects.append(table.select(**built.values))
+        rows = ibis.union(*selects) if len(selects) > 1 else selects[0]
+        rows = rows.filter(rows[key].notnull())
+        # One row per key, so that joining the lookup never repeats a row of the file it is joined to.
+        rows = rows.group_by(key).aggregate(**{c: rows[c].max() for c in rows.columns if c != key})
+        relation = store.staging_name(self.import_id, name)
+        self.con.create_table(relation, rows)
+        return self.con.table(relation)
+
+    def join_lookup(self, raw: RawFile, lookup: ir.Table, *, key: str,
+                    on: Callable[[Fields], ir.Value]) -> RawFile:
+        """`raw` with the other columns of a staged lookup (`stage_lookup`) beside each row whose `on` value
+        equals the lookup's `key`; builders read them with `Fields.looked_up`. A left join on a unique key:
+        every row of the file stays, once, and a row whose value the lookup lacks gets nulls.
+
+        A join rather than a CASE branch per lookup row: with 4,514 Salesforce roles, the branches made staging
+        the users file take 25 s and a gigabyte of memory."""
+
+        def joined(table: ir.Table) -> ir.Table:
+            value = on(Fields(raw, table, self.engine))
+            return table.left_join(lookup, value == lookup[key]).select(
+                *table.columns, **{LOOKUP_PREFIX + c: lookup[c] for c in lookup.columns if c != key})
+
+        return dataclasses.replace(raw, table=joined(raw.table), numbered=joined(raw.numbered))
 
     def lookup_valid(self, raw: RawFile, build: Builder) -> bool:
         """Check every value of a file that feeds a derived table (errors are logged); True when all are valid."""

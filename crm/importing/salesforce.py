@@ -102,13 +102,14 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
             pipeline.log.error(Issue(file="(upload)", message="no Salesforce export files were given"))
         return
 
-    roles: dict[str, str] = {}
-    for raw in opened.get("UserRole", []):
-        for row in pipeline.lookup(raw, _roles):
-            if row["id"]:
-                roles[row["id"]] = row["name"]
+    roles = pipeline.stage_lookup("roles", opened.get("UserRole", []), _roles, key="id")
+    if roles is not None:
+        opened["User"] = [
+            pipeline.join_lookup(raw, roles, key="id", on=_role_id) if raw.has("UserRoleId") else raw
+            for raw in opened.get("User", [])
+        ]
     builders = {
-        "User": ("crm_users", lambda f: _users(f, roles)),
+        "User": ("crm_users", _users),
         "Account": ("accounts", _accounts),
         "Contact": ("contacts", _contacts),
         "Opportunity": ("opportunities", _opportunities),
@@ -123,9 +124,12 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
             pipeline.add(table, raw, build)
     if opened.get("Account") or opened.get("AccountHistory"):
         pipeline.after_stage.append(partial(_ownership, history=opened.get("AccountHistory", [])))
-    if opened.get("ForecastingQuota") and not all(r.has("EndDate") for r in opened["ForecastingQuota"]):
-        pipeline.log.warn("ForecastingQuota has no EndDate column: each quota is taken to cover one quarter "
-                          "from its StartDate (Salesforce's default forecast period).")
+    for raw in opened.get("ForecastingQuota", []):
+        if not raw.has("EndDate"):
+            # Salesforce's ForecastingQuota has no end date (the period length is a forecast setting of the
+            # org), so this holds for every real export: a note, not a warning.
+            pipeline.log.note(f"{raw.name}: each quota covers one quarter from its StartDate (Salesforce's "
+                              f"default forecast period; quotas carry no end date).")
 
 
 # --- shared pieces ---------------------------------------------------------------------------------------------
@@ -174,11 +178,18 @@ def _roles(f: Fields) -> Built:
     return Built(values={"id": f.salesforce_id("Id", required=True), "name": f.text("Name")})
 
 
-def _users(f: Fields, roles: dict[str, str]) -> Built:
-    role_id = f.salesforce_id("UserRoleId")
+def _role_id(f: Fields) -> ir.StringValue:
+    return f.salesforce_id("UserRoleId")
+
+
+def _users(f: Fields) -> Built:
+    # A `UserRole.Name` column (a report or a query across the relationship) names the role itself; otherwise
+    # the name is UserRole.csv's for the user's role id, joined in by `plan` (null for an id it does not list).
+    _role_id(f)  # checked like every id, though only the join reads it
     role_name = f.text(f.pick("UserRole.Name"))
-    if roles:
-        role_name = role_name.coalesce(role_id.substitute(roles, else_=ibis.null().cast("string")))
+    from_roles_file = f.looked_up("name")
+    if from_roles_file is not None:
+        role_name = role_name.coalesce(from_roles_file)
     return Built(
         values={
             "user_id": f.salesforce_id("Id", required=True),

@@ -72,6 +72,13 @@ def test_administrator_uploads_a_salesforce_export_and_sees_the_counts(login, co
     assert "Activities" in page
     assert "Pat Contractor" in page  # the unmatched owner, with a form to link them
     assert 'name="person"' in page
+    # Skipped rows are warnings; how quotas were read is a note, shown apart from them.
+    warnings, notes = page.split('id="h-notes"')
+    assert "Warnings (3)" in warnings
+    assert "row(s) skipped (deleted records)" in warnings
+    assert "Notes (1)" in notes
+    assert "each quota covers one quarter from its StartDate" in notes
+    assert "one quarter" not in warnings
     assert AuditEvent.objects.filter(action="crm.import_succeeded", target_id=str(crm_import.pk)).exists()
 
     again = _upload(client, "salesforce", fixture_files("salesforce", "good")).content.decode()

@@ -77,6 +77,8 @@ class Command(BaseCommand):
                       f"{c['unchanged']} unchanged")
         for warning in crm_import.warnings:
             out.write(f"  warning: {warning}")
+        for note in crm_import.notes:
+            out.write(f"  note: {note}")
         if crm_import.unmatched_owners:
             total = crm_import.link_summary.get("unmatched_total", len(crm_import.unmatched_owners))
             out.write(f"  {total} CRM user(s) not linked to a person, e.g.:")
