@@ -106,6 +106,20 @@ def test_admin_imports_a_file_and_sees_counts_and_names(login):
     assert Person.objects.get(employee_id="B121").manager.employee_id == "B120"
 
 
+def test_import_page_lists_warnings_apart_from_the_counts(login):
+    rows = list(csv.DictReader(io.StringIO((FIXTURES / "people_valid.csv").read_text())))
+    leaver = next(row for row in rows if row["employee_id"] == "B121")
+    leaver["end_date"] = "2025-01-31"  # past, while the status still says active
+    client = login("admin")
+    response = upload(client, csv_bytes(rows), name="hr.csv", mode="partial")
+    page = client.get(response["Location"]).content.decode()
+    assert "Imported." in page
+    section = page.split('<h2 id="h-warnings">', 1)[1].split("</section>", 1)[0]
+    assert section.startswith("Warnings (1)")
+    assert "the end date 2025-01-31 has passed" in unescape(section)
+    assert Person.objects.get(employee_id="B121").status == "inactive"
+
+
 def test_full_import_page_lists_who_was_marked_as_left(login, company):
     Person.objects.filter(manager_since__lt=dt.date(2020, 1, 6)).update(hire_date=dt.date(2014, 1, 1))
     rows = [row for row in everyone_rows() if row["first_name"] != "Sid"]
