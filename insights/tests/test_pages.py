@@ -129,6 +129,25 @@ def test_seller_diagnostic_shows_priorities_with_reasons(analysed, login):
     assert "Save placement" not in page
 
 
+def test_seller_task_table_gives_priority_to_critical_tasks_only(analysed, login):
+    response = login("sam").get(f"/insights/sellers/{analysed.company.sam.pk}/")
+    table = response.content.decode().split('id="h-tasks"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    sam = SellerDiagnostic.objects.get(run=analysed.run, seller=analysed.company.sam)
+    gaps = list(sam.gaps.select_related("task"))
+    assert any(g.is_critical for g in gaps)
+    assert any(not g.is_critical for g in gaps)
+    for gap in gaps:
+        (row,) = [r for r in rows if htmllib.escape(gap.task.name) in r.split("</th>", 1)[0]]
+        last = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]
+        if gap.is_critical:
+            assert f"{gap.priority:.2f}" in last
+        else:
+            assert "—" in last
+            assert "Not a critical task" in last
+    assert "for the situation's critical tasks only" in text(response)
+
+
 def test_situation_profile_explains_each_weight(analysed, login, django_assert_max_num_queries):
     client = login("hana")
     situation_id = situation_of(analysed, analysed.company.sam)
