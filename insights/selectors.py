@@ -477,7 +477,12 @@ def gap_map(*, user: Any, run: AnalysisRun, manager_limit: int = 300) -> GapMap:
     tasks = list(SellingTask.objects.filter(pk__in=task_ids).order_by("position", "name"))
     total = diagnostics.count()
     org_rows = list(gaps.values("task_id").annotate(**aggregates))
-    org = GapLine(key="org", label="Whole organisation", sellers=total, cells={
+    scope = scope_for(user)
+    if scope.sees_everyone or scope.has(Role.SENIOR_SALES_LEADER):
+        org_label = "Whole organisation"
+    else:  # an HR partner: the org units they support
+        org_label = "Everyone you support"
+    org = GapLine(key="org", label=org_label, sellers=total, cells={
         r["task_id"]: GapCell(total, r["flagged"], r["mean_percentile"]) for r in org_rows
     })
     region_totals = dict(diagnostics.values("region").annotate(n=Count("pk")).values_list("region", "n"))

@@ -226,6 +226,13 @@ def test_gap_map_rolls_up_by_region_and_manager(analysed, login, django_assert_m
     assert "Mick Acme" not in hana
 
 
+def test_gap_map_names_the_hr_partners_scope_not_the_whole_organisation(analysed, login):
+    page = text(login("hana").get("/insights/gaps/"))
+    assert "Everyone you support and by region" in page
+    assert "Whole organisation" not in page
+
+
+
 def test_runs_page_starts_an_analysis_and_polls_progress(analysed, login, settings):
     client = login("hana")
     response = client.post("/insights/runs/", {}, HTTP_HX_REQUEST="true")
