@@ -1,18 +1,23 @@
 """The demo's insights step (order 30: after the CRM data, before the development plans that read team needs).
 
-It analyses the demo CRM data the way the product would after an import, then shows the review features as people
-would use them: an HR partner's note-backed weight override on one situation, followed by the re-analysis the
-override queues. Everything goes through insights.services.
+It analyses the demo CRM data the way the product would have after the imports of the last quarters (the periods
+ending one and two quarters ago, then the current one), so trend pages have a history. Then it shows the review
+features as people would use them: an HR partner's note-backed weight override on one situation, followed by the
+re-analysis the override queues. Everything goes through insights.services.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.test.utils import override_settings
 
 from accounts.models import Role, User
 from core.demo import DemoContext, DemoLogin, register_demo_step
+from crm import store
 from insights import services
+from insights.analysis.pipeline import default_period
 from insights.models import (
     AnalysisRun,
     SellerSituationOverride,
@@ -32,6 +37,10 @@ def register_demo_steps() -> None:
 def insights_demo_step(context: DemoContext) -> None:
     """Analyse the demo CRM data in this process (no worker needed), then record a reviewed override."""
     with override_settings(TASKS=_NO_WORKER):
+        for start, end in _earlier_periods():
+            earlier = services.analysis_enqueue(actor=None, reason=f"demo: the analysis as of {end:%d %b %Y}",
+                                                period_start=start, period_end=end)
+            services.analysis_execute(run_id=earlier.pk)
         run = services.analysis_run_now(actor=None, reason="demo: after the CRM import")
         if run.status != AnalysisRun.Status.SUCCEEDED:
             context.write(f"Insights: the analysis did not succeed ({run.error or run.status}).")
@@ -47,6 +56,24 @@ def insights_demo_step(context: DemoContext) -> None:
         f"{'; one weight override by HR' if reviewed else ''}."
     )
     context.shared["insights"] = {"run_id": run.pk, "situations": situations}
+
+
+def _earlier_periods(count: int = 2) -> list[tuple[dt.date, dt.date]]:
+    """The periods the product would have analysed one and two quarters ago: from the same start to an earlier
+    quarter's end, so the demo's trend pages have a history. Periods under two quarters long are skipped."""
+    with store.session(read_only=True) as con:
+        try:
+            base = default_period(con)
+        except ValueError:  # no CRM data: the analysis below says so
+            return []
+    periods: list[tuple[dt.date, dt.date]] = []
+    end = base.end
+    for _ in range(count):
+        end = dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1) - dt.timedelta(days=1)  # the quarter before
+        if (end - base.start).days < 180:
+            break
+        periods.append((base.start, end))
+    return periods[::-1]
 
 
 def _review_one_profile(run: AnalysisRun, logins: list[DemoLogin]) -> TaskWeightOverride | None:

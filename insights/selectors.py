@@ -271,6 +271,19 @@ def seller_person(*, user: Any, person_id: int) -> Person:
     return get_object_or_404(visible_people(user).select_related("manager", "org_unit"), pk=person_id)
 
 
+def seller_history(person: Person, *, periods: int = 8) -> list[SellerDiagnostic]:
+    """The seller's diagnostics over time: one per analysis period (the latest analysis of each, since a
+    re-analysis of the same period, after a weight override say, does not change where the seller stood), the
+    `periods` most recent periods in order of their end."""
+    latest: dict[tuple[Any, Any], SellerDiagnostic] = {}
+    for diagnostic in (SellerDiagnostic.objects.filter(seller=person, run__status=AnalysisRun.Status.SUCCEEDED)
+                       .select_related("run", "situation").order_by("-run__finished_at", "-run_id")[:10 * periods]):
+        latest.setdefault((diagnostic.run.period_start, diagnostic.run.period_end), diagnostic)
+    ordered = sorted(latest.values(), key=lambda d: (d.run.period_end is None, d.run.period_end, d.run.period_start,
+                                                     d.run.finished_at))
+    return ordered[-periods:]
+
+
 def seller_view(*, user: Any, person_id: int, run: AnalysisRun | None) -> SellerView:
     """A seller's diagnostic in `run`: every task's value, standing, gap and priority, with the reasons."""
     person = seller_person(user=user, person_id=person_id)
@@ -283,8 +296,7 @@ def seller_view(*, user: Any, person_id: int, run: AnalysisRun | None) -> Seller
     diagnostic = (SellerDiagnostic.objects.filter(run=run, seller=person)
                   .select_related("situation", "manager").first())
     view.diagnostic = diagnostic
-    view.history = list(SellerDiagnostic.objects.filter(seller=person, run__status=AnalysisRun.Status.SUCCEEDED)
-                        .select_related("run", "situation").order_by("-run__finished_at")[:8])[::-1]
+    view.history = seller_history(person)
     if diagnostic is None:
         return view
     evidence = {e.task_id: e for e in TaskEvidence.objects.filter(run=run, situation_id=diagnostic.situation_id)

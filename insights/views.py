@@ -232,9 +232,9 @@ def seller(request: HttpRequest, person_id: int) -> HttpResponse:
     trend = None
     if len(view.history) > 1:
         trend = charts.trend_chart(
-            [(f"{d.run.finished_at:%d %b %Y}" if d.run.finished_at else str(d.run_id), d.outcome_percentile)
+            [(f"to {d.run.period_end:%b %Y}" if d.run.period_end else str(d.run_id), d.outcome_percentile)
              for d in view.history],
-            title=f"{view.person.full_name}'s outcome percentile over analyses", chart_id="trend",
+            title=f"{view.person.full_name}'s outcome percentile by analysis period", chart_id="trend",
         )
     can_place = selectors.can_review_profiles(request.user) and view.person.pk != scope_for(request.user).person_id
     return render(request, "insights/seller.html", {

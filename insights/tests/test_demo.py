@@ -30,6 +30,10 @@ def test_step_runs_the_analysis_and_an_override(analysed, tmp_path):
     assert TaskEvidence.objects.filter(run=latest, driven_by="override", task__key="pipeline_hygiene").exists()
     assert lines[-1].startswith("Insights: 64 sellers analysed in 2 situations")
     assert context.shared["insights"]["run_id"] == latest.pk
+    periods = sorted({(r.period_start, r.period_end) for r in AnalysisRun.objects.filter(status="succeeded")})
+    assert len(periods) >= 2  # earlier periods first, so the trend pages have a history
+    assert periods[-1] == (latest.period_start, latest.period_end)
+    assert len({start for start, _ in periods}) == 1  # the same start, ending a quarter apart
     insights_demo_reset()
     assert not AnalysisRun.objects.exists()
     assert not Situation.objects.exists()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import re
 
 import pytest
 from django.urls import reverse
 
+from insights import services
 from insights.models import AnalysisRun, SellerDiagnostic, SellerSituationOverride, SellingTask, TaskWeightOverride
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +148,26 @@ def test_seller_task_table_gives_priority_to_critical_tasks_only(analysed, login
             assert "—" in last
             assert "Not a critical task" in last
     assert "for the situation's critical tasks only" in text(response)
+
+
+def test_seller_trend_has_one_point_per_analysis_period(analysed, login):
+    first = analysed.run
+    again = services.analysis_run_now(actor=None, reason="the same period again")
+    earlier = services.analysis_enqueue(actor=None, reason="an earlier period", period_start=first.period_start,
+                                        period_end=first.period_end - dt.timedelta(days=92))
+    services.analysis_execute(run_id=earlier.pk)
+    assert {r.status for r in AnalysisRun.objects.all()} == {"succeeded"}
+    response = login("sam").get(f"/insights/sellers/{analysed.company.sam.pk}/")
+    html = response.content.decode()
+    trend = html.split('id="h-trend"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr><td>(.*?)</td>", trend.split("<tbody>", 1)[1], re.S)
+    again.refresh_from_db()
+    earlier.refresh_from_db()
+    assert [htmllib.unescape(r) for r in rows] == [
+        f"{earlier.period_start:%-d %b %Y} \u2013 {earlier.period_end:%-d %b %Y}",
+        f"{again.period_start:%-d %b %Y} \u2013 {again.period_end:%-d %b %Y}",
+    ]
+    assert "One point per analysis period" in text(response)
 
 
 def test_situation_profile_explains_each_weight(analysed, login, django_assert_max_num_queries):
