@@ -155,6 +155,12 @@ def trend_chart(points: Sequence[tuple[str, float | None]], *, title: str, chart
                      + " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords) + '"/>')
         for cx, cy in coords:
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{BRAND}"/>')
+    if points:  # the first and last labels under the axis (every label is in the description)
+        step = (width - 2 * pad) / max(len(points) - 1, 1)
+        ends = [(0, "start")] + ([(len(points) - 1, "end")] if len(points) > 1 else [])
+        for i, anchor in ends:
+            parts.append(f'<text x="{pad + i * step:.1f}" y="{height - 6}" font-size="9" fill="{INK}" '
+                         f'text-anchor="{anchor}">{_e(points[i][0])}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every dynamic text above is escaped
 

@@ -26,4 +26,7 @@ def test_percentile_and_trend_charts():
     trend = charts.trend_chart([("Jan", 40.0), ("Apr", None), ("Jul", 55.0)], title="Trend", chart_id="t")
     assert "Jan: 40; Apr: —; Jul: 55" in trend
     assert trend.count("<circle") == 2
+    assert 'text-anchor="start">Jan</text>' in trend  # the first and last labels under the axis
+    assert 'text-anchor="end">Jul</text>' in trend
+    assert ">Apr</text>" not in trend
     assert charts.quartile_strip(None, None, 3.0, label="x") == ""
