@@ -373,10 +373,21 @@ class CoachingSkill:
 
 
 @dataclass
+class OrgManager:
+    """A manager in a second-line manager's organisation: their team in the latest analysis and its top needs."""
+
+    manager: Person
+    team_size: int
+    needs: list[str]
+    not_equipped: list[str]
+
+
+@dataclass
 class TeamView:
     manager: Person
     run: AnalysisRun | None
     members: list[TeamMember] = field(default_factory=list)
+    managers: list[OrgManager] = field(default_factory=list)
     needs: list[ManagerNeed] = field(default_factory=list)
     skills: list[CoachingSkill] = field(default_factory=list)
     comparisons: list[TeamComparison] = field(default_factory=list)
@@ -420,8 +431,32 @@ def manager_team(*, user: Any, person_id: int, run: AnalysisRun | None) -> TeamV
         for n in view.needs if n.task_id in tasks
     ]
     view.comparisons = list(TeamComparison.objects.filter(run=run, manager=manager).select_related("situation"))
+    view.managers = _org_managers(user, manager, run)
     view.mastery_recorded = mastery_is_recorded()
     return view
+
+
+def _org_managers(user: Any, manager: Person, run: AnalysisRun) -> list[OrgManager]:
+    """The managers below `manager` in the reporting line who have sellers in `run`, as `user` may see them: a
+    second-line manager's view of the teams under them (their own sellers are the team view itself)."""
+    if not manager.path:
+        return []
+    sizes = dict(_visible_diagnostics(user, run).filter(manager__path__startswith=manager.path)
+                 .exclude(manager=manager).values("manager_id").annotate(n=Count("pk"))
+                 .values_list("manager_id", "n"))
+    people = {p.pk: p for p in visible_people(user).filter(pk__in=list(sizes))}
+    needs: dict[int, list[CoachingNeed]] = defaultdict(list)
+    for need in (CoachingNeed.objects.filter(run=run, manager_id__in=list(people), rank__lte=3)
+                 .select_related("task").order_by("rank")):
+        needs[need.manager_id].append(need)
+    equipped = equipped_task_keys(list(people))
+    lines = [
+        OrgManager(manager=person, team_size=sizes[pk], needs=[n.task.name for n in needs[pk]],
+                   not_equipped=[n.task.name for n in needs[pk] if n.task.key not in equipped.get(pk, set())])
+        for pk, person in people.items()
+    ]
+    lines.sort(key=lambda line: (-len(line.not_equipped), line.manager.last_name, line.manager.first_name))
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -490,10 +525,12 @@ def gap_map(*, user: Any, run: AnalysisRun, manager_limit: int = 300) -> GapMap:
     total = diagnostics.count()
     org_rows = list(gaps.values("task_id").annotate(**aggregates))
     scope = scope_for(user)
-    if scope.sees_everyone or scope.has(Role.SENIOR_SALES_LEADER):
+    if scope.sees_everyone:
         org_label = "Whole organisation"
-    else:  # an HR partner: the org units they support
+    elif scope.has(Role.HR_PARTNER):
         org_label = "Everyone you support"
+    else:  # a senior sales leader: the reporting line below them
+        org_label = "Your organisation"
     org = GapLine(key="org", label=org_label, sellers=total, cells={
         r["task_id"]: GapCell(total, r["flagged"], r["mean_percentile"]) for r in org_rows
     })

@@ -280,7 +280,8 @@ def manager(request: HttpRequest, person_id: int) -> HttpResponse:
     run = selectors.latest_run()
     view = selectors.manager_team(user=request.user, person_id=person_id, run=run)
     return render(request, "insights/manager.html", {
-        "page_title": f"{view.manager.full_name}'s team", "view": view, "run": run,
+        "page_title": f"{view.manager.full_name}'s {'organisation' if view.managers and not view.members else 'team'}",
+        "view": view, "run": run,
         "in_progress": selectors.run_in_progress(), "is_self": view.manager.pk == scope_for(request.user).person_id,
     })
 

@@ -10,7 +10,14 @@ import pytest
 from django.urls import reverse
 
 from insights import services
-from insights.models import AnalysisRun, SellerDiagnostic, SellerSituationOverride, SellingTask, TaskWeightOverride
+from insights.models import (
+    AnalysisRun,
+    CoachingNeed,
+    SellerDiagnostic,
+    SellerSituationOverride,
+    SellingTask,
+    TaskWeightOverride,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +121,27 @@ def test_manager_team_view_shows_each_sellers_tasks_gaps_and_what_to_learn(analy
     assert "not yet equipped" in page  # nobody has shown mastery in a course that teaches it
     assert "Courses that teach it:" in page
     assert "Compared with other teams in the same situations" in page
+
+
+def test_second_line_manager_sees_the_managers_below_them_and_their_needs(analysed, login):
+    client = login("dirk")
+    response = client.get("/insights/my-team/", follow=True)
+    page = text(response)
+    assert "Managers in your organisation" in page
+    assert "Dirk Acme's organisation" in page  # no sellers of his own: the page is about the teams below him
+    section = page.split("Managers in your organisation", 1)[1]
+    assert "Nora Acme" in section
+    assert "Mick Acme" not in section  # Mick reports to Vera, not to Dirk
+    assert "no sellers in the latest analysis" not in page
+    top = CoachingNeed.objects.filter(run=analysed.run, manager=analysed.company.nora).order_by("rank").first()
+    assert top is not None
+    assert top.task.name in section
+    assert f'href="/insights/managers/{analysed.company.nora.pk}/"' in response.content.decode()
+    vera = text(login("vera").get(f"/insights/managers/{analysed.company.vera.pk}/"))
+    assert "Nora Acme" in vera.split("Managers in your organisation", 1)[1]
+    assert "Mick Acme" in vera.split("Managers in your organisation", 1)[1]
+    assert "Managers in" not in text(login("nora").get("/insights/my-team/", follow=True))
+    assert "Your organisation and by region" in text(login("dirk").get("/insights/gaps/"))
 
 
 def test_seller_diagnostic_shows_priorities_with_reasons(analysed, login):
