@@ -8,6 +8,7 @@ form
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,8 @@ PREFIX = {
     "event": "00U",
     "quota": "0J9",
     "forecasting_type": "0Db",
+    "period": "026",
+    "fiscal_year": "022",
 }
 FILES: dict[str, tuple[str, ...]] = {
     "User.csv": (
@@ -187,7 +190,9 @@ FILES: dict[str, tuple[str, ...]] = {
         "IsAmount",
         "IsQuantity",
         "ForecastingTypeId",
+        "PeriodId",
     ),
+    "Period.csv": ("Id", "FiscalYearSettingsId", "Type", "StartDate", "EndDate", "IsForecastPeriod", "Number"),
 }
 PROFILES = ("Standard User", "System Administrator", "Marketing User")
 WRITE_OPTIONS = pacsv.WriteOptions(quoting_style="all_valid", batch_size=16_384)
@@ -281,6 +286,37 @@ class SalesforceWriter:
                 "ForecastUserId": f.take(
                     self.user_ids, np.array([r.forecast_user_index for r in roles], dtype=np.int64)
                 ),
+            },
+        )
+        self._periods()
+
+    def _periods(self) -> None:
+        """The org's fiscal periods: standard fiscal years (calendar years), each with its quarters (the forecast
+        period, which quotas name by PeriodId) and months, for every year the plan's quarters touch."""
+        years = f.civil_from_days(np.array([q.start for q in self.plan.quarters], dtype=np.int64))[0]
+        keys, fiscal_years, kinds, starts, ends, numbers = [], [], [], [], [], []
+        for year in range(int(years.min()), int(years.max()) + 1):
+            for kind, months, count in (("Year", 12, 1), ("Quarter", 3, 4), ("Month", 1, 12)):
+                for n in range(1, count + 1):
+                    start = dt.date(year, (n - 1) * months + 1, 1)
+                    # Keys: year * 100 for the year, + 1..4 for its quarters (as in ForecastingQuota's PeriodId),
+                    # + 11..22 for its months.
+                    keys.append(year * 100 + {"Year": 0, "Quarter": n, "Month": 10 + n}[kind])
+                    fiscal_years.append(year)
+                    kinds.append(kind)
+                    starts.append(start.isoformat())
+                    ends.append((_month_after(start, months) - dt.timedelta(days=1)).isoformat())
+                    numbers.append(None if kind == "Year" else n)
+        self._write(
+            "Period.csv",
+            {
+                "Id": f.salesforce_ids(np.array(keys, dtype=np.int64), PREFIX["period"]),
+                "FiscalYearSettingsId": f.salesforce_ids(np.array(fiscal_years, dtype=np.int64), PREFIX["fiscal_year"]),
+                "Type": pa.array(kinds),
+                "StartDate": pa.array(starts),
+                "EndDate": pa.array(ends),
+                "IsForecastPeriod": pa.array([kind == "Quarter" for kind in kinds]),
+                "Number": pa.array(numbers, type=pa.int64()),
             },
         )
 
@@ -518,6 +554,8 @@ class SalesforceWriter:
                 "IsAmount": pa.array(np.ones(n, dtype=bool)),
                 "IsQuantity": pa.array(np.zeros(n, dtype=bool)),
                 "ForecastingTypeId": f.constant(self.forecasting_type_id, n),
+                # The quarter's row of Period.csv (see `_periods` for its key).
+                "PeriodId": f.salesforce_ids(year * 100 + (month - 1) // 3 + 1, PREFIX["period"]),
             },
         )
 
@@ -531,3 +569,9 @@ class SalesforceWriter:
                 path.write_text(",".join(f'"{c}"' for c in columns) + "\n", encoding="utf-8")
         self._writers.clear()
         return dict(self.rows)
+
+
+def _month_after(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)

@@ -4,7 +4,7 @@ Objects and files (any file name that contains the object's API name, e.g. `Oppo
 `extract_OpportunityHistory.csv`; a file named otherwise is recognised by its columns):
 
     User, UserRole, Account, Contact, Opportunity, OpportunityHistory, OpportunityLineItem, Task, Event,
-    ForecastingQuota (optional: quotas)
+    ForecastingQuota (optional: quotas), Period (optional: the forecast periods quotas name by PeriodId)
 
 Headers are API field names; ids are 15 or 18 characters (normalised to 18); datetimes are UTC ISO 8601,
 dates yyyy-mm-dd, booleans true/false. Rows with IsDeleted = true ("Export All") are skipped, and so are child
@@ -40,6 +40,7 @@ REQUIRED: dict[str, list[str | tuple[str, ...]]] = {
     "Task": ["Id", "OwnerId", ("CompletedDateTime", "ActivityDate", "CreatedDate")],
     "Event": ["Id", "OwnerId", ("StartDateTime", "ActivityDateTime", "ActivityDate")],
     "ForecastingQuota": ["QuotaOwnerId", "StartDate", "QuotaAmount"],
+    "Period": ["Id", "StartDate", "EndDate"],
 }
 OBJECTS = sorted(REQUIRED, key=len, reverse=True)
 
@@ -56,6 +57,8 @@ def detect_object(raw: RawFile) -> str | None:
         return "AccountHistory"
     if has("QuotaOwnerId"):
         return "ForecastingQuota"
+    if has("FiscalYearSettingsId") or has("IsForecastPeriod"):
+        return "Period"
     if has("Username"):
         return "User"
     if has("ParentRoleId"):
@@ -102,6 +105,9 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
             pipeline.log.error(Issue(file="(upload)", message="no Salesforce export files were given"))
         return
 
+    if opened.get("ForecastingQuota") or opened.get("Period"):
+        opened["ForecastingQuota"] = _with_quota_ends(pipeline, opened.get("ForecastingQuota", []),
+                                                      opened.get("Period", []))
     roles = pipeline.stage_lookup("roles", opened.get("UserRole", []), _roles, key="id")
     if roles is not None:
         opened["User"] = [
@@ -124,12 +130,6 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
             pipeline.add(table, raw, build)
     if opened.get("Account") or opened.get("AccountHistory"):
         pipeline.after_stage.append(partial(_ownership, history=opened.get("AccountHistory", [])))
-    for raw in opened.get("ForecastingQuota", []):
-        if not raw.has("EndDate"):
-            # Salesforce's ForecastingQuota has no end date (the period length is a forecast setting of the
-            # org), so this holds for every real export: a note, not a warning.
-            pipeline.log.note(f"{raw.name}: each quota covers one quarter from its StartDate (Salesforce's "
-                              f"default forecast period; quotas carry no end date).")
 
 
 # --- shared pieces ---------------------------------------------------------------------------------------------
@@ -442,21 +442,185 @@ def _events(f: Fields) -> Built:
     )
 
 
-def _quotas(f: Fields) -> Built:
+# --- quotas ------------------------------------------------------------------------------------------------------
+#
+# ForecastingQuota has a StartDate but no end: a quota covers its forecast period, whose length is a setting of
+# the org (monthly or quarterly). Each quota's end comes from the first of: an EndDate column (a sheet prepared by
+# hand), the Period.csv row its PeriodId names, or the spacing of its owner's quotas (`_quota_ends`).
+
+# Period lengths a quota can have, in months (Salesforce's Month, Quarter and Year periods); the default is one
+# quarter, Salesforce's default forecast period.
+QUOTA_MONTHS = {1: "monthly", 3: "quarterly", 12: "yearly"}
+DEFAULT_QUOTA_MONTHS = 3
+_DAYS_PER_MONTH = 365.25 / 12
+# How far (days) the gap to the next quota may be from a whole month, quarter or year and still count as one:
+# fiscal months of 4-4-5 calendars are 28 or 35 days, their years 364 or 371.
+_SPACING_SLACK_DAYS = 7
+
+
+def _periods(f: Fields) -> Built:
     start = f.date("StartDate", required=True)
-    end = f.date("EndDate") if f.has("EndDate") else (
-        start + ibis.interval(months=3) - ibis.interval(days=1)).cast("date")
-    keep = None
-    if f.has("IsAmount"):
-        keep = f.boolean("IsAmount").fill_null(True)
+    end = f.date("EndDate", required=True)
+    f.check("EndDate", end < start, "is before the period's StartDate")
+    return Built(values={"id": f.salesforce_id("Id", required=True), "period_start": start, "period_end": end})
+
+
+def _period_id(f: Fields) -> ir.StringValue:
+    return f.salesforce_id("PeriodId")
+
+
+def _quota_start(f: Fields) -> ir.DateValue:
+    return f.date("StartDate", required=True)
+
+
+def _quota_end_given(f: Fields, start: ir.DateValue) -> ir.DateValue:
+    """The quota's own EndDate, else the end of the Period.csv period its PeriodId names (when that period holds
+    its StartDate); null when neither says."""
+    end = f.date("EndDate")
+    if f.has("EndDate"):
+        f.check("EndDate", end < start, "is before the quota's StartDate")
+    period_start, period_end = f.looked_up("period_start"), f.looked_up("period_end")
+    if period_start is None or period_end is None:
+        return end
+    holds_start = (start >= period_start) & (start <= period_end)
+    return end.coalesce(holds_start.ifelse(period_end, ibis.null().cast("date")))
+
+
+def _quota_owner(f: Fields) -> ir.StringValue:
+    return f.salesforce_id("QuotaOwnerId", required=True)
+
+
+def _forecast_type(f: Fields) -> ir.StringValue:
+    return f.text("ForecastingTypeId").fill_null("")
+
+
+def _quota_key(f: Fields) -> ir.StringValue:
+    return _joined_key(_quota_owner(f), _forecast_type(f), _quota_start(f))
+
+
+def _joined_key(owner: ir.StringValue, forecast_type: ir.StringValue, start: ir.DateValue) -> ir.StringValue:
+    """Owner, forecast type and start in one value: what the inferred ends are joined back on."""
+    return owner + "|" + forecast_type + "|" + start.cast("string")
+
+
+def _quota_keep(f: Fields) -> ir.BooleanValue | None:
+    return f.boolean("IsAmount").fill_null(True) if f.has("IsAmount") else None
+
+
+def _quota_starts(f: Fields) -> Built:
+    owner, forecast_type, start = _quota_owner(f), _forecast_type(f), _quota_start(f)
     return Built(
         values={
-            "user_id": f.salesforce_id("QuotaOwnerId", required=True),
+            "key": _joined_key(owner, forecast_type, start),
+            "owner": owner,
+            "forecast_type": forecast_type,
+            "start": start,
+            "given_end": _quota_end_given(f, start),
+            "period_id": _period_id(f),
+        },
+        keep=_quota_keep(f),
+    )
+
+
+def _quota_ends(starts: ir.Table) -> ir.Table:
+    """Each quota's end (`quota_end`): the one given, else the day before the owner's next quota when that starts
+    a month, a quarter or a year later (give or take a week), else the owner's usual spacing (the most common of
+    those, the shorter on a tie; one quarter when there is none). An owner is a quota owner and forecast type.
+
+    A gap of any other length (a quarter missing between two quarterly quotas) is not read as one long quota: the
+    quota before it gets the usual spacing. Returns key, owner, usual_months (null when there is no usual
+    spacing), given_end, period_id and quota_end."""
+    owner = ["owner", "forecast_type"]
+    following = starts.start.lead().over(ibis.window(group_by=owner, order_by=starts.start))
+    days = following.delta(starts.start, unit="day")
+    months = (days.cast("float64") / _DAYS_PER_MONTH).round().cast("int64")
+    regular = months.isin(list(QUOTA_MONTHS)) & (
+        (days.cast("float64") - months.cast("float64") * _DAYS_PER_MONTH).abs() <= _SPACING_SLACK_DAYS)
+    spaced = starts.mutate(following=following, months=regular.ifelse(months, ibis.null().cast("int64")))
+    gaps = spaced.filter(spaced.months.notnull())
+    counts = gaps.group_by([*owner, "months"]).aggregate(n=gaps.count())
+    rank = ibis.row_number().over(ibis.window(group_by=owner, order_by=[ibis.desc("n"), "months"]))
+    usual = counts.mutate(rank=rank).filter(lambda t: t.rank == 0).select(*owner, usual_months="months")
+    joined = spaced.left_join(usual, owner)
+    start, length = joined.start, joined.usual_months.fill_null(DEFAULT_QUOTA_MONTHS)
+    after_usual = ibis.cases(
+        *((length == n, start + ibis.interval(months=n)) for n in QUOTA_MONTHS if n != DEFAULT_QUOTA_MONTHS),
+        else_=start + ibis.interval(months=DEFAULT_QUOTA_MONTHS),
+    )
+    until = joined.months.notnull().ifelse(joined.following, after_usual)
+    inferred = (until - ibis.interval(days=1)).cast("date")
+    return joined.select("key", "owner", "usual_months", "given_end", "period_id",
+                         quota_end=joined.given_end.coalesce(inferred))
+
+
+def _with_quota_ends(pipeline: Pipeline, quotas: list[RawFile], period_files: list[RawFile]) -> list[RawFile]:
+    """The quota files with each quota's end beside it (`quota_end`, read by `_quotas`), and a note saying how
+    ends were inferred where neither an EndDate nor Period.csv gave them."""
+    periods = pipeline.stage_lookup("periods", period_files, _periods, key="id")
+    if period_files and periods is None:
+        return quotas  # Period.csv has bad values: the import fails with them
+    if periods is not None:
+        quotas = [pipeline.join_lookup(raw, periods, key="id", on=_period_id) if raw.has("PeriodId") else raw
+                  for raw in quotas]
+    starts = pipeline.stage_lookup("quota_starts", quotas, _quota_starts, key="key")
+    if starts is None:
+        return quotas
+    name = store.staging_name(pipeline.import_id, "quota_ends")
+    pipeline.con.create_table(name, _quota_ends(starts))
+    ends = pipeline.con.table(name)
+    _say_how_quotas_end(pipeline, ", ".join(raw.name for raw in quotas), ends, periods=periods is not None,
+                        end_column=any(raw.has("EndDate") for raw in quotas))
+    return [pipeline.join_lookup(raw, ends.select("key", "quota_end"), key="key", on=_quota_key) for raw in quotas]
+
+
+def _say_how_quotas_end(pipeline: Pipeline, files: str, ends: ir.Table, *, periods: bool,
+                        end_column: bool) -> None:
+    """A warning for PeriodIds that Period.csv does not resolve, and a note with how many owners' quotas were
+    given which length, when some ends were inferred."""
+    if periods:
+        unknown = ends.filter(ends.period_id.notnull() & ends.given_end.isnull())
+        found = pipeline.first(unknown.aggregate(n=unknown.count(), example=unknown.period_id.min()))
+        if found.get("n"):
+            pipeline.log.warn(
+                f"{found['n']:,} quota(s) in {files} have a PeriodId that Period.csv does not list, or lists with "
+                f"dates that do not hold the quota's StartDate (for example {found['example']}); their ends were "
+                f"inferred as for quotas without a period.")
+    inferred = ends.filter(ends.given_end.isnull())
+    rows = pipeline.con.to_pyarrow(inferred.group_by("usual_months").aggregate(
+        quotas=inferred.count(), owners=inferred.owner.nunique())).to_pylist()
+    if not rows:
+        return
+    owners = {row["usual_months"]: int(row["owners"]) for row in rows}
+    regular = ", ".join(f"{label} for {_owners(owners[n])}" for n, label in QUOTA_MONTHS.items() if n in owners)
+    spacings = [regular] if regular else []
+    if None in owners:
+        spacings.append(f"one quarter for {_owners(owners[None])} with no regular spacing")
+    if not end_column and not periods:
+        why = f"{files} has no EndDate and there is no Period.csv"
+    else:
+        missing = " or ".join(what for what, given in (("EndDate", end_column), ("period in Period.csv", periods))
+                              if given)
+        why = f"{sum(int(row['quotas']) for row in rows):,} quota(s) in {files} have no {missing}"
+    pipeline.log.note(f"{why}: each quota runs to the day before its owner's next one, the last one as long as "
+                      f"the owner's usual spacing ({'; '.join(spacings)}).")
+
+
+def _owners(n: int) -> str:
+    return f"{n:,} owner" + ("" if n == 1 else "s")
+
+
+def _quotas(f: Fields) -> Built:
+    start = _quota_start(f)
+    end = _quota_end_given(f, start)
+    inferred = f.looked_up("quota_end")
+    return Built(
+        values={
+            "user_id": _quota_owner(f),
             "period_start": start,
-            "period_end": end,
+            "period_end": end if inferred is None else end.coalesce(inferred),
             "amount": f.money("QuotaAmount", required=True),
             "currency": f.text("CurrencyIsoCode"),
         },
-        keep=keep, skip_reason="quantity (not amount) quotas",
+        keep=_quota_keep(f), skip_reason="quantity (not amount) quotas",
         headers={"user_id": "QuotaOwnerId", "period_start": "StartDate"},
     )

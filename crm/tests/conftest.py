@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import uuid
 from collections.abc import Iterator
@@ -50,6 +51,12 @@ def duckdb_url(tmp_path: Path, settings) -> str:  # type: ignore[no-untyped-def]
 
 def fixture_files(*parts: str) -> list[Path]:
     return sorted(FIXTURES.joinpath(*parts).glob("*.csv"))
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """A CSV file as Data Loader writes one: every value quoted."""
+    with path.open("w", newline="") as out:
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
 
 
 def table_rows(table: str) -> list[dict]:  # type: ignore[type-arg]

@@ -27,7 +27,7 @@ def test_sync_import_of_a_folder_reports_counts(company, duckdb_url) -> None:  #
     assert "4 new" in text
     assert "Pat Contractor" in text
     assert "  warning: Opportunity.csv: 1 row(s) skipped (deleted records)." in text
-    assert "  note: ForecastingQuota.csv: each quota covers one quarter from its StartDate" in text
+    assert "  note: ForecastingQuota.csv has no EndDate and there is no Period.csv: each quota runs" in text
 
 
 def test_sync_import_of_a_broken_export_fails_with_the_problems(company, duckdb_url) -> None:  # type: ignore[no-untyped-def]

@@ -139,7 +139,8 @@ ID_COLUMNS = {
     },
     "Task.csv": {"Id": "00T", "OwnerId": "005", "WhoId": "003", "AccountId": "001"},
     "Event.csv": {"Id": "00U", "OwnerId": "005", "WhoId": "003", "AccountId": "001"},
-    "ForecastingQuota.csv": {"Id": "0J9", "ForecastingTypeId": "0Db"},
+    "ForecastingQuota.csv": {"Id": "0J9", "ForecastingTypeId": "0Db", "PeriodId": "026"},
+    "Period.csv": {"Id": "026", "FiscalYearSettingsId": "022"},
 }
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
@@ -171,6 +172,12 @@ def test_files_have_data_loader_headers_ids_and_formats(small_export) -> None:
     owners = {r["QuotaOwnerId"] for r in tables["ForecastingQuota.csv"]}
     assert all(len(o) == 15 for o in owners)
     assert {salesforce_checksum(o) for o in owners} <= ids["User.csv"]
+    # Each quota names its quarter in Period.csv, which also has the years and months, as an org's export does.
+    periods = {r["Id"]: r for r in tables["Period.csv"]}
+    for quota in tables["ForecastingQuota.csv"]:
+        assert (periods[quota["PeriodId"]]["Type"], periods[quota["PeriodId"]]["StartDate"]) == (
+            "Quarter", quota["StartDate"])
+    assert {r["Type"] for r in tables["Period.csv"]} == {"Year", "Quarter", "Month"}
     for row in tables["Opportunity.csv"]:
         assert DATETIME.match(row["CreatedDate"])
         assert DATE.match(row["CloseDate"])

@@ -64,6 +64,13 @@ def test_salesforce_export_imports_with_zero_errors(demo_people, duckdb_url, tmp
     quota_owners = {q["user_id"] for q in table_rows("quotas")}
     users = {u["user_id"]: u for u in table_rows("crm_users")}
     assert quota_owners <= users.keys()
+    # Each quota covers its quarter, from Period.csv: nothing was inferred, so there is nothing to note.
+    quarter_ends = {"01-01": "03-31", "04-01": "06-30", "07-01": "09-30", "10-01": "12-31"}
+    for quota in table_rows("quotas"):
+        start, end = str(quota["period_start"])[:10], str(quota["period_end"])[:10]
+        assert end == start[:5] + quarter_ends[start[5:]], quota
+    assert not [note for note in result.notes if "quota" in note]
+    assert not [warning for warning in result.warnings if "Period" in warning]
     seller = next(iter(export.truth["sellers"].values()))
     assert users[seller["crm_user_id"]]["person_employee_id"] is not None
 

@@ -77,7 +77,7 @@ def test_administrator_uploads_a_salesforce_export_and_sees_the_counts(login, co
     assert "Warnings (3)" in warnings
     assert "row(s) skipped (deleted records)" in warnings
     assert "Notes (1)" in notes
-    assert "each quota covers one quarter from its StartDate" in notes
+    assert "ForecastingQuota.csv has no EndDate and there is no Period.csv" in notes
     assert "one quarter" not in warnings
     assert AuditEvent.objects.filter(action="crm.import_succeeded", target_id=str(crm_import.pk)).exists()
 

@@ -15,7 +15,7 @@ from crm.importing import run_import, salesforce
 from crm.importing.fields import Fields
 from crm.importing.pipeline import Pipeline
 from crm.models import CrmImport
-from crm.tests.conftest import FIXTURES, fixture_files, store_counts, table_rows
+from crm.tests.conftest import FIXTURES, fixture_files, store_counts, table_rows, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,11 @@ def test_salesforce_export_lands_in_the_canonical_tables(company, analytics_url)
 
     quotas = table_rows("quotas")
     assert {str(q["period_end"])[:10] for q in quotas} == {"2026-03-31"}
-    # Salesforce quotas never carry an end date: the quarter is how every export is read, said as a note.
-    assert result.notes == ["ForecastingQuota.csv: each quota covers one quarter from its StartDate (Salesforce's "
-                            "default forecast period; quotas carry no end date)."]
+    # Salesforce quotas never carry an end date: with one quota per owner, each is taken to be a quarter long, and
+    # a note (not a warning) says how ends were read (crm/tests/test_salesforce_quotas.py has the other spacings).
+    assert result.notes == ["ForecastingQuota.csv has no EndDate and there is no Period.csv: each quota runs to the "
+                            "day before its owner's next one, the last one as long as the owner's usual spacing (one "
+                            "quarter for 3 owners with no regular spacing)."]
     assert not any("quarter" in w for w in result.warnings)
     with store.session() as con:
         assert not [t for t in con.list_tables() if t.startswith(store.STAGING_PREFIX)]
@@ -214,19 +216,14 @@ def test_account_history_gives_ownership_over_time(company, analytics_url, tmp_p
     ]
 
 
-def _write(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", newline="") as out:
-        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
-
-
 def _role_export(folder: Path, roles: int) -> list[str]:
     """User.csv and UserRole.csv with `roles` roles; returns the roles' 18-character ids."""
     folder.mkdir()
     ids = [salesforce_checksum(f"00E5g0000R{n:05d}") for n in range(roles)]
-    _write(folder / "UserRole.csv", [["Id", "Name", "DeveloperName", "ParentRoleId"],
-                                     *([role, f"Role {n}", f"Role_{n}", ""] for n, role in enumerate(ids))])
+    write_csv(folder / "UserRole.csv", [["Id", "Name", "DeveloperName", "ParentRoleId"],
+                                        *([role, f"Role {n}", f"Role_{n}", ""] for n, role in enumerate(ids))])
     last = ids[-1]
-    _write(folder / "User.csv", [
+    write_csv(folder / "User.csv", [
         ["Id", "Name", "Email", "IsActive", "UserRoleId", "UserRole.Name"],
         ["0055g00000UsR01AAF", "By id", "one@acme.example", "true", last[:15], ""],  # the 15-character form
         ["0055g00000UsR02AAF", "Named", "two@acme.example", "true", ids[0], "Named in User.csv"],
@@ -272,7 +269,7 @@ def test_quotas_with_an_end_date_keep_it_and_need_no_note(company, duckdb_url, t
     shutil.copytree(FIXTURES / "salesforce" / "good", export)
     quotas = export / "ForecastingQuota.csv"
     rows = list(csv.reader(quotas.open(newline="")))
-    _write(quotas, [[*rows[0], "EndDate"], *([*row, "2026-01-31"] for row in rows[1:])])
+    write_csv(quotas, [[*rows[0], "EndDate"], *([*row, "2026-01-31"] for row in rows[1:])])
 
     result = _import(company, sorted(export.glob("*.csv")))
 
