@@ -626,6 +626,9 @@ class HomeCard:
     kind: str  # seller | manager | reviewer
     person_id: int
     top_tasks: list[str]
+    analysed: bool = False  # an analysis has run
+    managers: int = 0  # for a second-line manager: managers below them with a team in the analysis
+    managers_not_equipped: int = 0  # ... of whom this many cannot coach yet one of their team's top needs
 
 
 def home_card(*, user: Any) -> HomeCard | None:
@@ -636,11 +639,20 @@ def home_card(*, user: Any) -> HomeCard | None:
         return HomeCard("reviewer", scope.person_id or 0, []) if scope.is_hr else None
     run = latest_run()
     if scope.has(Role.SALES_MANAGER, Role.SENIOR_SALES_LEADER):
-        names = []
+        card = HomeCard("manager", scope.person_id, [], analysed=run is not None)
         if run is not None:
-            names = list(CoachingNeed.objects.filter(run=run, manager_id=scope.person_id).order_by("rank")
-                         .values_list("task__name", flat=True)[:3])
-        return HomeCard("manager", scope.person_id, names)
+            card.top_tasks = list(CoachingNeed.objects.filter(run=run, manager_id=scope.person_id).order_by("rank")
+                                  .values_list("task__name", flat=True)[:3])
+            if scope.person_path:
+                needs: dict[int, set[str]] = defaultdict(set)
+                for manager_id, key in (CoachingNeed.objects.filter(
+                        run=run, rank__lte=3, manager__path__startswith=scope.person_path)
+                        .exclude(manager_id=scope.person_id).values_list("manager_id", "task__key")):
+                    needs[manager_id].add(key)
+                equipped = equipped_task_keys(list(needs))
+                card.managers = len(needs)
+                card.managers_not_equipped = sum(1 for m, keys in needs.items() if keys - equipped.get(m, set()))
+        return card
     if scope.has(Role.SELLER):
         names = []
         if run is not None:

@@ -361,6 +361,12 @@ def test_home_card_and_navigation(analysed, login):
     assert "Coaching needs across your managers" in hana
     assert "Open the skill-gap map" in hana
     assert "Coaching needs across your managers" not in text(login("otto").get("/"))
+    dirk = text(login("dirk").get("/"))  # a second-line manager: no sellers of his own, Nora's team below him
+    assert "Coaching needs across your managers" in dirk
+    assert "1 manager below you; 1 not yet equipped to coach one of their team's top needs" in dirk
+    assert "No team analysis yet" not in dirk
+    assert "Open your organisation's view" in dirk
+    assert "manager below you" not in page  # Nora has nobody below her
 
 
 def test_insights_root_sends_each_person_to_their_page(analysed, login):
