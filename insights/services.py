@@ -313,9 +313,17 @@ def snapshot_write(*, run: AnalysisRun, result: AnalysisResult) -> None:
             )
         else:
             situation = Situation.objects.get(pk=out.situation_id)
-            if situation.kind == Situation.Kind.PROPOSED and out.centroid:
-                situation.centroid = out.centroid
-                situation.save(update_fields=["centroid", "updated_at"])
+            if situation.kind == Situation.Kind.PROPOSED:
+                fields = ["updated_at"]
+                if out.centroid:
+                    situation.centroid, fields = out.centroid, [*fields, "centroid"]
+                # A description nobody has edited is the engine's summary of the last run: it follows the books.
+                last = (SituationResult.objects.filter(situation=situation).order_by("-run_id")
+                        .values_list("summary", flat=True).first())
+                if last is not None and situation.description[:300] == last and out.summary:
+                    situation.description, fields = out.summary, [*fields, "description"]
+                if len(fields) > 1:
+                    situation.save(update_fields=fields)
         situation_ids[out.key] = situation.pk
         SituationResult.objects.create(
             run=run, situation=situation, seller_count=len(out.members), by_rule=out.by_rule,

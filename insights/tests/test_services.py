@@ -410,3 +410,20 @@ def test_a_run_left_running_by_a_killed_worker_is_failed_when_the_next_is_queued
     assert stuck.status == AnalysisRun.Status.FAILED
     assert "worker stopped" in stuck.error
     assert recent.status == AnalysisRun.Status.RUNNING
+
+
+def test_a_proposed_situations_description_follows_the_engine_until_a_person_edits_it(analysed):
+    proposed = list(Situation.objects.filter(kind=Situation.Kind.PROPOSED).order_by("pk"))
+    assert len(proposed) >= 2
+    untouched, edited = proposed[0], proposed[1]
+    # As if the books had moved since the last run: the description is that run's summary, now out of date.
+    SituationResult.objects.filter(run=analysed.run, situation=untouched).update(summary="About 1 account")
+    Situation.objects.filter(pk=untouched.pk).update(description="About 1 account")
+    services.situation_update(actor=analysed.company.admin, situation=edited, name=edited.name,
+                              description="Our enterprise books, as the sales leaders call them.", is_active=True)
+    run = services.analysis_run_now(actor=None, reason="again")
+    untouched.refresh_from_db()
+    edited.refresh_from_db()
+    assert untouched.description == SituationResult.objects.get(run=run, situation=untouched).summary
+    assert untouched.description != "About 1 account"
+    assert edited.description == "Our enterprise books, as the sales leaders call them."
