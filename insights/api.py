@@ -119,8 +119,9 @@ class GapOut(Schema):
     target_text: str
     gap: float = Field(..., description="Shortfall to the target in peer standard deviations.")
     importance: float
-    priority: float
-    priority_rank: int | None
+    priority: float = Field(..., description="Importance x gap for the situation's critical tasks; 0 for a task "
+                            "that is not critical there (is_critical false), however large its gap.")
+    priority_rank: int | None = Field(..., description="1-3 for the seller's coaching priorities, else null.")
     reason: str
 
 
