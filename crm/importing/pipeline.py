@@ -171,7 +171,7 @@ class Pipeline:
         role id) and stage their rows in the store as the import's table `name`, one row per `key`: where a key
         repeats, each other column keeps its greatest value. None when there are no files or a value is invalid
         (the errors are logged, so the import fails)."""
-        valid = [bool(self._validate(Part(table="", raw=raw, build=build))) for raw in files]
+        valid = [self.lookup_valid(raw, build) for raw in files]
         if not files or not all(valid):
             return None
         selects = []

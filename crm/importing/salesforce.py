@@ -611,13 +611,14 @@ def _owners(n: int) -> str:
 
 def _quotas(f: Fields) -> Built:
     start = _quota_start(f)
-    end = _quota_end_given(f, start)
-    inferred = f.looked_up("quota_end")
+    # The end `_with_quota_ends` worked out (the given one first); without it (the quota files did not stage),
+    # the given one, whose values this checks again.
+    end = f.looked_up("quota_end")
     return Built(
         values={
             "user_id": _quota_owner(f),
             "period_start": start,
-            "period_end": end if inferred is None else end.coalesce(inferred),
+            "period_end": end if end is not None else _quota_end_given(f, start),
             "amount": f.money("QuotaAmount", required=True),
             "currency": f.text("CurrencyIsoCode"),
         },
