@@ -445,18 +445,23 @@ def _org_managers(user: Any, manager: Person, run: AnalysisRun) -> list[OrgManag
                  .exclude(manager=manager).values("manager_id").annotate(n=Count("pk"))
                  .values_list("manager_id", "n"))
     people = {p.pk: p for p in visible_people(user).filter(pk__in=list(sizes))}
-    needs: dict[int, list[CoachingNeed]] = defaultdict(list)
-    for need in (CoachingNeed.objects.filter(run=run, manager_id__in=list(people), rank__lte=3)
-                 .select_related("task").order_by("rank")):
-        needs[need.manager_id].append(need)
-    equipped = equipped_task_keys(list(people))
-    lines = [
-        OrgManager(manager=person, team_size=sizes[pk], needs=[n.task.name for n in needs[pk]],
-                   not_equipped=[n.task.name for n in needs[pk] if n.task.key not in equipped.get(pk, set())])
-        for pk, person in people.items()
-    ]
+    needs = _top_needs(run, list(people))
+    lines = [OrgManager(manager=person, team_size=sizes[pk], needs=[n.task.name for n, _ in needs.get(pk, [])],
+                        not_equipped=[n.task.name for n, equipped in needs.get(pk, []) if not equipped])
+             for pk, person in people.items()]
     lines.sort(key=lambda line: (-len(line.not_equipped), line.manager.last_name, line.manager.first_name))
     return lines
+
+
+def _top_needs(run: AnalysisRun, manager_ids: list[int]) -> dict[int, list[tuple[CoachingNeed, bool]]]:
+    """Each manager's top three team needs in `run`, most urgent first, each with whether the manager is equipped
+    to coach it (has shown mastery in a course that teaches it)."""
+    needs: dict[int, list[CoachingNeed]] = defaultdict(list)
+    for need in (CoachingNeed.objects.filter(run=run, manager_id__in=manager_ids, rank__lte=3)
+                 .select_related("task").order_by("rank")):
+        needs[need.manager_id].append(need)
+    equipped = equipped_task_keys(needs)
+    return {m: [(n, n.task.key in equipped.get(m, set())) for n in items] for m, items in needs.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -555,17 +560,11 @@ def gap_map(*, user: Any, run: AnalysisRun, manager_limit: int = 300) -> GapMap:
         line.person, line.label = person, person.full_name
         lines.append(line)
     lines.sort(key=lambda line: (-max((c.share for c in line.cells.values()), default=0), line.label))
-    needs: dict[int, list[CoachingNeed]] = defaultdict(list)
-    for need in (CoachingNeed.objects.filter(run=run, manager_id__in=list(managers_visible), rank__lte=3)
-                 .select_related("task").order_by("rank")):
-        needs[need.manager_id].append(need)
-    equipped = equipped_task_keys(needs)
     unequipped = [
-        UnequippedManager(manager=managers_visible[m],
-                          needs=[n.task.name for n in items if n.task.key not in equipped.get(m, set())],
-                          team_size=items[0].team_size)
-        for m, items in needs.items()
-        if any(n.task.key not in equipped.get(m, set()) for n in items)
+        UnequippedManager(manager=managers_visible[m], needs=[n.task.name for n, equipped in items if not equipped],
+                          team_size=items[0][0].team_size)
+        for m, items in _top_needs(run, list(managers_visible)).items()
+        if not all(equipped for _, equipped in items)
     ]
     unequipped.sort(key=lambda u: (-len(u.needs), u.manager.last_name, u.manager.first_name))
     return GapMap(run=run, tasks=tasks, org=org, regions=regions, managers=lines[:manager_limit],
@@ -643,15 +642,11 @@ def home_card(*, user: Any) -> HomeCard | None:
         if run is not None:
             card.top_tasks = list(CoachingNeed.objects.filter(run=run, manager_id=scope.person_id).order_by("rank")
                                   .values_list("task__name", flat=True)[:3])
-            if scope.person_path:
-                needs: dict[int, set[str]] = defaultdict(set)
-                for manager_id, key in (CoachingNeed.objects.filter(
-                        run=run, rank__lte=3, manager__path__startswith=scope.person_path)
-                        .exclude(manager_id=scope.person_id).values_list("manager_id", "task__key")):
-                    needs[manager_id].add(key)
-                equipped = equipped_task_keys(list(needs))
-                card.managers = len(needs)
-                card.managers_not_equipped = sum(1 for m, keys in needs.items() if keys - equipped.get(m, set()))
+            person = Person.objects.filter(pk=scope.person_id).first()
+            # The same managers the team view lists (those below the person that the person may see).
+            below = _org_managers(user, person, run) if person is not None else []
+            card.managers = len(below)
+            card.managers_not_equipped = sum(1 for line in below if line.not_equipped)
         return card
     if scope.has(Role.SELLER):
         names = []
