@@ -19,6 +19,7 @@ from people.importing.columns import ALL_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS
 
 Cell = str | dt.date  # dates only come from XLSX date cells; everything else is stripped text
 MAX_ROWS = 100_000
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one limit for every path in: the page, the API, the command
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 binary Excel format
 
@@ -60,6 +61,11 @@ def _reject(message: str, *, row: int | None = None, column: str = "", value: st
 def read_sheet(data: bytes, filename: str) -> Sheet:
     """Read `data` (the file's bytes) as CSV or XLSX, chosen by content and the file name's extension."""
     extension = PurePath(filename).suffix.lower()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _reject(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB. "
+            "Split it and use partial imports."
+        )
     if not data.strip():
         raise _reject("The file is empty.")
     if data.startswith(_OLE_MAGIC) or extension == ".xls":
@@ -120,8 +126,25 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     row_number = 0
     try:
-        for row_number, values in enumerate(reader, start=1):
-            yield row_number, [value.strip() for value in values]
+        rows = enumerate(reader, start=1)
+        previous = next(rows, None)
+        header_width = len(previous[1]) if previous else 0
+        for current in rows:
+            assert previous is not None
+            row_number = previous[0]
+            yield row_number, [value.strip() for value in previous[1]]
+            previous = current
+        if previous is not None:
+            number, values = previous
+            if number > 1 and not text.endswith(("\n", "\r")) and len(values) < header_width:
+                # A file cut short (a failed download or copy) ends in the middle of a line: importing it would
+                # silently lose that person and, in a full import, everyone after the cut.
+                raise _reject(
+                    f"The last line of the file (row {number}) is cut short: it has {len(values)} of the "
+                    f"{header_width} columns and no line end. The file looks incomplete; export it again.",
+                    row=number,
+                )
+            yield number, [value.strip() for value in values]
     except csv.Error as exc:
         raise _reject(f"The file could not be read as CSV after row {row_number}: {exc}.") from exc
 

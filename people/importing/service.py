@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.services import audit_log
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
-from people.importing.reading import FileRejected, Issue, read_sheet
+from people.importing.reading import MAX_UPLOAD_BYTES, FileRejected, Issue, read_sheet
 from people.importing.state import Snapshot
 from people.importing.validation import validate
 from people.models import PeopleImport
@@ -28,7 +28,6 @@ from people.services import access_sync, org_unit_paths_rebuild, reporting_paths
 
 logger = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _LOCK_KEY = 7_310_442  # PostgreSQL advisory lock: one people import at a time
 
 

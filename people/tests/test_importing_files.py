@@ -142,3 +142,26 @@ def test_xlsx_reads_only_the_first_sheet_and_says_so(db):
     record = run_import(out.getvalue(), filename="people.xlsx")
     assert record.status == "succeeded", record.errors
     assert record.warnings[0]["message"] == "The workbook has 2 sheets; only the first, 'People', was read."
+
+
+def test_a_file_cut_in_its_last_line_is_refused_and_changes_nothing(db):
+    data = csv_bytes(ROWS)
+    cut = data.rstrip(b"\r\n")
+    cut = cut[: cut.rfind(b",")]  # the last line loses its last cell and its line end
+    error = only_error(run_import(cut))
+    assert error["row"] == 3
+    assert "cut short" in error["message"]
+    assert not Person.objects.exists()
+
+
+def test_a_complete_last_line_without_a_line_end_is_read(db):
+    record = run_import(csv_bytes(ROWS).rstrip(b"\r\n"))
+    assert record.status == "succeeded", record.errors
+    assert Person.objects.count() == 2
+
+
+def test_the_size_limit_holds_for_every_path_not_only_the_upload_form(db, monkeypatch):
+    monkeypatch.setattr("people.importing.reading.MAX_UPLOAD_BYTES", 100)
+    error = only_error(run_import(csv_bytes(ROWS)))
+    assert "the limit is" in error["message"]
+    assert not Person.objects.exists()
