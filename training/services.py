@@ -380,9 +380,22 @@ def _recertify(*, today: dt.date, cfg: ProgramSettings, person_ids: list[int] | 
     open_pairs = set(
         Enrolment.objects.filter(status=Enrolment.Status.ENROLLED).values_list("person_id", "course_id")
     )
+    # A certificate is renewed once: a recertification already opened for it (whatever became of it since:
+    # completed, deferred, withdrawn) is not opened again, so re-applying the rules (a re-import of the same
+    # HR file) changes nothing.
+    # A recertification is due when its certificate expires, so its due date says which certificate opened it.
+    recertified_until: dict[tuple[int, int], dt.date] = {}
+    for person_id, course_id, due_on in Enrolment.objects.filter(
+        source=Enrolment.Source.RECERTIFICATION, due_on__isnull=False
+    ).values_list("person_id", "course_id", "due_on"):
+        key = (person_id, course_id)
+        recertified_until[key] = max(due_on, recertified_until.get(key, due_on))
     made = 0
     for (person_id, course_id), cert in latest.items():
         if cert.expires_on > horizon or (person_id, course_id) in open_pairs or not cert.course.is_active:
+            continue
+        covered = recertified_until.get((person_id, course_id))
+        if covered is not None and covered >= cert.expires_on:
             continue
         Enrolment.objects.create(
             person_id=person_id,

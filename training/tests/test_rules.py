@@ -163,3 +163,24 @@ def test_recertification_opens_an_enrolment_before_expiry(company, program):
     assert recert.due_on == services.add_months(today - dt.timedelta(days=330), 12)
     services.enrolment_rules_apply(today=today)
     assert Enrolment.objects.filter(person=company.nora, course=course).count() == 1
+
+
+def test_a_recertification_once_closed_is_not_reopened_for_the_same_certificate(company, program):
+    """Re-applying the rules (a re-import of an unchanged HR file) changes nothing, even after HR exempted
+    the person from the recertification their certificate opened."""
+    course = Course.objects.get(key="harassment-prevention")
+    today = timezone.localdate()
+    services.certification_record(
+        person=company.nora, course=course, certified_on=today - dt.timedelta(days=330), actor=company.admin
+    )
+    services.enrolment_rules_apply(today=today)
+    Enrolment.objects.filter(person=company.nora, course=course).update(status=Enrolment.Status.EXEMPTED)
+    services.enrolment_rules_apply(today=today)
+    services.enrolment_rules_apply(today=today + dt.timedelta(days=1))
+    assert Enrolment.objects.filter(person=company.nora, course=course).count() == 1
+    # A new certificate that nears its own expiry opens its own recertification.
+    services.certification_record(
+        person=company.nora, course=course, certified_on=today - dt.timedelta(days=2), actor=company.admin
+    )
+    services.enrolment_rules_apply(today=today + dt.timedelta(days=340))
+    assert Enrolment.objects.filter(person=company.nora, course=course).count() == 2
