@@ -96,6 +96,36 @@ def read_header(path: Path, fmt: CsvFormat, *, name: str) -> list[str]:
     return [h.strip() for h in header]
 
 
+def check_encoding(path: Path, fmt: CsvFormat, *, name: str) -> None:
+    """Refuse a file that is not valid text in its encoding, naming the line of the first bad byte.
+
+    The engines' CSV readers fail on such bytes with an engine error (DuckDB: a fatal one) deep inside the
+    import, so every file is checked here first, streamed in blocks through a strict incremental decoder."""
+    if codecs.lookup(fmt.encoding).name != "utf-8":
+        return  # latin-1 decodes every byte; other encodings are left to the engine's reader
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    line = 1
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                bad_line = line + block[: error.start].count(b"\n")
+                raise FileProblem(Issue(
+                    file=name, row=bad_line, message=(
+                        f"is not UTF-8 text: line {bad_line} holds bytes that are not UTF-8. Export the file "
+                        "again with the UTF-8 encoding"
+                    ),
+                )) from error
+            line += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            raise FileProblem(Issue(file=name, row=line, message=(
+                f"is not UTF-8 text: it ends in the middle of a character on line {line}. Export the file again"
+            ))) from error
+
+
 class Loader:
     """Opens an import's CSV files in the store and removes what it made when closed."""
 
@@ -110,6 +140,7 @@ class Loader:
              trim: bool = True) -> RawFile:
         fmt = fmt or CsvFormat()
         name = name or path.name
+        check_encoding(path, fmt, name=name)
         headers = read_header(path, fmt, name=name)
         columns = [f"c{i}" for i in range(len(headers))]
         relation = store.staging_name(self.import_id, f"raw_{next(self._count)}")

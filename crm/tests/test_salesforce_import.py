@@ -276,3 +276,30 @@ def test_quotas_with_an_end_date_keep_it_and_need_no_note(company, duckdb_url, t
     assert result.status == CrmImport.Status.SUCCEEDED, result.errors or result.failure_message
     assert result.notes == []
     assert {str(q["period_end"])[:10] for q in table_rows("quotas")} == {"2026-01-31"}
+
+
+@pytest.mark.parametrize("file_name", ["Contact.csv", "ForecastingQuota.csv"])
+def test_bytes_that_are_not_utf8_inside_a_quoted_value_refuse_the_file_by_line_and_clean_up(  # type: ignore[no-untyped-def]
+    company, analytics_url, tmp_path, file_name
+) -> None:
+    assert _import(company, fixture_files("salesforce", "good")).status == CrmImport.Status.SUCCEEDED
+    before = store_counts()
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURES / "salesforce" / "good", folder)
+    target = folder / file_name
+    lines = target.read_bytes().split(b"\n")
+    first_quote = lines[2].index(b'"')
+    lines[2] = lines[2][: first_quote + 1] + b"\xff\xfe\xc3\x28" + lines[2][first_quote + 1 :]
+    target.write_bytes(b"\n".join(lines))
+
+    result = _import(company, sorted(folder.iterdir()))
+
+    assert result.status == CrmImport.Status.FAILED
+    errors = [e for e in result.errors if e["file"] == file_name]
+    assert errors, result.errors
+    assert errors[0]["row"] == 3
+    assert "not UTF-8" in errors[0]["message"]
+    assert "unexpected" not in result.failure_message
+    assert store_counts() == before
+    with store.session() as con:
+        assert not [t for t in con.list_tables() if t.startswith(store.STAGING_PREFIX)]
