@@ -14,7 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tokens/", views.api_tokens, name="api_tokens"),
-    path("tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("tokens/<id:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path(
         "password-reset/",
         login_not_required(auth_views.PasswordResetView.as_view(

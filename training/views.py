@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.http import safe_next
 from people.models import Person
 from training import selectors, services
 from training.calendar import feed_ics
@@ -130,7 +131,7 @@ def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
     services.notice_mark_read(notice=notice, user=request.user)
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse("")
-    return redirect(request.POST.get("next") or "training:home")
+    return safe_next(request, "training:home")
 
 
 @require_POST
