@@ -36,7 +36,7 @@ def test_every_id_in_a_url_uses_the_bounded_id_converter() -> None:
 
 
 @pytest.mark.parametrize("huge", HUGE_IDS)
-def test_no_page_answers_a_server_error_for_an_out_of_range_id(client, company, huge) -> None:  # type: ignore[no-untyped-def]
+def test_no_page_answers_a_server_error_for_an_out_of_range_id(client, company, huge) -> None:
     client.force_login(company.admin)
     routes = [r for r in _id_routes(get_resolver().url_patterns) if "<id:" in r and not r.startswith("^")]
     assert routes
