@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from django import forms
+from collections.abc import Iterator
+from typing import Any
 
-from accounts.models import ApiToken
+from django import forms
+from django.contrib.auth.forms import PasswordResetForm, _unicode_ci_compare  # type: ignore[attr-defined]
+
+from accounts.models import ApiToken, User
 
 
 class ApiTokenCreateForm(forms.Form):
@@ -12,3 +16,35 @@ class ApiTokenCreateForm(forms.Form):
         help_text="What will use it, e.g. “Quarterly report script”. Only you see this.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Quarterly report script"}),
     )
+
+
+class FirstSignInPasswordResetForm(PasswordResetForm):
+    """Password reset that also reaches people who have never set a password.
+
+    People imported from the HR file get an account with no usable password; Django's form skips those, so
+    "signing in for the first time? use password reset" sent nothing. Here every active account with the address
+    gets the link (the token is bound to the password's current value, so it stops working once a password is
+    set), and the email says whether it sets a first password or replaces one."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        email_field = User.get_email_field_name()
+        users = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
+        return (u for u in users if _email_matches(getattr(u, email_field), email))
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context.get("user")
+        context["first_sign_in"] = bool(user is not None and not user.has_usable_password())
+        super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                          html_email_template_name)
+
+
+def _email_matches(stored: str, given: str) -> bool:
+    return _unicode_ci_compare(stored, given)

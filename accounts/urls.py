@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.forms import FirstSignInPasswordResetForm
 
 app_name = "accounts"
 
@@ -19,6 +20,7 @@ urlpatterns = [
         "password-reset/",
         login_not_required(auth_views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
+            form_class=FirstSignInPasswordResetForm,
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

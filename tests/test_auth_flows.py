@@ -41,6 +41,33 @@ def test_password_reset_by_email_sets_a_new_password(client, company):
     assert client.login(email="sam@acme.example", password="a-fresh-passphrase-42")
 
 
+def test_a_person_who_never_set_a_password_can_set_their_first_one_by_email(client, company):
+    user = company.user("sam")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    client.post("/accounts/password-reset/", {"email": "SAM@acme.example"})
+    assert len(mail.outbox) == 1
+    assert "for the first time" in mail.outbox[0].body
+    link = re.search(r"http://[^/]+(/accounts/reset/\S+/)", mail.outbox[0].body)
+    assert link is not None
+    form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
+    new = "my-first-passphrase-7"
+    assert client.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    assert client.login(email="sam@acme.example", password=new)
+    # The link worked once: the password it was bound to is gone.
+    client.logout()
+    assert client.get(link.group(1), follow=True).context["validlink"] is False
+
+
+def test_an_inactive_account_without_a_password_gets_no_link(client, company):
+    user = company.user("sam")
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["password", "is_active"])
+    client.post("/accounts/password-reset/", {"email": "sam@acme.example"})
+    assert mail.outbox == []
+
+
 def test_password_reset_for_unknown_email_sends_nothing_and_looks_the_same(client, company):
     response = client.post("/accounts/password-reset/", {"email": "nobody@acme.example"}, follow=True)
     assert b"Check your email" in response.content
