@@ -29,7 +29,8 @@ class FirstSignInPasswordResetForm(PasswordResetForm):
     def get_users(self, email: str) -> Iterator[User]:
         email_field = User.get_email_field_name()
         users = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
-        return (u for u in users if _email_matches(getattr(u, email_field), email))
+        # Django's own comparison, as its form uses, so a look-alike address (Unicode case folding) gets nothing.
+        return (u for u in users if _unicode_ci_compare(getattr(u, email_field), email))
 
     def send_mail(
         self,
@@ -44,7 +45,3 @@ class FirstSignInPasswordResetForm(PasswordResetForm):
         context["first_sign_in"] = bool(user is not None and not user.has_usable_password())
         super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
                           html_email_template_name)
-
-
-def _email_matches(stored: str, given: str) -> bool:
-    return _unicode_ci_compare(stored, given)

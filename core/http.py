@@ -1,7 +1,7 @@
 """Helpers for answering HTTP requests safely."""
 
 from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -16,4 +16,4 @@ def safe_next(request: HttpRequest, default: str) -> HttpResponseRedirect:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return HttpResponseRedirect(target)
-    return redirect(resolve_url(default))
+    return redirect(default)

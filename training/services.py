@@ -380,14 +380,14 @@ def _recertify(*, today: dt.date, cfg: ProgramSettings, person_ids: list[int] | 
     open_pairs = set(
         Enrolment.objects.filter(status=Enrolment.Status.ENROLLED).values_list("person_id", "course_id")
     )
-    # A certificate is renewed once: a recertification already opened for it (whatever became of it since:
-    # completed, deferred, withdrawn) is not opened again, so re-applying the rules (a re-import of the same
-    # HR file) changes nothing.
-    # A recertification is due when its certificate expires, so its due date says which certificate opened it.
+    # A certificate opens one recertification, whatever became of it (completed, exempted), so re-applying the
+    # rules (a re-import of the same HR file) changes nothing. A recertification is due when its certificate
+    # expires, so its due date tells which certificate opened it.
+    recertifications = Enrolment.objects.filter(source=Enrolment.Source.RECERTIFICATION, due_on__isnull=False)
+    if person_ids is not None:
+        recertifications = recertifications.filter(person_id__in=person_ids)
     recertified_until: dict[tuple[int, int], dt.date] = {}
-    for person_id, course_id, due_on in Enrolment.objects.filter(
-        source=Enrolment.Source.RECERTIFICATION, due_on__isnull=False
-    ).values_list("person_id", "course_id", "due_on"):
+    for person_id, course_id, due_on in recertifications.values_list("person_id", "course_id", "due_on"):
         key = (person_id, course_id)
         recertified_until[key] = max(due_on, recertified_until.get(key, due_on))
     made = 0

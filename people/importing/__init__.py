@@ -8,8 +8,8 @@
 - tasks.py / selectors.py: the background job and the scoped reads for the pages.
 """
 
+from people.importing.reading import MAX_UPLOAD_BYTES
 from people.importing.service import (
-    MAX_UPLOAD_BYTES,
     import_people,
     people_import_confirm,
     people_import_enqueue,

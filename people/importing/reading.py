@@ -19,7 +19,7 @@ from people.importing.columns import ALL_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS
 
 Cell = str | dt.date  # dates only come from XLSX date cells; everything else is stripped text
 MAX_ROWS = 100_000
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one limit for every path in: the page, the API, the command
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # checked in read_sheet, which every import path goes through
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the pre-2007 binary Excel format
 
@@ -124,29 +124,30 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
         raise _reject("The file contains binary data, so it is not a CSV file. Upload a .csv (UTF-8) or .xlsx file.")
     delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    row_number = 0
+    header_width = 0
+    pending: tuple[int, list[str]] | None = None  # each row is held back one step, to check the last one
     try:
-        rows = enumerate(reader, start=1)
-        previous = next(rows, None)
-        header_width = len(previous[1]) if previous else 0
-        for current in rows:
-            assert previous is not None
-            row_number = previous[0]
-            yield row_number, [value.strip() for value in previous[1]]
-            previous = current
-        if previous is not None:
-            number, values = previous
-            if number > 1 and not text.endswith(("\n", "\r")) and len(values) < header_width:
-                # A file cut short (a failed download or copy) ends in the middle of a line: importing it would
-                # silently lose that person and, in a full import, everyone after the cut.
-                raise _reject(
-                    f"The last line of the file (row {number}) is cut short: it has {len(values)} of the "
-                    f"{header_width} columns and no line end. The file looks incomplete; export it again.",
-                    row=number,
-                )
-            yield number, [value.strip() for value in values]
+        for row_number, values in enumerate(reader, start=1):
+            if pending is None:
+                header_width = len(values)
+            else:
+                yield pending[0], [value.strip() for value in pending[1]]
+            pending = (row_number, values)
     except csv.Error as exc:
-        raise _reject(f"The file could not be read as CSV after row {row_number}: {exc}.") from exc
+        read = pending[0] if pending else 0
+        raise _reject(f"The file could not be read as CSV after row {read}: {exc}.") from exc
+    if pending is None:
+        return
+    row_number, values = pending
+    if row_number > 1 and not text.endswith(("\n", "\r")) and len(values) < header_width:
+        # A file cut short (a failed download or copy) ends in the middle of a line: importing it would silently
+        # lose that person and, in a full import, everyone after the cut.
+        raise _reject(
+            f"The last line of the file (row {row_number}) is cut short: it has {len(values)} of the "
+            f"{header_width} columns and no line end. The file looks incomplete; export it again.",
+            row=row_number,
+        )
+    yield row_number, [value.strip() for value in values]
 
 
 def _xlsx_cell(value: Any) -> Cell:

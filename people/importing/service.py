@@ -20,7 +20,6 @@ from django.utils import timezone
 from accounts.models import User
 from core.services import audit_log
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
-from people.importing.reading import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from people.importing.reading import FileRejected, Issue, read_sheet
 from people.importing.state import Snapshot
 from people.importing.validation import validate
