@@ -108,3 +108,34 @@ class ApiToken(TimeStampedModel):
     @staticmethod
     def new_raw_token() -> str:
         return "pmt_" + secrets.token_urlsafe(32)
+
+
+class SignInEmailChange(TimeStampedModel):
+    """A change of sign-in email that waits for the account's owner to confirm it.
+
+    An HR import may change a person's work email, but never moves their sign-in by itself: whoever controls a
+    new address must not get the account. The owner, signed in with their current email, confirms through a link
+    sent to the new address (`accounts.services.sign_in_email_change_confirm`); the old address is told.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_email_changes")
+    old_email = models.EmailField()
+    new_email = models.EmailField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "new_email"],
+                condition=models.Q(confirmed_at__isnull=True, cancelled_at__isnull=True),
+                name="one_open_sign_in_email_change_per_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None and self.cancelled_at is None

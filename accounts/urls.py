@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import email_change_views, views
 from accounts.forms import FirstSignInPasswordResetForm
 
 app_name = "accounts"
@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in-email/<str:token>/", email_change_views.sign_in_email_confirm, name="sign_in_email_confirm"),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<id:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path(

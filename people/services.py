@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.db import models, transaction
 
+from accounts.email_changes import sign_in_email_change_request
 from accounts.models import Role, RoleGrant, User
 from core.bulk import update_columns
 from people.models import EmploymentStatus, Function, OrgUnit, Person
@@ -76,12 +77,26 @@ def _derived_sales_roles(people: list[Person]) -> dict[int, set[str]]:
     return roles
 
 
+def _protected_user_pks() -> set[int]:
+    """Accounts an HR import never deactivates: administrators, staff and superusers."""
+    return set(
+        User.objects.filter(
+            models.Q(is_superuser=True) | models.Q(is_staff=True) | models.Q(role_grants__role=Role.ADMINISTRATOR)
+        ).values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict[str, int]:
     """Give every active person a sign-in and the roles their place in the org chart implies.
 
     - creates a User (no usable password: people set one through password reset) for each active person
-      without one, matched by work email; deactivates the users of inactive people;
+      without one, with their work email; deactivates the users of inactive people, except administrators;
+    - a sign-in never changes hands: a person is linked only to the user created for them. When another account
+      (an administrator's, a service account) already has the person's email, the person gets no sign-in
+      (`sign_ins_withheld`; the importer refuses such rows before this runs);
+    - a changed work email does not move the sign-in: the owner is asked to confirm it
+      (`accounts.email_changes`), and until then signs in with the old address;
     - replaces `derived` role grants with the sales roles the reporting tree implies and, when
       `hr_partner_units` is given (person pk -> org unit pks), the HR-partner grants it lists;
     - never touches `manual` grants.
@@ -89,47 +104,53 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
     """
     people = list(Person.objects.only("pk", "email", "status", "function", "manager_id", "user_id"))
     users_by_pk = {u.pk: u for u in User.objects.only("pk", "email", "is_active")}
-    users_by_email = {u.email: u for u in users_by_pk.values()}
+    taken_emails = {u.email for u in users_by_pk.values()}
+    protected = _protected_user_pks()
     to_deactivate: set[int] = set()
     to_reactivate: set[int] = set()
     to_create: dict[str, User] = {}
-    to_rename: list[User] = []
+    email_changes: list[tuple[User, str]] = []
     links: list[tuple[Person, User]] = []
+    withheld = kept_active = 0
     for person in people:
         email = person.email.lower()
-        user = users_by_pk.get(person.user_id) if person.user_id else users_by_email.get(email)
+        user = users_by_pk.get(person.user_id) if person.user_id else None
         if person.status == EmploymentStatus.INACTIVE:
             if user is not None and user.is_active:
-                to_deactivate.add(user.pk)
+                if user.pk in protected:
+                    kept_active += 1
+                else:
+                    to_deactivate.add(user.pk)
             continue
         if user is None:
-            user = to_create.get(email)
-            if user is None:
-                user = User(email=email, username=email)
-                user.set_unusable_password()
-                to_create[email] = user
+            if email in taken_emails or email in to_create:
+                withheld += 1
+                continue
+            user = User(email=email, username=email)
+            user.set_unusable_password()
+            to_create[email] = user
         else:
             if not user.is_active:
                 to_reactivate.add(user.pk)
-            if user.email != email and email not in users_by_email:
-                # HR changed the work email: the sign-in follows it.
-                users_by_email.pop(user.email, None)
-                user.email = user.username = email
-                users_by_email[email] = user
-                to_rename.append(user)
+            if user.email != email:
+                email_changes.append((user, email))
         links.append((person, user))
     User.objects.bulk_create(list(to_create.values()), batch_size=1000)
-    update_columns(User, ["email", "username"], [(u.pk, u.email, u.username) for u in to_rename])
     for pks, active in ((to_deactivate, False), (to_reactivate, True)):
         ordered = sorted(pks)
         for start in range(0, len(ordered), 1000):
             User.objects.filter(pk__in=ordered[start:start + 1000]).update(is_active=active)
     update_columns(Person, ["user"], [(person.pk, user.pk) for person, user in links if person.user_id != user.pk])
+    requested = sum(
+        1 for user, email in email_changes if sign_in_email_change_request(user=user, new_email=email) is not None
+    )
     created, deactivated, reactivated = len(to_create), len(to_deactivate), len(to_reactivate)
 
     person_user = dict(Person.objects.exclude(user=None).values_list("pk", "user_id"))
     wanted: dict[tuple[int, str], list[int]] = {}
     for pk, roles in _derived_sales_roles(people).items():
+        if pk not in person_user:
+            continue  # no sign-in (withheld): nothing to grant
         for role in roles:
             wanted[(person_user[pk], role)] = []
     if hr_partner_units is not None:
@@ -162,7 +183,9 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
         "users_created": created,
         "users_deactivated": deactivated,
         "users_reactivated": reactivated,
-        "users_renamed": len(to_rename),
+        "sign_in_changes_to_confirm": requested,
+        "sign_ins_withheld": withheld,
+        "administrators_kept_active": kept_active,
         "roles_added": added,
         "roles_removed": removed,
     }

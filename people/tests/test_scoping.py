@@ -42,16 +42,54 @@ def test_outsider_sees_only_themselves(company):
     assert names(company, "otto") == {"Otto"}
 
 
-def test_access_sync_follows_an_email_change(company):
+def test_access_sync_asks_the_owner_before_moving_a_sign_in(company, mailoutbox, django_capture_on_commit_callbacks):
+    from accounts.models import SignInEmailChange
     from people.services import access_sync
 
     company.sam.email = "samuel@acme.example"
     company.sam.save()
-    result = access_sync()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = access_sync()
     company.sam.user.refresh_from_db()
-    assert result["users_renamed"] == 1
-    assert company.sam.user.email == "samuel@acme.example"
-    assert access_sync()["users_renamed"] == 0
+    assert company.sam.user.email == "sam@acme.example"  # the sign-in has not moved
+    assert result["sign_in_changes_to_confirm"] == 1
+    change = SignInEmailChange.objects.get(user=company.sam.user)
+    assert (change.old_email, change.new_email, change.is_open) == ("sam@acme.example", "samuel@acme.example", True)
+    assert sorted(m.to[0] for m in mailoutbox) == ["sam@acme.example", "samuel@acme.example"]
+    with django_capture_on_commit_callbacks(execute=True):
+        access_sync()  # asking again for the same address sends nothing new
+    assert len(mailoutbox) == 2
+    assert SignInEmailChange.objects.filter(user=company.sam.user).count() == 1
+
+
+def test_access_sync_never_links_a_person_to_an_existing_account(company):
+    from accounts.models import User
+    from people.models import Person
+    from people.services import access_sync
+
+    shadow = Person.objects.create(employee_id="E99990", first_name="Shadow", last_name="Admin",
+                                   email=company.admin.email, function="sales", hire_date="2020-01-01",
+                                   org_unit=company.sam.org_unit)
+    result = access_sync()
+    shadow.refresh_from_db()
+    assert shadow.user_id is None
+    assert result["sign_ins_withheld"] == 1
+    assert User.objects.filter(email=company.admin.email).count() == 1
+    assert not hasattr(User.objects.get(pk=company.admin.pk), "person") or company.admin.person is None
+
+
+def test_access_sync_never_deactivates_an_administrator(company):
+    from accounts.models import User
+    from people.models import Person
+    from people.services import access_sync
+
+    admin_person = Person.objects.create(employee_id="E77777", first_name="Ada", last_name="Admin",
+                                         email=company.admin.email, function="hr", hire_date="2020-01-01",
+                                         user=company.admin, status="inactive")
+    assert admin_person.user_id == company.admin.pk
+    result = access_sync()
+    assert User.objects.get(pk=company.admin.pk).is_active
+    assert result["administrators_kept_active"] == 1
 
 
 def test_access_sync_derives_sales_roles_from_the_tree_and_keeps_manual_grants(company):
