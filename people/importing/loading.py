@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
+from people.importing.scope import EVERYTHING, ImportScope
 from people.importing.state import Snapshot
 from people.importing.validation import PersonRow, Plan
 from people.models import EmploymentStatus, OrgUnit, Person
@@ -158,11 +159,12 @@ def _unit_changes(plan: Plan, snapshot: Snapshot) -> list[UnitChange]:
     return changes
 
 
-def plan_changes(plan: Plan, snapshot: Snapshot, *, full: bool, today: dt.date) -> Changes:
+def plan_changes(plan: Plan, snapshot: Snapshot, *, full: bool, today: dt.date,
+                 scope: ImportScope = EVERYTHING) -> Changes:
     """Compare a valid file with Promoted's data: who is created, updated, unchanged, (re/de)activated.
 
     In a full import, active people missing from the file are deactivated, with today as their end date when
-    they have none.
+    they have none; for an HR partner "everyone" means everyone in the units they support.
     """
     people: list[PersonChange] = []
     in_file: set[str] = set()
@@ -177,6 +179,8 @@ def plan_changes(plan: Plan, snapshot: Snapshot, *, full: bool, today: dt.date) 
     if full:
         for employee_id, existing in snapshot.people.items():
             if employee_id in in_file or existing.status == EmploymentStatus.INACTIVE:
+                continue
+            if not scope.covers(existing, snapshot):
                 continue
             current = _current(existing, snapshot)
             target = {**current, "status": EmploymentStatus.INACTIVE, "end_date": existing.end_date or today}

@@ -21,6 +21,7 @@ from accounts.models import User
 from core.services import audit_log
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
 from people.importing.reading import FileRejected, Issue, read_sheet
+from people.importing.scope import import_scope
 from people.importing.state import Snapshot
 from people.importing.validation import validate
 from people.models import PeopleImport
@@ -158,11 +159,12 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
         with transaction.atomic():
             _lock()
             snapshot = Snapshot.load()
-            plan = validate(sheet, snapshot=snapshot, full=record.full, today=today)
+            scope = import_scope(actor=record.actor, snapshot=snapshot)
+            plan = validate(sheet, snapshot=snapshot, full=record.full, today=today, scope=scope)
             warnings = [*sheet.warnings, *plan.warnings, *_same_file_warning(record)]
             if plan.errors:
                 raise _Invalid(plan.errors, warnings)
-            changes = plan_changes(plan, snapshot, full=record.full, today=today)
+            changes = plan_changes(plan, snapshot, full=record.full, today=today, scope=scope)
             record.rows = len(plan.people)
             for outcome in ("created", "updated", "unchanged", "deactivated", "reactivated"):
                 setattr(record, outcome, changes.count(outcome))
@@ -174,9 +176,8 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
                 keys = apply_changes(changes, snapshot)
                 org_unit_paths_rebuild()
                 reporting_paths_rebuild()
-                record.changes["access"] = access_sync(
-                    hr_partner_units=hr_partner_units(plan, full=record.full, keys=keys)
-                )
+                grants = hr_partner_units(plan, full=record.full, keys=keys) if scope.may_grant else None
+                record.changes["access"] = access_sync(hr_partner_units=grants)
                 if enrol_new_managers:
                     record.changes["training"] = _apply_training_rules(record, today)
                 record.upload = None

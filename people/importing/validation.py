@@ -29,6 +29,7 @@ from people.importing.columns import (
     vocabulary_key,
 )
 from people.importing.reading import Cell, Issue, Sheet
+from people.importing.scope import EVERYTHING, ImportScope
 from people.importing.state import Snapshot
 from people.models import EmploymentStatus
 
@@ -223,9 +224,11 @@ def _parse_row(row: int, cells: dict[str, Cell], today: dt.date, errors: list[Is
 
 
 class _Validator:
-    def __init__(self, sheet: Sheet, snapshot: Snapshot, *, full: bool, today: dt.date) -> None:
+    def __init__(self, sheet: Sheet, snapshot: Snapshot, *, full: bool, today: dt.date,
+                 scope: ImportScope = EVERYTHING) -> None:
         self.sheet = sheet
         self.snapshot = snapshot
+        self.scope = scope
         self.full = full
         self.today = today
         self.errors: list[Issue] = []
@@ -247,6 +250,9 @@ class _Validator:
         self._check_units()
         self._check_managers()
         self._check_hr_partner_codes()
+        self._check_sign_ins()
+        if not self.scope.is_everything:
+            self._check_scope()
         self.errors.sort(key=lambda issue: (issue.row or 0))
         self.warnings.sort(key=lambda issue: (issue.row or 0))
         return Plan(columns=columns, people=self.people, units=self.units, errors=self.errors,
@@ -271,10 +277,16 @@ class _Validator:
             owner_id = self.snapshot.email_owner.get(person.email)
             if owner_id and owner_id != person.employee_id and owner_id not in self.by_id:
                 owner = self.snapshot.people[owner_id]
-                self.error(person.row, "email", person.email, (
-                    f"This email belongs to {owner.full_name} ({owner_id}) in Promoted, who is not in this file. "
-                    "Use that employee id, or a different email."
-                ))
+                if self.scope.covers(owner, self.snapshot):
+                    self.error(person.row, "email", person.email, (
+                        f"This email belongs to {owner.full_name} ({owner_id}) in Promoted, who is not in this "
+                        "file. Use that employee id, or a different email."
+                    ))
+                else:
+                    self.error(person.row, "email", person.email, (
+                        "This email already belongs to someone else in Promoted; each person needs their own work "
+                        "email."
+                    ))
 
     # --- org units ------------------------------------------------------------------------------------------
     def _merge_unit(self, row: int, cells: dict[str, Cell], person: PersonRow) -> None:
@@ -348,6 +360,84 @@ class _Validator:
                         "or already in Promoted."
                     ))
 
+    # --- sign-ins and scope -----------------------------------------------------------------------------------
+    def _check_sign_ins(self) -> None:
+        """A work email that is already another account's sign-in would hand that account over: refuse it."""
+        reported = {issue.row for issue in self.errors if issue.column == "email"}
+        for person in self.people:
+            if not person.email or person.row in reported:
+                continue
+            owner = self.snapshot.account_owner.get(person.email)
+            if owner is None or owner == person.employee_id or owner in self.by_id:
+                continue
+            self.error(person.row, "email", person.email, (
+                "This email is already used to sign in to Promoted by another account, so it cannot be this "
+                "person's work email here. Use the person's own work email, or ask an administrator."
+            ))
+
+    def _check_scope(self) -> None:
+        """An HR partner's file may change only the people and org units they support; it grants nothing."""
+        codes = self.scope.unit_codes or frozenset()
+        supported = self.scope.supported
+        snapshot = self.snapshot
+        allowed = set(codes)
+        grown = True
+        while grown:  # new units below a supported unit (or below such a new unit) are theirs too
+            new = {c for c, u in self.units.items() if c not in snapshot.units and u.parent_code in allowed}
+            grown = not new <= allowed
+            allowed |= new
+        for code, unit in self.units.items():
+            existing_unit = snapshot.units.get(code)
+            if existing_unit is None:
+                if code not in allowed and unit.is_defined:
+                    self.error(unit.first_row, "org_unit_parent_code", unit.parent_code, (
+                        f"New org unit {code} must sit below one of the units you support ({supported})."
+                    ))
+            elif code not in codes:
+                changed = (
+                    (unit.name and unit.name != existing_unit.name)
+                    or (unit.kind and unit.kind != existing_unit.kind)
+                    or (unit.parent_code and unit.parent_code != snapshot.parent_code(existing_unit))
+                )
+                if changed:
+                    self.error(unit.first_row, "org_unit_code", code, (
+                        f"Org unit {code} is not one you support ({supported}); only an administrator can change "
+                        "it."
+                    ))
+            elif unit.parent_code and unit.parent_code != snapshot.parent_code(existing_unit) and (
+                    unit.parent_code not in allowed):
+                self.error(unit.parent_row, "org_unit_parent_code", unit.parent_code, (
+                    f"You can move org unit {code} only below a unit you support ({supported})."
+                ))
+        has_unit_column = "org_unit_code" in self.sheet.columns
+        for person in self.people:
+            existing = snapshot.people.get(person.employee_id)
+            if existing is not None and not self.scope.covers(existing, snapshot):
+                self.error(person.row, "employee_id", person.employee_id, (
+                    f"Employee id {person.employee_id} is not one of the people you support ({supported}); only "
+                    "an administrator can import changes for them."
+                ))
+                continue
+            if has_unit_column:
+                target = person.org_unit_code
+            else:
+                target = snapshot.code_of.get(existing.org_unit_id or 0, "") if existing is not None else ""
+            if target not in allowed:
+                self.error(person.row, "org_unit_code", target, (
+                    f"Org unit {target} is not one you support ({supported}); you can import people only into "
+                    "those units and their sub-units." if target else
+                    f"You can import people only into the units you support ({supported}); give one of them."
+                ))
+        if "hr_partner_for" in self.sheet.columns:
+            for person in self.people:
+                current = snapshot.hr_partner_codes.get(person.employee_id, frozenset())
+                if frozenset(person.hr_partner_for) != current:
+                    shown = ";".join(sorted(current))
+                    self.error(person.row, "hr_partner_for", ";".join(person.hr_partner_for), (
+                        "Only an administrator can change who is HR partner for which units. Leave this as "
+                        + (f"Promoted has it ({shown})" if shown else "empty") + ", or leave the column out."
+                    ))
+
     # --- reporting lines ------------------------------------------------------------------------------------
     def _check_managers(self) -> None:
         has_column = "manager_employee_id" in self.sheet.columns
@@ -357,6 +447,8 @@ class _Validator:
             if not manager_id or manager_id == person.employee_id or manager_id in self.by_id:
                 continue
             existing = snapshot.people.get(manager_id)
+            if existing is not None and not self.scope.covers(existing, snapshot):
+                continue  # someone outside the importer's units stays as they are, even in a full import
             if self.full:
                 hint = (f" {existing.full_name} is in Promoted but would be marked as having left, because a full "
                         "import treats everyone missing from the file as gone." if existing else "")
@@ -387,6 +479,8 @@ class _Validator:
         if person is not None:
             return f"{person.first_name} {person.last_name} ({employee_id}, row {person.row})"
         existing = self.snapshot.people[employee_id]
+        if not self.scope.covers(existing, self.snapshot):
+            return "someone outside the units you support (not in this file)"
         return f"{existing.full_name} ({employee_id}, not in this file)"
 
     def _report_reporting_cycle(self, cycle: list[str]) -> None:
@@ -419,10 +513,11 @@ def _text(cells: dict[str, Cell], column: str) -> str:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def validate(sheet: Sheet, *, snapshot: Snapshot, full: bool, today: dt.date) -> Plan:
+def validate(sheet: Sheet, *, snapshot: Snapshot, full: bool, today: dt.date,
+             scope: ImportScope = EVERYTHING) -> Plan:
     """Parse and check every row of `sheet`; `Plan.errors` lists every problem (empty when the file is valid).
 
     `full` says the file lists everyone (so every manager must be in it); `today` decides which end dates have
-    passed.
+    passed; `scope` is what the importing person may change (people.importing.scope).
     """
-    return _Validator(sheet, snapshot, full=full, today=today).run()
+    return _Validator(sheet, snapshot, full=full, today=today, scope=scope).run()
