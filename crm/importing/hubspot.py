@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from crm import store
 from crm.importing.errors import Issue
-from crm.importing.fields import Fields
+from crm.importing.fields import CALL_MILLISECONDS, EVENT_DAYS, EVENT_MINUTES, TEXT_LIMIT, Fields
 from crm.importing.pipeline import Built, Pipeline
 from crm.importing.sources import RawFile
 
@@ -239,7 +239,12 @@ def _resolve_owners(pipeline: Pipeline, owners: dict[str, str]) -> None:
 
 
 def _first_id(f: Fields, headers: tuple[str, ...]) -> ir.StringValue:
-    return f.text(f.pick(*headers)).re_extract(r"^\s*([^;,\s]+)", 1).nullif("")
+    # A list of associated ids may be long (no text limit on it); only its first id is kept, and that is limited.
+    header = f.pick(*headers)
+    first = f.text(header, limit=None).re_extract(r"^\s*([^;,\s]+)", 1).nullif("")
+    if header is not None:
+        f.check(header, first.length() > TEXT_LIMIT, f"has a first id longer than {TEXT_LIMIT:,} characters")
+    return first
 
 
 def _time(f: Fields, settings: Settings, *headers: str, required: bool = False) -> ir.TimestampValue:
@@ -332,7 +337,8 @@ def _stage_outcomes_known(pipeline: Pipeline, raw: RawFile, settings: Settings) 
         first = pipeline.first(numbered.filter(numbered[raw.column_name(stage_header)].strip() == value)
                                .select("_row").order_by("_row").limit(1))
         pipeline.log.error(Issue(
-            file=raw.name, row=first.get("_row"), column=raw.header_of(raw.column_name(stage_header)), value=value,
+            file=raw.name, row=first.get("_row"), column=raw.header_of(raw.column_name(stage_header)),
+            value=value[:200],
             message="is a deal stage outside HubSpot's default pipeline: say in the mapping file whether it is "
                     "open, won or lost ([hubspot.stages])"))
     return not unknown
@@ -445,7 +451,8 @@ def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings
     direction: ir.Value = ibis.null().cast("string")
     subject: ir.Value
     if kind == "calls":
-        duration = f.number(f.pick("hs_call_duration", "Call duration", "Duration (ms)")) / 60000
+        duration = f.number(f.pick("hs_call_duration", "Call duration", "Duration (ms)"),
+                            bounds=CALL_MILLISECONDS) / 60000
         disposition = f.text(f.pick("hs_call_disposition", "Call outcome"), lower=True)
         outcome = disposition.substitute(CALL_DISPOSITIONS, else_=_snake(disposition))
         outcome = outcome.substitute(OUTCOME_LABELS, else_=outcome).coalesce(
@@ -455,8 +462,12 @@ def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings
         subject = f.text(f.pick("hs_call_title", "Call Title", "Call title"))
     elif kind == "meetings":
         start = _time(f, settings, "hs_meeting_start_time", "Meeting start time")
+        end_header = f.pick("hs_meeting_end_time", "Meeting end time")
         end = _time(f, settings, "hs_meeting_end_time", "Meeting end time")
         duration = ((end.epoch_seconds() - start.epoch_seconds()) / 60).cast("float64")
+        if end_header is not None:
+            f.check(end_header, (duration < 0) | (duration > EVENT_MINUTES.high),
+                    f"is before the meeting's start or more than {EVENT_DAYS} days after it")
         occurred = start.coalesce(occurred)
         outcome = _snake(f.text(f.pick("hs_meeting_outcome", "Meeting outcome")))
         outcome = outcome.substitute(OUTCOME_LABELS, else_=outcome)

@@ -38,7 +38,7 @@ import ibis
 import ibis.expr.types as ir
 
 from crm.importing.errors import Issue
-from crm.importing.fields import Fields, strptime_pattern
+from crm.importing.fields import ACTIVITY_MINUTES, Fields, strptime_pattern
 from crm.importing.pipeline import Built, Pipeline
 from crm.importing.sources import CsvFormat, RawFile
 from crm.schema import PRIMARY_KEYS, TABLES
@@ -295,7 +295,8 @@ def _build(f: Fields, *, table: TableMapping, stages: dict[str, str]) -> Built:
                                      decimal=fmt.decimal_separator)
         elif dtype.is_floating():
             values[column] = f.number(header, required=required, thousands=fmt.thousands_separator,
-                                      decimal=fmt.decimal_separator)
+                                      decimal=fmt.decimal_separator,
+                                      bounds=ACTIVITY_MINUTES if column == "duration_minutes" else None)
         elif dtype.is_integer():
             values[column] = f.integer(header, required=required, thousands=fmt.thousands_separator)
         elif dtype.is_boolean():

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from crm import store
 from crm.importing.errors import Issue
-from crm.importing.fields import Fields, salesforce_id18
+from crm.importing.fields import CALL_SECONDS, EVENT_DAYS, EVENT_MINUTES, Fields, salesforce_id18
 from crm.importing.pipeline import Built, Pipeline
 from crm.importing.sources import RawFile
 from crm.schema import TABLES, TS
@@ -404,7 +404,7 @@ def _tasks(f: Fields) -> Built:
             "owner_user_id": f.salesforce_id("OwnerId", required=True),
             "activity_type": activity_type,
             "occurred_at": occurred,
-            "duration_minutes": f.number("CallDurationInSeconds") / 60,
+            "duration_minutes": f.number("CallDurationInSeconds", bounds=CALL_SECONDS) / 60,
             **_activity_links(f),
             "outcome": outcome,
             "direction": direction.isin(["inbound", "outbound"]).ifelse(direction, ibis.null().cast("string")),
@@ -420,6 +420,10 @@ def _events(f: Fields) -> Built:
         f.timestamp("ActivityDateTime"), f.date("ActivityDate").cast(TS))
     end = f.timestamp("EndDateTime")
     from_end = (end.epoch_seconds() - start.epoch_seconds()) / 60
+    given = f.number("DurationInMinutes", bounds=EVENT_MINUTES)
+    if f.has("EndDateTime"):
+        f.check("EndDateTime", given.isnull() & ((from_end < 0) | (from_end > EVENT_MINUTES.high)),
+                f"is before the event's start or more than {EVENT_DAYS} days after it")
     keep = _not_deleted(f)
     if f.has("IsChild"):
         not_child = f.boolean("IsChild").fill_null(False) == False  # noqa: E712
@@ -431,7 +435,7 @@ def _events(f: Fields) -> Built:
             "activity_type": ibis.cases((kind.startswith("call"), "call"), (kind.startswith("email"), "email"),
                                         else_="meeting"),
             "occurred_at": start,
-            "duration_minutes": f.number("DurationInMinutes").coalesce(from_end.cast("float64")),
+            "duration_minutes": given.coalesce(from_end.cast("float64")),
             **_activity_links(f),
             "outcome": ibis.null().cast("string"),
             "direction": ibis.null().cast("string"),
