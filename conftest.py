@@ -131,6 +131,9 @@ def _isolated_stores(settings, tmp_path) -> None:  # type: ignore[no-untyped-def
     settings.DATA_DIR = tmp_path
     settings.ANALYTICS_URL = f"duckdb://{tmp_path / 'analytics.duckdb'}"
     settings.MEDIA_ROOT = tmp_path / "uploads"
+    # The rate limits' counters (accounts.throttling) start at zero in every test: a cache of its own.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{tmp_path.name}"}}
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm, _unicode_ci_compare  # type: ignore[attr-defined]
+from django.http import HttpRequest
 
 from accounts.models import ApiToken, User
+from accounts.throttling import password_reset_allowed
 
 
 class ApiTokenCreateForm(forms.Form):
@@ -24,7 +26,16 @@ class FirstSignInPasswordResetForm(PasswordResetForm):
     People imported from the HR file get an account with no usable password; Django's form skips those, so
     "signing in for the first time? use password reset" sent nothing. Here every active account with the address
     gets the link (the token is bound to the password's current value, so it stops working once a password is
-    set), and the email says whether it sets a first password or replaces one."""
+    set), and the email says whether it sets a first password or replaces one.
+
+    Resets are limited per address and per client address (accounts.throttling): over the limit the page answers
+    exactly as usual, but no email is sent."""
+
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]  # PasswordResetView passes keywords only
+        request: HttpRequest | None = kwargs.get("request")
+        if not password_reset_allowed(email=self.cleaned_data["email"], request=request):
+            return
+        super().save(**kwargs)
 
     def get_users(self, email: str) -> Iterator[User]:
         email_field = User.get_email_field_name()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +14,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors, services
 from accounts.forms import ApiTokenCreateForm
 from accounts.models import User
+
+
+def sign_in_locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
+                       credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """What a locked-out sign-in sees, on our sign-in page and the admin's (axes' AXES_LOCKOUT_CALLABLE)."""
+    context = {
+        "page_title": "Sign-in paused",
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+    }
+    response = render(request, "accounts/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 def _user(request: HttpRequest) -> User:

@@ -3,6 +3,8 @@
 Tokens are tried first so that scripts never meet CSRF (a cross-site page cannot set an Authorization header).
 The session is accepted for safe methods as is, and for unsafe methods only with a valid CSRF token
 (`X-CSRFToken` header, as htmx and the interactive docs send it); an unsigned-in request answers 401.
+A client address that sent API_TOKEN_FAILURES_PER_IP bad tokens within API_TOKEN_FAILURE_WINDOW_MINUTES gets 429
+for any token until the window ends (accounts.throttling).
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ from ninja.utils import check_csrf
 
 from accounts.models import User
 from accounts.services import api_token_authenticate
+from accounts.throttling import api_token_failure_record, api_token_failures_exceeded
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+TOO_MANY_FAILURES_MESSAGE = "Too many rejected API tokens from your address. Wait a few minutes, then try again."
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer pmt_…`, checked against the digests of active tokens of active users."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        if api_token_failures_exceeded(request):
+            # Refused before the lookup: a client guessing tokens gets no answer about them, right or wrong.
+            raise HttpError(429, TOO_MANY_FAILURES_MESSAGE)
         user = api_token_authenticate(raw=token)
         if user is None:
+            api_token_failure_record(request)
             # Lets the 401 say the token was rejected rather than missing.
             request._promoted_bad_token = True  # type: ignore[attr-defined]
             return None
@@ -70,7 +78,12 @@ DEFAULT_AUTH = [token_auth, session_auth]
 def authenticate_request(request: HttpRequest) -> User | None:
     """The caller by token or session, for views outside ninja's operations (the OpenAPI schema). Read-only."""
     for auth in DEFAULT_AUTH:
-        user = auth(request)
+        try:
+            user = auth(request)
+        except HttpError as exc:
+            if exc.status_code == 429:
+                return None  # a throttled token is no caller: the schema view answers 401
+            raise
         if isinstance(user, User):
             return user
     return None
