@@ -7,8 +7,8 @@ from django.template.defaultfilters import filesizeformat
 from people.importing import MAX_UPLOAD_BYTES
 
 MODE_CHOICES = [
-    ("full", "Full import: this file lists everyone in the company"),
     ("partial", "Partial import: only add or update the people in this file"),
+    ("full", "Full import: this file lists everyone, and anyone missing from it has left"),
 ]
 
 
@@ -18,7 +18,7 @@ class PeopleImportForm(forms.Form):
         help_text="A .csv file saved as UTF-8, or an Excel workbook (.xlsx).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
-    mode = forms.ChoiceField(choices=MODE_CHOICES, initial="full", widget=forms.RadioSelect, label="Kind of import")
+    mode = forms.ChoiceField(choices=MODE_CHOICES, initial="partial", widget=forms.RadioSelect, label="Kind of import")
     check_only = forms.BooleanField(
         required=False,
         label="Check only",

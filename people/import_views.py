@@ -39,9 +39,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = PeopleImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        # A full import marks everyone missing from the file as having left, so it is checked first and the
+        # importer confirms the count on the check's page.
         record = people_import_enqueue(
             file=cast(BinaryIO, upload), filename=upload.name or "upload", actor=cast(User, request.user),
-            full=form.full, dry_run=form.cleaned_data["check_only"],
+            full=form.full, dry_run=form.cleaned_data["check_only"] or form.full,
         )
         return redirect("people:import_detail", import_id=record.pk)
     return render(request, "people/import_upload.html", {
@@ -98,7 +100,19 @@ def import_confirm(request: HttpRequest, import_id: int) -> HttpResponse:
     if not (record.dry_run and record.succeeded and record.upload):
         messages.error(request, "This check can no longer be imported; upload the file again.")
         return redirect("people:import_detail", import_id=record.pk)
-    started = people_import_confirm(check=record, actor=cast(User, request.user))
+    confirmed = None
+    if record.full:
+        try:
+            confirmed = int(request.POST.get("deactivations", ""))
+        except ValueError:
+            confirmed = None
+        if confirmed != record.deactivated or (record.deactivated and not request.POST.get("confirm_left")):
+            messages.error(request, (
+                f"Tick the box to confirm that the {record.deactivated} people listed under \"To mark as left\" "
+                "have left, then import." if record.deactivated else "Confirm the import with the button below."
+            ))
+            return redirect("people:import_detail", import_id=record.pk)
+    started = people_import_confirm(check=record, actor=cast(User, request.user), confirmed_deactivations=confirmed)
     return redirect("people:import_detail", import_id=started.pk)
 
 

@@ -154,6 +154,10 @@ class PeopleImport(TimeStampedModel):
         default=dict, blank=True, help_text="Who was created, updated, deactivated or reactivated (first 50 each)."
     )
     upload = models.BinaryField(null=True, blank=True, editable=False)
+    confirmed_deactivations = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="How many people the importer confirmed a full import may mark as left (asked when it is many).",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -21,22 +21,26 @@ from accounts.models import User
 from core.services import audit_log
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
 from people.importing.reading import FileRejected, Issue, read_sheet
-from people.importing.scope import import_scope
+from people.importing.scope import ImportScope, import_scope
 from people.importing.state import Snapshot
 from people.importing.validation import validate
-from people.models import PeopleImport
+from people.models import EmploymentStatus, PeopleImport
 from people.services import access_sync, org_unit_paths_rebuild, reporting_paths_rebuild
 
 logger = logging.getLogger(__name__)
 
 _LOCK_KEY = 7_310_442  # PostgreSQL advisory lock: one people import at a time
+# A full import that would mark more than this share of the active people as left is refused until the importer
+# confirms the exact count: a file cut short, or a one-team export uploaded as "full", looks exactly like that.
+CONFIRM_DEACTIVATIONS_ABOVE = 0.10
 
 
 class _Invalid(Exception):
-    def __init__(self, errors: list[Issue], warnings: list[Issue]) -> None:
+    def __init__(self, errors: list[Issue], warnings: list[Issue], *, to_confirm: int | None = None) -> None:
         super().__init__(f"{len(errors)} problems")
         self.errors = errors
         self.warnings = warnings
+        self.to_confirm = to_confirm  # set when only a confirmation of this many deactivations is missing
 
 
 def _read(file: BinaryIO | Path) -> bytes:
@@ -51,6 +55,7 @@ def import_people(
     full: bool = True,
     dry_run: bool = False,
     enrol_new_managers: bool = True,
+    confirmed_deactivations: int | None = None,
 ) -> PeopleImport:
     """Import people and org units from an HR file (CSV or XLSX) and return the saved import record.
 
@@ -59,18 +64,21 @@ def import_people(
     - `dry_run`: validate and work out what would change, write nothing but the record.
     - `enrol_new_managers`: apply the development program's enrolment rules in the same transaction (always, except
       for a demo that reconstructs the program's history itself).
+    - `confirmed_deactivations`: a full import that would mark more than CONFIRM_DEACTIVATIONS_ABOVE of the
+      active people (in the importer's scope) as left fails unless this is exactly how many it marks.
     On any problem the record has status failed and every problem in `errors`; nothing else changed.
     """
     data = _read(file)
     record = PeopleImport(
         actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
-        dry_run=dry_run, status=PeopleImport.Status.RUNNING,
+        dry_run=dry_run, status=PeopleImport.Status.RUNNING, confirmed_deactivations=confirmed_deactivations,
     )
     return _process(record, data, enrol_new_managers=enrol_new_managers)
 
 
 def people_import_enqueue(
-    *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool, dry_run: bool
+    *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool, dry_run: bool,
+    confirmed_deactivations: int | None = None,
 ) -> PeopleImport:
     """Save the upload as a queued import for the background worker (manage.py db_worker) and enqueue it."""
     from people.importing.tasks import run_people_import
@@ -79,21 +87,30 @@ def people_import_enqueue(
     record = PeopleImport.objects.create(
         actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
         dry_run=dry_run, status=PeopleImport.Status.QUEUED, upload=data,
+        confirmed_deactivations=confirmed_deactivations,
     )
     run_people_import.enqueue(import_id=record.pk)
     record.refresh_from_db()  # a worker running in-process (tests, demos) may have finished it already
     return record
 
 
-def people_import_confirm(*, check: PeopleImport, actor: User | None) -> PeopleImport:
-    """Import for real the file a successful check (dry run) validated, with the same mode."""
+def people_import_confirm(
+    *, check: PeopleImport, actor: User | None, confirmed_deactivations: int | None = None
+) -> PeopleImport:
+    """Import for real the file a successful check (dry run) validated, with the same mode.
+
+    For a full import, `confirmed_deactivations` is the number of people the importer saw the check would mark
+    as left; the import refuses to mark more (or fewer) than that without asking again.
+    """
     if not (check.dry_run and check.succeeded and check.upload):
         raise ValueError("Only a successful check that still holds its file can be imported.")
+    if check.full and confirmed_deactivations != check.deactivated:
+        raise ValueError("Confirm how many people this full import marks as left.")
     data = bytes(check.upload)
     check.upload = None
     check.save(update_fields=["upload", "updated_at"])
     return people_import_enqueue(file=io.BytesIO(data), filename=check.filename, actor=actor, full=check.full,
-                                 dry_run=False)
+                                 dry_run=False, confirmed_deactivations=confirmed_deactivations)
 
 
 def people_import_run(*, import_id: int) -> PeopleImport:
@@ -116,12 +133,13 @@ def people_import_run(*, import_id: int) -> PeopleImport:
         return _finish_failed(record, [problem], [])
 
 
-def _finish_failed(record: PeopleImport, errors: list[Issue], warnings: list[Issue]) -> PeopleImport:
+def _finish_failed(record: PeopleImport, errors: list[Issue], warnings: list[Issue], *,
+                   to_confirm: int | None = None) -> PeopleImport:
     record.status = PeopleImport.Status.FAILED
     record.errors = [issue.as_dict() for issue in errors]
     record.warnings = [issue.as_dict() for issue in warnings]
     record.created = record.updated = record.unchanged = record.deactivated = record.reactivated = 0
-    record.changes = {}
+    record.changes = {} if to_confirm is None else {"deactivations_to_confirm": to_confirm}
     record.upload = None
     record.finished_at = timezone.now()
     record.save()
@@ -165,6 +183,8 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
             if plan.errors:
                 raise _Invalid(plan.errors, warnings)
             changes = plan_changes(plan, snapshot, full=record.full, today=today, scope=scope)
+            if record.full and not record.dry_run:
+                _check_deactivations(record, changes.count("deactivated"), snapshot, scope, warnings)
             record.rows = len(plan.people)
             for outcome in ("created", "updated", "unchanged", "deactivated", "reactivated"):
                 setattr(record, outcome, changes.count(outcome))
@@ -193,7 +213,7 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
         return record
     except _Invalid as invalid:
         record.rows = len(sheet.rows)
-        return _finish_failed(record, invalid.errors, invalid.warnings)
+        return _finish_failed(record, invalid.errors, invalid.warnings, to_confirm=invalid.to_confirm)
     except IntegrityError:
         logger.warning("People import %s hit a conflicting change", record.pk, exc_info=True)
         problem = Issue(None, "", "", (
@@ -201,6 +221,26 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
             "Please import the file again."
         ))
         return _finish_failed(record, [problem], [])
+
+
+def _check_deactivations(record: PeopleImport, deactivated: int, snapshot: Snapshot, scope: ImportScope,
+                         warnings: list[Issue]) -> None:
+    """Refuse a full import that marks many people as left unless the importer confirmed that exact count."""
+    active = sum(
+        1 for person in snapshot.people.values()
+        if person.status != EmploymentStatus.INACTIVE and scope.covers(person, snapshot)
+    )
+    if deactivated <= CONFIRM_DEACTIVATIONS_ABOVE * active or record.confirmed_deactivations == deactivated:
+        return
+    share = round(100 * deactivated / active) if active else 100
+    whom = "active people" if scope.is_everything else "active people in the units you support"
+    raise _Invalid([Issue(None, "", "", (
+        f"This full import would mark {deactivated} of the {active} {whom} as having left ({share}%), because "
+        "they are missing from the file. A file that was cut short, or a partial list uploaded as a full import, "
+        "does exactly this, so nothing was changed. If the file is complete, check it first (\"Check only\") "
+        f"and confirm the {deactivated} people on the check's page; to add or update only the people in the "
+        "file, choose a partial import."
+    ))], warnings, to_confirm=deactivated)
 
 
 def _apply_training_rules(record: PeopleImport, today: dt.date) -> dict[str, int]:

@@ -36,7 +36,7 @@ def table_rows(page: str, table_class: str) -> list[list[str]]:
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
 
 
-def upload(client, path_or_bytes, *, name: str | None = None, mode: str = "full", check_only: bool = False):
+def upload(client, path_or_bytes, *, name: str | None = None, mode: str = "partial", check_only: bool = False):
     data = path_or_bytes.read_bytes() if hasattr(path_or_bytes, "read_bytes") else path_or_bytes
     name = name or getattr(path_or_bytes, "name", "hr.csv")
     form = {"file": SimpleUploadedFile(name, data), "mode": mode}
@@ -124,11 +124,38 @@ def test_full_import_page_lists_who_was_marked_as_left(login, company):
     Person.objects.filter(manager_since__lt=dt.date(2020, 1, 6)).update(hire_date=dt.date(2014, 1, 1))
     rows = [row for row in everyone_rows() if row["first_name"] != "Sid"]
     client = login("admin")
-    response = upload(client, csv_bytes(rows), name="hr-export.csv")
+    response = upload(client, csv_bytes(rows), name="hr-export.csv", mode="full")
+    check = PeopleImport.objects.get()
+    assert check.dry_run  # a full upload is always checked first
+    page = client.get(response["Location"]).content.decode()
+    assert '<div class="stat">1</div><div class="stat__label">to mark as left</div>' in page
+    assert 'name="confirm_left"' in page
+    assert Person.objects.get(pk=company.sid.pk).status == "active"
+
+    response = client.post(f"/imports/people/{check.pk}/confirm/", {"deactivations": "1"}, follow=True)
+    assert "Tick the box to confirm that the 1 people" in response.content.decode()
+    assert PeopleImport.objects.count() == 1
+
+    response = client.post(f"/imports/people/{check.pk}/confirm/", {"deactivations": "1", "confirm_left": "on"})
+    real = PeopleImport.objects.exclude(pk=check.pk).get()
+    assert (real.status, real.full, real.dry_run, real.deactivated) == ("succeeded", True, False, 1)
     page = client.get(response["Location"]).content.decode()
     assert '<div class="stat">1</div><div class="stat__label">marked as left</div>' in page
     assert "Sid Acme" in page.split("<h3>Marked as left</h3>")[1].split("</ul>")[0]
     assert Person.objects.get(pk=company.sid.pk).status == "inactive"
+
+
+def test_a_full_import_confirmed_for_another_count_is_refused(login, company):
+    rows = [row for row in everyone_rows() if row["first_name"] != "Sid"]
+    client = login("admin")
+    upload(client, csv_bytes(rows), name="hr-export.csv", mode="full")
+    check = PeopleImport.objects.get()
+    for forged in ("0", "2", "", "one"):
+        response = client.post(f"/imports/people/{check.pk}/confirm/",
+                               {"deactivations": forged, "confirm_left": "on"}, follow=True)
+        assert "Tick the box to confirm" in response.content.decode()
+    assert PeopleImport.objects.count() == 1
+    assert Person.objects.get(pk=company.sid.pk).status == "active"
 
 
 def test_check_only_then_import_with_one_click(login):

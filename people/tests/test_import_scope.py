@@ -126,7 +126,11 @@ def test_an_hr_partner_may_restate_grants_as_they_are_and_an_administrator_may_c
 
 def test_a_full_import_by_an_hr_partner_means_everyone_in_their_units(company):
     north = [company.dirk, company.nora, company.sam, company.lou]  # Sara is missing: she has left
-    record = run_import([person_row(p) for p in north], actor=company.hana.user, full=True)
+    refused = run_import([person_row(p) for p in north], actor=company.hana.user, full=True)
+    assert refused.status == "failed"  # 1 of the 4 active people in North's units (25%): confirm
+    assert "mark 1 of the 4 active people in the units you support as having left" in all_text(refused)
+    record = run_import([person_row(p) for p in north], actor=company.hana.user, full=True,
+                        confirmed_deactivations=1)
     assert record.status == "succeeded", record.errors
     assert record.deactivated == 1
     assert [entry["name"] for entry in record.changes["deactivated"]] == ["Sara Acme"]

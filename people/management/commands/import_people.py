@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true",
                             help="Check the file and show what would change, without changing anything.")
         parser.add_argument("--actor", metavar="EMAIL", help="Record the import as made by this user.")
+        parser.add_argument(
+            "--confirm-deactivations", type=int, metavar="N",
+            help="A full import that marks more than 10%% of the active people as left runs only when N is exactly "
+                 "how many it marks (run with --dry-run first to see the number).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
@@ -37,12 +42,16 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No user with the email {options['actor']}.")
         record = import_people(file=path, filename=path.name, actor=actor, full=not options["partial"],
-                               dry_run=options["dry_run"])
+                               dry_run=options["dry_run"],
+                               confirmed_deactivations=options["confirm_deactivations"])
         for warning in record.warnings:
             self.stderr.write(f"Note: {_where(warning)}{warning['message']}")
         if record.status == PeopleImport.Status.FAILED:
             for error in record.errors:
                 self.stderr.write(f"{_where(error)}{error['message']}")
+            to_confirm = (record.changes or {}).get("deactivations_to_confirm")
+            if to_confirm is not None:
+                self.stderr.write(f"If the file is complete, run again with --confirm-deactivations {to_confirm}.")
             count = len(record.errors)
             raise CommandError(
                 f"{path.name}: {count} problem{'s' if count != 1 else ''}, nothing was changed (import {record.pk})."
