@@ -450,6 +450,8 @@ def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings
     outcome: ir.Value = ibis.null().cast("string")
     direction: ir.Value = ibis.null().cast("string")
     subject: ir.Value
+    keep: ir.BooleanValue | None = None
+    skip_reason = ""
     if kind == "calls":
         duration = f.number(f.pick("hs_call_duration", "Call duration", "Duration (ms)"),
                             bounds=CALL_MILLISECONDS) / 60000
@@ -482,6 +484,9 @@ def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings
     else:
         outcome = _snake(f.text(f.pick("hs_task_status", "Task status")))
         subject = f.text(f.pick("hs_task_subject", "Task Title", "Task title"))
+        # A task counts as an activity only once it is done (NOT_STARTED, IN_PROGRESS, WAITING are plans).
+        keep = outcome.isnull() | (outcome == "completed")
+        skip_reason = "tasks not done yet (open tasks are plans, not activities)"
     return Built(
         values={
             "activity_id": f.text(f.pick(*ID), required=True),
@@ -496,6 +501,7 @@ def _activities(f: Fields, kind: str, owners: dict[str, str], settings: Settings
             "direction": direction,
             "subject": subject,
         },
+        keep=keep, skip_reason=skip_reason,
         headers={"activity_id": f.pick(*ID) or "Record ID"},
     )
 

@@ -155,9 +155,10 @@ def _forecast_category(f: Fields, *headers: str) -> ir.StringValue:
 
 def _opportunity_type(f: Fields) -> ir.StringValue:
     kind = f.text("Type", lower=True)
+    # Existing-business words first: "Renewal" and "Contract Renewal" contain "new" but are existing business.
     return ibis.cases(
-        (kind.contains("new"), "new"),
         (kind.re_search("existing|renew|upsell|upgrade|expansion|cross|add-on|downgrade"), "existing"),
+        (kind.contains("new"), "new"),
         else_=ibis.null().cast("string"),
     )
 
@@ -410,8 +411,34 @@ def _tasks(f: Fields) -> Built:
             "direction": direction.isin(["inbound", "outbound"]).ifelse(direction, ibis.null().cast("string")),
             "subject": f.text("Subject"),
         },
-        keep=_not_deleted(f), skip_reason="deleted records", headers={"activity_id": "Id"},
+        keep=_and(_not_deleted(f), _completed(f)),
+        skip_reason="deleted records and tasks not done yet (open tasks are plans, not activities)",
+        headers={"activity_id": "Id"},
     )
+
+
+def _completed(f: Fields) -> ir.BooleanValue | None:
+    """A task counts as an activity only once it is done: IsClosed where the export has it, else its Status.
+    A task with neither (a call logged without a status) counts, as it always did."""
+    done: ir.BooleanValue | None = None
+    if f.has("IsClosed"):
+        done = f.boolean("IsClosed")
+    if f.has("Status"):
+        status = f.text("Status", lower=True)
+        by_status = status.isnull().ifelse(
+            ibis.null().cast("boolean"), status.isin(["completed", "complete", "done", "closed"]))
+        done = by_status if done is None else done.coalesce(by_status)
+    return None if done is None else done.fill_null(True)
+
+
+def _and(*conditions: ir.BooleanValue | None) -> ir.BooleanValue | None:
+    present = [condition for condition in conditions if condition is not None]
+    if not present:
+        return None
+    combined = present[0]
+    for condition in present[1:]:
+        combined = combined & condition
+    return combined
 
 
 def _events(f: Fields) -> Built:
@@ -424,10 +451,8 @@ def _events(f: Fields) -> Built:
     if f.has("EndDateTime"):
         f.check("EndDateTime", given.isnull() & ((from_end < 0) | (from_end > EVENT_MINUTES.high)),
                 f"is before the event's start or more than {EVENT_DAYS} days after it")
-    keep = _not_deleted(f)
-    if f.has("IsChild"):
-        not_child = f.boolean("IsChild").fill_null(False) == False  # noqa: E712
-        keep = not_child if keep is None else keep & not_child
+    keep = _and(_not_deleted(f), f.boolean("IsChild").fill_null(False) == False  # noqa: E712
+                if f.has("IsChild") else None)
     return Built(
         values={
             "activity_id": f.salesforce_id("Id", required=True),

@@ -148,7 +148,7 @@ def test_mapped_and_hubspot_uploads(login) -> None:  # type: ignore[no-untyped-d
     assert mapped.status == CrmImport.Status.SUCCEEDED, mapped.errors
     assert mapped.counts["opportunities"]["inserted"] == 3
     assert hubspot.status == CrmImport.Status.SUCCEEDED, hubspot.errors
-    assert hubspot.counts["activities"]["inserted"] == 7
+    assert hubspot.counts["activities"]["inserted"] == 6  # one task not started yet
 
 
 def test_linking_an_unmatched_owner_to_a_person_in_scope(login, company, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ def test_salesforce_export_lands_in_the_canonical_tables(company, analytics_url)
     assert result.engine in ("duckdb", "postgres")
     assert {t: c["inserted"] for t, c in result.counts.items()} == {
         "crm_users": 6, "accounts": 3, "contacts": 3, "opportunities": 4, "opportunity_stage_history": 7,
-        "opportunity_line_items": 2, "activities": 6, "quotas": 3, "account_ownership": 3,
+        "opportunity_line_items": 2, "activities": 5, "quotas": 3, "account_ownership": 3,
     }
     # Deleted records (Export All) and invitees' copies of events are skipped, and the import says so.
     assert any("Opportunity.csv: 1 row(s) skipped (deleted records)" in w for w in result.warnings)
@@ -77,6 +77,7 @@ def test_salesforce_export_lands_in_the_canonical_tables(company, analytics_url)
     assert activities["00U5g00000Evt03EAB"]["duration_minutes"] == 45.0  # from Start/EndDateTime
     assert "00U5g00000Evt02EAB" not in activities  # IsChild
     assert "00T5g00000Tsk05EAB" not in activities  # IsDeleted
+    assert "00T5g00000Tsk04EAB" not in activities  # Not Started: a plan, not an activity
 
     quotas = table_rows("quotas")
     assert {str(q["period_end"])[:10] for q in quotas} == {"2026-03-31"}
@@ -131,7 +132,7 @@ def test_a_later_larger_export_updates_and_adds_by_source_id(company, analytics_
 
     assert result.status == CrmImport.Status.SUCCEEDED, result.errors
     assert result.counts["opportunities"] == {"rows": 5, "inserted": 1, "updated": 1, "unchanged": 3}
-    assert result.counts["activities"]["unchanged"] == 6
+    assert result.counts["activities"]["unchanged"] == 5
     opps_now = {o["opportunity_id"]: o for o in table_rows("opportunities")}
     assert len(opps_now) == 5
     assert opps_now["0065g00000Opp02AAB"]["stage"] == "Closed Won"
