@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "JSON API"
+
+    def ready(self) -> None:
+        from api import ids
+
+        ids.register()

@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
+from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
 from development import selectors, services
 from development.models import MasteryEvidence
@@ -78,12 +79,12 @@ class EvidencePage(PageMeta):
 
 
 class EvidenceQuery(PageParams):
-    manager: int | None = Field(None, description="Only this manager's evidence.")
+    manager: Id | None = Field(None, description="Only this manager's evidence.")
     status: MasteryEvidence.Status | None = None
 
 
 class EvidenceIn(Schema):
-    manager_id: int
+    manager_id: Id
     competency: str = Field(..., description="The competency key.")
     course: str | None = Field(None, description="The course key the evidence comes from, if any.")
     kind: MasteryEvidence.Kind
@@ -191,15 +192,15 @@ def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> Status[Mastery
     return Status(201, selectors.evidence_detail(user=user, evidence_id=evidence.pk)[0])
 
 
-@router.get("/evidence/{int:evidence_id}", response={200: EvidenceOut, **COMMON_ERRORS},
+@router.get("/evidence/{api_id:evidence_id}", response={200: EvidenceOut, **COMMON_ERRORS},
             url_name="development_evidence_detail", summary="One piece of evidence")
-def evidence_get(request: HttpRequest, evidence_id: int) -> MasteryEvidence:
+def evidence_get(request: HttpRequest, evidence_id: Id) -> MasteryEvidence:
     return selectors.evidence_detail(user=caller(request), evidence_id=evidence_id)[0]
 
 
-@router.post("/evidence/{int:evidence_id}/review", response={200: EvidenceOut, **ERRORS_WITH_FORBIDDEN},
+@router.post("/evidence/{api_id:evidence_id}/review", response={200: EvidenceOut, **ERRORS_WITH_FORBIDDEN},
              url_name="development_evidence_review", summary="Review mastery evidence")
-def evidence_review(request: HttpRequest, evidence_id: int, payload: ReviewIn) -> MasteryEvidence:
+def evidence_review(request: HttpRequest, evidence_id: Id, payload: ReviewIn) -> MasteryEvidence:
     """`start` (submitted -> in_review), `accept` or `send_back` (in_review -> accepted / sent_back, with a
     comment). Only HR or the manager's own leader; never the manager themself (403)."""
     user = caller(request)
@@ -240,9 +241,9 @@ def plan_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [{**row.__dict__, "percent": row.percent} for row in rows]
 
 
-@router.get("/plans/{int:manager_id}", response={200: PlanOut, **COMMON_ERRORS}, url_name="development_plan",
+@router.get("/plans/{api_id:manager_id}", response={200: PlanOut, **COMMON_ERRORS}, url_name="development_plan",
             summary="One manager's development plan")
-def plan_get(request: HttpRequest, manager_id: int) -> dict[str, Any]:
+def plan_get(request: HttpRequest, manager_id: Id) -> dict[str, Any]:
     """Fundamentals, modules recommended from the team's coaching needs (with why), due dates, mastery."""
     user = caller(request)
     manager, relation = selectors.plan_manager(user=user, manager_id=manager_id)

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS
+from api.ids import Id
 from insights import selectors, services
 from insights.equipment import equipped_task_keys
 from insights.models import AnalysisRun
@@ -193,9 +194,9 @@ def list_situations(request: HttpRequest) -> dict[str, Any]:
     return {"run": _run(run), "items": [_situation(c) for c in cards]}
 
 
-@router.get("/situations/{int:situation_id}", response={200: ProfileOut, **COMMON_ERRORS},
+@router.get("/situations/{api_id:situation_id}", response={200: ProfileOut, **COMMON_ERRORS},
             url_name="insights_situation", summary="A situation's critical-task profile")
-def situation_profile(request: HttpRequest, situation_id: int) -> dict[str, Any]:
+def situation_profile(request: HttpRequest, situation_id: Id) -> dict[str, Any]:
     """Each task's weight, the evidence behind it (effect, 95% CI, sellers, prior, what drove it), the top- and
     bottom-quartile values, and any override in force."""
     user = caller(request)
@@ -230,9 +231,9 @@ def _gap(row: selectors.GapRow) -> dict[str, Any]:
             "priority_rank": g.priority_rank, "reason": g.reason}
 
 
-@router.get("/sellers/{int:person_id}", response={200: SellerDiagnosticOut, **COMMON_ERRORS},
+@router.get("/sellers/{api_id:person_id}", response={200: SellerDiagnosticOut, **COMMON_ERRORS},
             url_name="insights_seller", summary="A seller's diagnostic")
-def seller_diagnostic(request: HttpRequest, person_id: int) -> dict[str, Any]:
+def seller_diagnostic(request: HttpRequest, person_id: Id) -> dict[str, Any]:
     """Each task's value, percentile among situation peers, gap to the top quartile and coaching priority."""
     user = caller(request)
     run = selectors.latest_run()
@@ -248,9 +249,9 @@ def seller_diagnostic(request: HttpRequest, person_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/managers/{int:person_id}/needs", response={200: ManagerNeedsOut, **COMMON_ERRORS},
+@router.get("/managers/{api_id:person_id}/needs", response={200: ManagerNeedsOut, **COMMON_ERRORS},
             url_name="insights_manager_needs", summary="A manager's team coaching needs")
-def manager_needs(request: HttpRequest, person_id: int) -> dict[str, Any]:
+def manager_needs(request: HttpRequest, person_id: Id) -> dict[str, Any]:
     """What the manager's team needs coaching on (which tasks, which sellers, why), whether the manager is
     equipped to coach it, and how the team compares with other teams in the same situations."""
     user = caller(request)
@@ -280,7 +281,7 @@ def start_run(request: HttpRequest) -> Status[AnalysisRun]:
     return Status(202, services.analysis_enqueue(actor=user, reason="on demand (API)"))
 
 
-@router.get("/runs/{int:run_id}", response={200: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run",
+@router.get("/runs/{api_id:run_id}", response={200: RunStatusOut, **COMMON_ERRORS}, url_name="insights_run",
             summary="An analysis run's progress")
-def run_status(request: HttpRequest, run_id: int) -> AnalysisRun:
+def run_status(request: HttpRequest, run_id: Id) -> AnalysisRun:
     return selectors.run_detail(user=caller(request), run_id=run_id)

@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
+from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
 from people.scoping import visible_people
 from training import selectors, services
@@ -217,7 +218,7 @@ class DeferralPage(PageMeta):
 
 
 class EnrolmentIn(Schema):
-    person: int
+    person: Id
     course: str = Field(..., description="Course key.")
     due_on: dt.date
 
@@ -257,7 +258,7 @@ class PromotionOut(Schema):
 
 
 class EnrolmentQuery(PageParams):
-    person: int | None = None
+    person: Id | None = None
     course: str = Field("", description="Course key.")
     status: Literal["enrolled", "completed", "exempted", ""] = ""
 
@@ -281,12 +282,12 @@ def tracks(request: HttpRequest) -> list[Track]:
 
 
 @router.get(
-    "/courses/{int:course_id}",
+    "/courses/{api_id:course_id}",
     response={200: CourseOut, **COMMON_ERRORS},
     url_name="training_course",
     summary="One course",
 )
-def course(request: HttpRequest, course_id: int) -> Course:
+def course(request: HttpRequest, course_id: Id) -> Course:
     return selectors.course_detail(user=caller(request), course_id=course_id)
 
 
@@ -321,12 +322,12 @@ def enrolments(request: HttpRequest, filters: Query[EnrolmentQuery]) -> dict[str
 
 
 @router.get(
-    "/enrolments/{int:enrolment_id}",
+    "/enrolments/{api_id:enrolment_id}",
     response={200: EnrolmentOut, **COMMON_ERRORS},
     url_name="training_enrolment",
     summary="One enrolment",
 )
-def enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
+def enrolment(request: HttpRequest, enrolment_id: Id) -> Enrolment:
     return get_object_or_404(_enrolments(caller(request)), pk=enrolment_id)
 
 
@@ -345,12 +346,12 @@ def enrolment_create(request: HttpRequest, data: EnrolmentIn) -> Status:
 
 
 @router.post(
-    "/enrolments/{int:enrolment_id}/exemption",
+    "/enrolments/{api_id:enrolment_id}/exemption",
     response={200: EnrolmentOut, **WRITE_ERRORS},
     url_name="training_exemption",
     summary="Exempt someone from a course (HR, with a reason)",
 )
-def exemption(request: HttpRequest, enrolment_id: int, data: ExemptionIn) -> Enrolment:
+def exemption(request: HttpRequest, enrolment_id: Id, data: ExemptionIn) -> Enrolment:
     user = caller(request)
     target = get_object_or_404(_enrolments(user), pk=enrolment_id)
     services.exemption_grant(enrolment=target, actor=user, reason=data.reason)
@@ -358,12 +359,12 @@ def exemption(request: HttpRequest, enrolment_id: int, data: ExemptionIn) -> Enr
 
 
 @router.post(
-    "/enrolments/{int:enrolment_id}/completion",
+    "/enrolments/{api_id:enrolment_id}/completion",
     response={200: EnrolmentOut, **WRITE_ERRORS},
     url_name="training_completion",
     summary="Record a completion (HR; e-learning, assignments)",
 )
-def completion(request: HttpRequest, enrolment_id: int, data: CompletionIn) -> Enrolment:
+def completion(request: HttpRequest, enrolment_id: Id, data: CompletionIn) -> Enrolment:
     user = caller(request)
     target = get_object_or_404(_enrolments(user), pk=enrolment_id)
     if not is_hr_for(user, target.person):
@@ -394,24 +395,24 @@ def _bookings(user: Any) -> QuerySet[Booking]:
 
 
 @router.get(
-    "/sessions/{int:session_id}/bookings",
+    "/sessions/{api_id:session_id}/bookings",
     response={200: list[BookingOut], **COMMON_ERRORS},
     url_name="training_session_bookings",
     summary="A session's roster (people you may see)",
 )
-def session_bookings(request: HttpRequest, session_id: int) -> list[Booking]:
+def session_bookings(request: HttpRequest, session_id: Id) -> list[Booking]:
     user = caller(request)
     view = selectors.session_detail(user=user, session_id=session_id)
     return list(_bookings(user).filter(session=view.session).order_by("created_at", "pk"))
 
 
 @router.post(
-    "/bookings/{int:booking_id}/attendance",
+    "/bookings/{api_id:booking_id}/attendance",
     response={200: BookingOut, **WRITE_ERRORS},
     url_name="training_attendance",
     summary="Mark attendance (HR)",
 )
-def attendance(request: HttpRequest, booking_id: int, data: AttendanceIn) -> Booking:
+def attendance(request: HttpRequest, booking_id: Id, data: AttendanceIn) -> Booking:
     user = caller(request)
     booking = selectors.booking_for(user=user, booking_id=booking_id)
     services.attendance_mark(booking=booking, actor=user, attendance=data.attendance)
@@ -423,7 +424,7 @@ def attendance(request: HttpRequest, booking_id: int, data: AttendanceIn) -> Boo
 
 def _deferrals(user: Any) -> QuerySet[Deferral]:
     return (
-        Deferral.objects.filter(enrolment__person__in=visible_people(user))
+        Deferral.objects.filter(pk__in=selectors.deferrals_seen_by(user).values("pk"))
         .select_related("enrolment__person", "booking__session__course", "requested_by_person")
         .order_by("-created_at", "-pk")
     )
@@ -447,22 +448,22 @@ def deferrals(request: HttpRequest, filters: Query[DeferralQuery]) -> dict[str, 
 
 
 @router.get(
-    "/deferrals/{int:deferral_id}",
+    "/deferrals/{api_id:deferral_id}",
     response={200: DeferralOut, **COMMON_ERRORS},
     url_name="training_deferral",
     summary="One deferral",
 )
-def deferral(request: HttpRequest, deferral_id: int) -> Deferral:
+def deferral(request: HttpRequest, deferral_id: Id) -> Deferral:
     return get_object_or_404(_deferrals(caller(request)), pk=deferral_id)
 
 
 @router.post(
-    "/bookings/{int:booking_id}/deferrals",
+    "/bookings/{api_id:booking_id}/deferrals",
     response={201: DeferralOut, **WRITE_ERRORS},
     url_name="training_deferral_create",
     summary="Ask to defer a session (the person) or pull them out (a leader above them); reason required",
 )
-def deferral_create(request: HttpRequest, booking_id: int, data: DeferralIn) -> Status:
+def deferral_create(request: HttpRequest, booking_id: Id, data: DeferralIn) -> Status:
     user = caller(request)
     booking = selectors.booking_for(user=user, booking_id=booking_id)
     made = services.deferral_request(
@@ -472,12 +473,12 @@ def deferral_create(request: HttpRequest, booking_id: int, data: DeferralIn) -> 
 
 
 @router.post(
-    "/deferrals/{int:deferral_id}/decision",
+    "/deferrals/{api_id:deferral_id}/decision",
     response={200: DeferralOut, **WRITE_ERRORS},
     url_name="training_deferral_decide",
-    summary="Approve or reject as HR or as senior sales leader (two approvals move the seat)",
+    summary="Approve or reject as HR or as the senior leader of the person's line (two approvals move the seat)",
 )
-def deferral_decision(request: HttpRequest, deferral_id: int, data: DecisionIn) -> Deferral:
+def deferral_decision(request: HttpRequest, deferral_id: Id, data: DecisionIn) -> Deferral:
     user = caller(request)
     target = get_object_or_404(_deferrals(user), pk=deferral_id)
     services.deferral_decide(
@@ -490,12 +491,12 @@ def deferral_decision(request: HttpRequest, deferral_id: int, data: DecisionIn) 
 
 
 @router.post(
-    "/people/{int:person_id}/promotion",
+    "/people/{api_id:person_id}/promotion",
     response={200: PromotionOut, **WRITE_ERRORS},
     url_name="training_promotion",
     summary="Record a promotion to people manager (HR); enrols them",
 )
-def promotion(request: HttpRequest, person_id: int, data: PromotionIn) -> dict[str, Any]:
+def promotion(request: HttpRequest, person_id: Id, data: PromotionIn) -> dict[str, Any]:
     user = caller(request)
     person = selectors.promotable(user=user, person_id=person_id)
     services.person_promote(

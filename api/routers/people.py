@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema
 from accounts.models import Role
 from api.auth import caller
 from api.errors import COMMON_ERRORS
+from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
 from people import selectors
 from people.models import EmploymentStatus, Function, OrgUnit, Person
@@ -135,8 +136,8 @@ class PeopleQuery(PageParams):
     function: Function | None = None
     region: str = Field("", max_length=100)
     status: StatusFilter = Field("active", description="active (includes on leave), inactive (left), or all.")
-    org_unit: int | None = Field(None, description="Only people in this org unit (not its sub-units).")
-    manager: int | None = Field(None, description="Only direct reports of this person.")
+    org_unit: Id | None = Field(None, description="Only people in this org unit (not its sub-units).")
+    manager: Id | None = Field(None, description="Only direct reports of this person.")
 
 
 class ReportsQuery(Schema):
@@ -192,24 +193,24 @@ def people_list(request: HttpRequest, filters: Query[PeopleQuery]) -> dict[str, 
     return paginate(people, filters)
 
 
-@router.get("/{int:person_id}", response={200: PersonOut, **COMMON_ERRORS}, url_name="person",
+@router.get("/{api_id:person_id}", response={200: PersonOut, **COMMON_ERRORS}, url_name="person",
             summary="One person")
-def person_get(request: HttpRequest, person_id: int) -> Person:
+def person_get(request: HttpRequest, person_id: Id) -> Person:
     return selectors.person_detail(user=caller(request), person_id=person_id)
 
 
-@router.get("/{int:person_id}/reports", response={200: list[PersonOut], **COMMON_ERRORS},
+@router.get("/{api_id:person_id}/reports", response={200: list[PersonOut], **COMMON_ERRORS},
             url_name="person_reports", summary="A person's direct reports")
-def person_reports(request: HttpRequest, person_id: int, filters: Query[ReportsQuery]) -> list[Person]:
+def person_reports(request: HttpRequest, person_id: Id, filters: Query[ReportsQuery]) -> list[Person]:
     """The person's direct reports that the caller may see (active ones unless `status` says otherwise)."""
     user = caller(request)
     subject = selectors.person_detail(user=user, person_id=person_id)
     return list(selectors.person_directory(user=user, status=filters.status).filter(manager=subject))
 
 
-@router.get("/{int:person_id}/tree", response={200: TreePersonOut, **COMMON_ERRORS},
+@router.get("/{api_id:person_id}/tree", response={200: TreePersonOut, **COMMON_ERRORS},
             url_name="person_tree", summary="A person's reporting tree")
-def person_tree(request: HttpRequest, person_id: int, filters: Query[TreeQuery]) -> dict[str, Any]:
+def person_tree(request: HttpRequest, person_id: Id, filters: Query[TreeQuery]) -> dict[str, Any]:
     """The whole reporting subtree under the person, nested, limited to people the caller may see.
 
     A fixed handful of queries however large the tree (people are fetched by materialised path in one go).
@@ -284,9 +285,9 @@ def org_units_list(request: HttpRequest, filters: Query[OrgUnitQuery]) -> dict[s
     return page
 
 
-@org_router.get("/{int:unit_id}", response={200: OrgUnitDetailOut, **COMMON_ERRORS}, url_name="org_unit",
+@org_router.get("/{api_id:unit_id}", response={200: OrgUnitDetailOut, **COMMON_ERRORS}, url_name="org_unit",
                 summary="One org unit")
-def org_unit_get(request: HttpRequest, unit_id: int) -> dict[str, Any]:
+def org_unit_get(request: HttpRequest, unit_id: Id) -> dict[str, Any]:
     user = caller(request)
     visible = visible_org_units(user)
     unit = get_object_or_404(visible.select_related("parent"), pk=unit_id)

@@ -13,6 +13,7 @@ from accounts import selectors, services
 from accounts.models import ApiToken
 from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
+from api.ids import Id
 
 router = Router(tags=["API tokens"])
 
@@ -50,9 +51,9 @@ def token_create(request: HttpRequest, payload: TokenCreateIn) -> Status[dict[st
     return Status(201, {"token": token, "raw": raw})
 
 
-@router.delete("/{int:token_id}", response={200: TokenOut, **COMMON_ERRORS}, url_name="token_revoke",
+@router.delete("/{api_id:token_id}", response={200: TokenOut, **COMMON_ERRORS}, url_name="token_revoke",
                summary="Revoke a token")
-def token_revoke(request: HttpRequest, token_id: int) -> ApiToken:
+def token_revoke(request: HttpRequest, token_id: Id) -> ApiToken:
     """Revoke one of your tokens (revoking twice changes nothing). Anyone else's token answers 404."""
     user = caller(request)
     token = selectors.api_token_of(user=user, token_id=token_id)
