@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from api.tests.conftest import error_of
 
@@ -36,6 +37,26 @@ def test_unknown_url_answers_json_even_without_credentials(client):
     response = client.get("/api/v1/nope")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("who", ["anonymous", "token", "session"])
+def test_unknown_url_answers_the_json_404_to_every_method_and_caller(company, api_as, login, method, who):
+    # Without the CSRF exemption an unsafe method met Django's CSRF check first: the HTML 403 page.
+    if who == "token":
+        client = api_as("nora")
+    elif who == "session":
+        client = login("nora")
+        client.handler.enforce_csrf_checks = True
+    else:
+        client = Client(enforce_csrf_checks=True)
+    for url in ["/api/v1/nope", "/api/v1/people/1/nope", "/api/v1/tokens/", "/api/v1/v2/people"]:
+        response = client.generic(method, url, "{}", content_type="application/json")
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert response["Content-Type"].startswith("application/json"), (method, url)
+        error = error_of(response)
+        assert error["code"] == "not_found"
+        assert "/api/v1/docs" in error["message"]
 
 
 def test_422_names_each_bad_query_field(company, api_as):
