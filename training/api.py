@@ -424,7 +424,7 @@ def attendance(request: HttpRequest, booking_id: Id, data: AttendanceIn) -> Book
 
 def _deferrals(user: Any) -> QuerySet[Deferral]:
     return (
-        Deferral.objects.filter(enrolment__person__in=visible_people(user))
+        Deferral.objects.filter(pk__in=selectors.deferrals_seen_by(user).values("pk"))
         .select_related("enrolment__person", "booking__session__course", "requested_by_person")
         .order_by("-created_at", "-pk")
     )
@@ -476,7 +476,7 @@ def deferral_create(request: HttpRequest, booking_id: Id, data: DeferralIn) -> S
     "/deferrals/{api_id:deferral_id}/decision",
     response={200: DeferralOut, **WRITE_ERRORS},
     url_name="training_deferral_decide",
-    summary="Approve or reject as HR or as senior sales leader (two approvals move the seat)",
+    summary="Approve or reject as HR or as the senior leader of the person's line (two approvals move the seat)",
 )
 def deferral_decision(request: HttpRequest, deferral_id: Id, data: DecisionIn) -> Deferral:
     user = caller(request)

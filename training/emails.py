@@ -55,7 +55,7 @@ def send_invitation(booking: Booking) -> None:
         f"Hello {person.first_name},\n\n"
         f"You have a seat in a session of the manager development program.\n\n{_session_facts(booking)}\n\n"
         "The attached invitation adds it to your calendar. The program has no opt-out: if you cannot attend, "
-        "ask for a deferral from your training page; HR and senior sales leadership decide on it.\n"
+        "ask for a deferral from your training page; HR and senior leadership decide on it.\n"
     )
     message = EmailMessage(
         subject=f"Invitation: {booking.session.course.title}, {_day(booking)}",

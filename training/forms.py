@@ -43,13 +43,13 @@ class DeferralRequestForm(forms.Form):
         label="Explain",
         widget=forms.Textarea(attrs={"rows": 4}),
         min_length=10,
-        help_text="Required. HR and senior sales leadership read this before deciding.",
+        help_text="Required. HR and senior leadership read this before deciding.",
     )
 
 
 class DeferralDecisionForm(forms.Form):
     role = forms.ChoiceField(
-        choices=[("hr", "as HR"), ("leader", "as senior sales leader")], widget=forms.HiddenInput
+        choices=[("hr", "as HR"), ("leader", "as the senior leader")], widget=forms.HiddenInput
     )
     decision = forms.ChoiceField(
         choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect

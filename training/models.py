@@ -445,7 +445,7 @@ class Booking(TimeStampedModel):
 class Deferral(TimeStampedModel):
     """A request to move a manager to a later session, by the manager or by their leader (a pull-out).
 
-    Needs two approvals: an HR partner and a senior sales leader (not the person who asked). Rejected: the
+    Needs two approvals: an HR partner and the senior leader of the person's line (training.permissions). Rejected: the
     manager stays booked. Approved: moved to a later session. The Nth request for the same course escalates.
     """
 

@@ -33,7 +33,7 @@ from training.models import (
     Session,
     Track,
 )
-from training.permissions import is_hr_for, is_senior_leader_over, runs_program
+from training.permissions import is_hr_for, may_decide_as_hr, may_decide_as_leader, runs_program
 
 # ------------------------------------------------------------------------------------------------------------
 # Who sees what of the program
@@ -47,10 +47,11 @@ class ProgramAccess:
     is_manager: bool
     is_enrolled: bool  # has any enrolment (anyone: sellers see the program only then)
     person_id: int | None
+    is_notified: bool = False  # was told of something to decide (another function's senior leader, HR's head)
 
     @property
     def sees_program(self) -> bool:
-        return self.runs_program or self.is_leader or self.is_manager or self.is_enrolled
+        return self.runs_program or self.is_leader or self.is_manager or self.is_enrolled or self.is_notified
 
 
 def program_access(user: Any) -> ProgramAccess:
@@ -65,6 +66,7 @@ def program_access(user: Any) -> ProgramAccess:
         is_manager=Role.SALES_MANAGER in scope.roles,
         is_enrolled=enrolled,
         person_id=scope.person_id,
+        is_notified=scope.person_id is not None and Notice.objects.filter(recipient_id=scope.person_id).exists(),
     )
     if getattr(user, "is_authenticated", False):
         user._training_access = access
@@ -600,13 +602,46 @@ def _deferral_qs() -> QuerySet[Deferral]:
     )
 
 
+def deferrals_seen_by(user: Any) -> QuerySet[Deferral]:
+    """Deferrals the user may open: of people they see, asked by them, decided by them, or that they were
+    notified of (the senior leader of another function's line, HR's head when nobody is above the requester)."""
+    scope = scope_for(user)
+    q = Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user)
+    q |= Q(hr_decided_by=user) | Q(leader_decided_by=user)
+    if scope.person_id is not None:
+        q |= Q(notices__recipient_id=scope.person_id)
+    return Deferral.objects.filter(pk__in=Deferral.objects.filter(q).values("pk"))
+
+
+def decision_roles(*, user: Any, deferral: Deferral) -> list[str]:
+    """The approvals ("hr", "leader") the user may still give on this request."""
+    if deferral.status != Deferral.Status.PENDING or deferral.requested_by_id == user.pk:
+        return []
+    roles = []
+    if (
+        deferral.hr_decision == Deferral.Decision.PENDING
+        and deferral.leader_decided_by_id != user.pk
+        and may_decide_as_hr(user, deferral)
+    ):
+        roles.append("hr")
+    if (
+        deferral.leader_decision == Deferral.Decision.PENDING
+        and deferral.hr_decided_by_id != user.pk
+        and may_decide_as_leader(user, deferral)
+    ):
+        roles.append("leader")
+    return roles
+
+
+def deferrals_awaiting(*, user: Any) -> list[Deferral]:
+    """Pending requests waiting for one of the user's approvals, oldest first."""
+    pending = deferrals_seen_by(user).filter(status=Deferral.Status.PENDING)
+    return [d for d in _deferral_qs().filter(pk__in=pending.values("pk")).order_by("created_at")
+            if decision_roles(user=user, deferral=d)]
+
+
 def deferral_detail(*, user: Any, deferral_id: int) -> Deferral:
-    return get_object_or_404(
-        _deferral_qs()
-        .filter(Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user))
-        .distinct(),
-        pk=deferral_id,
-    )
+    return get_object_or_404(_deferral_qs().filter(pk__in=deferrals_seen_by(user).values("pk")), pk=deferral_id)
 
 
 @dataclass
@@ -619,22 +654,14 @@ class DeferralQueues:
 def deferral_queues(*, user: Any, limit: int = 100) -> DeferralQueues:
     require_program(user)
     scope = scope_for(user)
-    visible = (
-        _deferral_qs()
-        .filter(Q(enrolment__person__in=visible_people(user)) | Q(requested_by=user))
-        .distinct()
-        .order_by("-created_at")
-    )
+    visible = _deferral_qs().filter(pk__in=deferrals_seen_by(user).values("pk")).order_by("-created_at")
     rows = list(visible[:limit])
     awaiting, mine, others = [], [], []
     for d in rows:
         person = d.enrolment.person
         if d.requested_by_id == user.pk or person.pk == scope.person_id:
             mine.append(d)
-        elif d.status == Deferral.Status.PENDING and (
-            (d.hr_decision == Deferral.Decision.PENDING and is_hr_for(user, person))
-            or (d.leader_decision == Deferral.Decision.PENDING and is_senior_leader_over(user, person))
-        ):
+        elif decision_roles(user=user, deferral=d):
             awaiting.append(d)
         else:
             others.append(d)

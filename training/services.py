@@ -23,6 +23,7 @@ from django.utils import timezone
 from core.services import audit_log
 from development.services import xapi_record_completion
 from people.models import EmploymentStatus, Function, Person
+from people.scoping import scope_for
 from training import emails
 from training.models import (
     Booking,
@@ -42,13 +43,16 @@ from training.models import (
     Track,
 )
 from training.permissions import (
+    administrators_with_record,
     hr_partners_for,
     is_above,
+    is_at_or_below,
     is_hr_for,
     is_self,
-    is_senior_leader_over,
+    leader_approval,
+    may_decide_as_hr,
+    may_decide_as_leader,
     runs_program,
-    senior_leaders_over,
 )
 
 logger = logging.getLogger("promoted.training")
@@ -614,7 +618,8 @@ def _deferral_url(deferral: Deferral) -> str:
 @transaction.atomic
 def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reason: str) -> Deferral:
     """Ask to move a person to a later session. By the person (a deferral) or by anyone above them in the
-    reporting line (a pull-out). The reason is mandatory. Notifies HR and the senior sales leaders who decide;
+    reporting line (a pull-out). The reason is mandatory. Notifies HR and the senior leaders of the line who
+    decide (above the requester; HR's head and the administrators when nobody is);
     the Nth request for the same course (ProgramSettings.escalate_at_deferral) also escalates to the leader's
     own leader and HR."""
     person = booking.person
@@ -669,10 +674,11 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
         f"{who} asked to move {whom} {course} on {start:%d %b %Y} ({kind_text}, "
         f"request {number} for this course). Reason: {deferral.get_reason_category_display()}: {reason}"
     )
-    hr = hr_partners_for(person)
-    leaders = [p for p in senior_leaders_over(person) if p.user_id != getattr(actor, "pk", None)]
-    notified: set[int] = set()
-    for recipient in [*hr, *leaders]:
+    hr = [p for p in hr_partners_for(person) if not is_at_or_below(p.path, actor_person)]
+    approval = leader_approval(deferral)
+    deciders = approval.leaders or ([approval.hr_head] if approval.hr_head else []) + administrators_with_record()
+    notified: set[int] = {actor_person.pk} if actor_person else set()
+    for recipient in [*hr, *deciders]:
         if recipient.pk in notified:
             continue
         notified.add(recipient.pk)
@@ -726,7 +732,8 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
 
 @transaction.atomic
 def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool, note: str = "") -> Deferral:
-    """Record HR's (`role="hr"`) or the senior sales leader's (`role="leader"`) decision. A rejection by
+    """Record HR's (`role="hr"`) or the line's senior leader's (`role="leader"`, see
+    `training.permissions.leader_approval`) decision. A rejection by
     either keeps the person booked; two approvals move them to a later session (the waitlist moves up)."""
     deferral = Deferral.objects.select_for_update().get(pk=deferral.pk)
     person = deferral.booking.person
@@ -736,12 +743,17 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
         )
     if deferral.requested_by_id == getattr(actor, "pk", None):
         raise PermissionDenied("You cannot decide on your own request.")
+    requester = deferral.requested_by_person
+    if requester is not None and is_at_or_below(scope_for(actor).person_path, requester):
+        raise PermissionDenied(
+            f"{requester.full_name} asked for this and you report to them: someone above them decides."
+        )
     now = timezone.now()
     note = (note or "").strip()
     decision = Deferral.Decision.APPROVED if approve else Deferral.Decision.REJECTED
     if role == "hr":
-        if not is_hr_for(actor, person):
-            raise PermissionDenied("Only HR for this person can decide as HR.")
+        if not may_decide_as_hr(actor, deferral):
+            raise PermissionDenied("Only HR for this person, not below the person who asked, can decide as HR.")
         if deferral.hr_decision != Deferral.Decision.PENDING:
             raise ValidationError({"deferral": "HR has already decided."})
         if deferral.leader_decided_by_id == actor.pk:
@@ -753,10 +765,13 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
             note,
         )
     elif role == "leader":
-        if not is_senior_leader_over(actor, person):
-            raise PermissionDenied("Only a senior sales leader above this person can decide as leader.")
+        if not may_decide_as_leader(actor, deferral):
+            raise PermissionDenied(
+                f"Only the senior leader of {person.full_name}'s line, above the person who asked, can decide "
+                f"as leader: {leader_approval(deferral).label}."
+            )
         if deferral.leader_decision != Deferral.Decision.PENDING:
-            raise ValidationError({"deferral": "Senior sales leadership has already decided."})
+            raise ValidationError({"deferral": "Senior leadership has already decided."})
         if deferral.hr_decided_by_id == actor.pk:
             raise PermissionDenied("The two approvals must come from two different people.")
         (

@@ -40,7 +40,7 @@ from training.forms import (
     SessionForm,
 )
 from training.models import Booking, Course, Deferral, Enrolment, Notice, ProgramSettings, Provider
-from training.permissions import is_hr_for, is_senior_leader_over
+from training.permissions import is_hr_for, leader_approval
 
 
 def _apply_errors(form: BaseForm, exc: ValidationError) -> None:
@@ -392,7 +392,7 @@ def deferral_request(request: HttpRequest, booking_id: int) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Request sent to HR and senior sales leadership for approval.")
+            messages.success(request, "Request sent to HR and senior leadership for approval.")
             return redirect("training:deferral", deferral.pk)
     own = booking.person_id == selectors.program_access(request.user).person_id
     title = "Ask to defer my session" if own else f"Pull {booking.person.full_name} out of a session"
@@ -411,22 +411,8 @@ def deferral_list(request: HttpRequest) -> HttpResponse:
 def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
     deferral = selectors.deferral_detail(user=request.user, deferral_id=deferral_id)
     person = deferral.enrolment.person
-    pending = deferral.status == Deferral.Status.PENDING and deferral.requested_by_id != request.user.pk
-    roles = []
-    if (
-        pending
-        and deferral.hr_decision == Deferral.Decision.PENDING
-        and is_hr_for(request.user, person)
-        and (deferral.leader_decided_by_id != request.user.pk)
-    ):
-        roles.append(("hr", "Decide as HR"))
-    if (
-        pending
-        and deferral.leader_decision == Deferral.Decision.PENDING
-        and is_senior_leader_over(request.user, person)
-        and deferral.hr_decided_by_id != request.user.pk
-    ):
-        roles.append(("leader", "Decide as senior sales leader"))
+    labels = {"hr": "Decide as HR", "leader": "Decide as the senior leader"}
+    roles = [(role, labels[role]) for role in selectors.decision_roles(user=request.user, deferral=deferral)]
     forms = [(label, DeferralDecisionForm(initial={"role": role})) for role, label in roles]
     history = list(
         Deferral.objects.filter(enrolment__person=person, enrolment__course=deferral.enrolment.course)
@@ -441,6 +427,7 @@ def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
         person=person,
         decision_forms=forms,
         history=history,
+        leader_approval=leader_approval(deferral),
     )
 
 

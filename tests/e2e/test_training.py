@@ -61,7 +61,7 @@ def test_leader_pulls_a_manager_out_with_a_reason_and_hr_sees_it(browser_page, l
     page.get_by_label("Reason").select_option("forecast")
     page.get_by_label("Explain").fill("Needed on the quarter-end forecast call")
     page.get_by_role("button", name="Request pull-out").click()
-    assert page.get_by_text("Request sent to HR and senior sales leadership").is_visible()
+    assert page.get_by_text("Request sent to HR and senior leadership").is_visible()
     assert Deferral.objects.get().is_pull_out
 
     page.get_by_role("button", name="Sign out").click()

@@ -7,8 +7,6 @@ from typing import Any
 from django import template
 
 from training import selectors
-from training.models import Deferral
-from training.permissions import is_hr_for, is_senior_leader_over
 
 register = template.Library()
 
@@ -23,21 +21,5 @@ def training_home_card(context: dict[str, Any]) -> dict[str, Any]:
     if not access.sees_program:
         return {"show": False}
     mine = selectors.my_training(user=user).progress if access.is_enrolled else None
-    awaiting = 0
-    if access.runs_program or access.is_leader:
-        pending = Deferral.objects.filter(status=Deferral.Status.PENDING).select_related(
-            "enrolment__person__org_unit"
-        )
-        awaiting = sum(
-            1
-            for d in pending
-            if d.requested_by_id != user.pk
-            and (
-                (d.hr_decision == Deferral.Decision.PENDING and is_hr_for(user, d.enrolment.person))
-                or (
-                    d.leader_decision == Deferral.Decision.PENDING
-                    and is_senior_leader_over(user, d.enrolment.person)
-                )
-            )
-        )
+    awaiting = len(selectors.deferrals_awaiting(user=user))
     return {"show": True, "access": access, "mine": mine, "awaiting": awaiting}

@@ -1,4 +1,4 @@
-"""Deferrals and pull-outs: mandatory reason, two approvals (HR and a senior sales leader), rejection keeps
+"""Deferrals and pull-outs: mandatory reason, two approvals (HR and the senior leader of the line), rejection keeps
 the seat, approval moves to a later session and frees the seat for the waitlist, repeats escalate. No
 opt-out."""
 

@@ -175,7 +175,7 @@ def test_deferral_decision_through_the_pages(login, company, scenario):
     pull_out = scenario["pull_out"]
     page = login("hana").get(f"/training/deferrals/{pull_out.pk}/").content.decode()
     assert "Decide as HR" in page
-    assert "Decide as senior sales leader" not in page
+    assert "Decide as the senior leader" not in page
     assert "Decide as" not in login("dirk").get(f"/training/deferrals/{pull_out.pk}/").content.decode()
     response = login("hana").post(
         f"/training/deferrals/{pull_out.pk}/decide/", {"role": "hr", "decision": "approve"}
