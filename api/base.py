@@ -6,10 +6,13 @@ What it adds to django-ninja:
 - the error body (api.errors) also for what happens outside operations: unknown URLs under /api/v1/, methods an
   endpoint does not accept, and the OpenAPI schema asked for without credentials;
 - the docs page loads Swagger UI from django-ninja's bundled static files (never a CDN) and stays a sign-in page.
+- the OpenAPI schema documents the error answers that come from outside an operation's own code (see
+  `_document_framework_errors`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -21,8 +24,9 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
 
-from api.auth import authenticate_request
+from api.auth import SAFE_METHODS, authenticate_request
 from api.errors import NOT_FOUND_MESSAGE, UNAUTHORIZED_MESSAGE, error_response
 
 View = Callable[..., HttpResponseBase]
@@ -88,7 +92,36 @@ def _unknown_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
 _unknown_endpoint.login_required = False  # type: ignore[attr-defined]
 
 
+ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+# Answers ninja and api.auth give before an operation's code runs, so no operation's `response=` lists them.
+BODY_NOT_JSON = {"description": "The body is not JSON: \"Cannot parse request body\".", "content": ERROR_BODY}
+CSRF_FAILED = {"description": "A signed-in session sent no valid X-CSRFToken header.", "content": ERROR_BODY}
+TOO_MANY_BAD_TOKENS = {"description": "Too many rejected API tokens from your address: wait a few minutes.",
+                       "content": ERROR_BODY}
+
+
+def _document_framework_errors(schema: OpenAPISchema) -> None:
+    """Add to every operation the error answers the framework gives on its behalf, in the one error schema:
+    400 when it takes a body that is not JSON, 403 when it is unsafe (a session without a CSRF token), and 429
+    when it takes tokens (accounts.throttling). An operation that documents one of them itself keeps its own."""
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                responses.setdefault(400, copy.deepcopy(BODY_NOT_JSON))
+            if method.upper() not in SAFE_METHODS:
+                responses.setdefault(403, copy.deepcopy(CSRF_FAILED))
+            if {"TokenAuth": []} in operation.get("security", []):
+                responses.setdefault(429, copy.deepcopy(TOO_MANY_BAD_TOKENS))
+
+
 class PromotedAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _document_framework_errors(schema)
+        return schema
+
     @property
     def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
         patterns, app_name, namespace = super().urls

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from api.tests.conftest import error_of
-from api.urls import api
+from api.tests.walk import fill_path, openapi, operations
 from core.converters import MAX_ID
 
 pytestmark = pytest.mark.django_db
@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 BAD_IDS = [str(MAX_ID + 1), "99999999999999999999999999", "0", "-1"]
 # Integer parameters that are not ids: the pagination ones, bounded in api.pagination.
 NOT_IDS = {"limit", "offset"}
-
-
-def _operations() -> list[tuple[str, str, dict[str, Any]]]:
-    schema = api.get_openapi_schema(path_prefix="/api/v1/")
-    return [(method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
 
 
 def _is_integer(schema: dict[str, Any]) -> bool:
@@ -34,19 +29,10 @@ def _id_parameters() -> list[tuple[str, str, str, str]]:
     """(method, path, location, name) of every integer path or query parameter but the pagination ones."""
     return [
         (method, path, param["in"], param["name"])
-        for method, path, op in _operations()
+        for method, path, op in operations()
         for param in op.get("parameters", [])
         if param["in"] in ("path", "query") and param["name"] not in NOT_IDS and _is_integer(param["schema"])
     ]
-
-
-def _url(path: str, *, replace: str = "", value: str = "1") -> str:
-    """The path with every path parameter set to 1, except `replace`, set to `value`."""
-    out = path
-    for segment in path.split("/"):
-        if segment.startswith("{") and segment.endswith("}"):
-            out = out.replace(segment, value if segment[1:-1] == replace else "1")
-    return out
 
 
 def test_the_walk_covers_the_ids_the_issue_named():
@@ -62,7 +48,7 @@ def test_the_walk_covers_the_ids_the_issue_named():
 
 
 def test_every_id_parameter_is_documented_with_its_bounds():
-    for method, path, op in _operations():
+    for method, path, op in operations():
         for param in op.get("parameters", []):
             if param["name"] in NOT_IDS or not _is_integer(param["schema"]):
                 continue
@@ -77,9 +63,9 @@ def test_out_of_range_ids_in_paths_and_queries_answer_422(company, api_as, bad):
     client = api_as("admin")
     for method, path, location, name in _id_parameters():
         if location == "path":
-            response = client.generic(method.upper(), _url(path, replace=name, value=bad))
+            response = client.generic(method.upper(), fill_path(path, replace=name, value=bad))
         else:
-            response = client.generic(method.upper(), f"{_url(path)}?{name}={bad}")
+            response = client.generic(method.upper(), f"{fill_path(path)}?{name}={bad}")
         assert response.status_code == 422, (method, path, name, response.status_code, response.content[:200])
         error = error_of(response)
         assert error["code"] == "validation_error"
@@ -89,10 +75,9 @@ def test_out_of_range_ids_in_paths_and_queries_answer_422(company, api_as, bad):
 
 def _body_id_fields() -> list[tuple[str, str, str]]:
     """(method, path, field) of every integer field of a JSON request body."""
-    schema = api.get_openapi_schema(path_prefix="/api/v1/")
-    components = schema["components"]["schemas"]
+    components = openapi()["components"]["schemas"]
     out = []
-    for method, path, op in _operations():
+    for method, path, op in operations():
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         if not body:
             continue
@@ -110,7 +95,7 @@ def test_out_of_range_ids_in_bodies_answer_422(company, api_as):
     client = api_as("admin")
     for method, path, field in fields:
         for bad in BAD_IDS:
-            response = client.generic(method.upper(), _url(path), json.dumps({field: int(bad)}),
+            response = client.generic(method.upper(), fill_path(path), json.dumps({field: int(bad)}),
                                       content_type="application/json")
             assert response.status_code == 422, (method, path, field, bad, response.status_code)
             named = [d for d in error_of(response)["details"] if d["field"] == field and d["location"] == "body"]

@@ -9,6 +9,9 @@ from urllib.parse import urlparse
 import pytest
 from django.urls import reverse
 
+from api.tests.conftest import error_of
+from api.tests.walk import fill_path, operations
+
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
@@ -112,3 +115,41 @@ def test_nav_api_item_points_at_the_docs(login):
     assert reverse("api-1.0.0:openapi-view") == "/api/v1/docs"
     html = login("sam").get("/").content.decode()
     assert 'href="/api/v1/docs"' in html
+
+
+def _error_ref(response: dict) -> str:
+    return response["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_every_operation_with_a_body_documents_the_400_for_a_body_that_is_not_json():
+    with_body = [(method, path, op) for method, path, op in operations() if "requestBody" in op]
+    assert len(with_body) >= 10
+    for method, path, op in with_body:
+        assert _error_ref(op["responses"][400]).endswith("/ErrorOut"), (method, path)
+    for method, path, op in operations():
+        if "requestBody" not in op:
+            assert 400 not in op["responses"], (method, path)
+
+
+def test_unsafe_operations_document_the_csrf_403_and_all_the_token_429():
+    for method, path, op in operations():
+        assert _error_ref(op["responses"][429]).endswith("/ErrorOut"), (method, path)
+        if method != "get":
+            assert _error_ref(op["responses"][403]).endswith("/ErrorOut"), (method, path)
+
+
+def test_every_operation_with_a_body_answers_the_documented_400_for_malformed_json(company, api_as):
+    client = api_as("admin")
+    for method, path, op in operations():
+        if "requestBody" not in op:
+            continue
+        response = client.generic(method.upper(), fill_path(path), "{not json", content_type="application/json")
+        assert response.status_code == 400, (method, path, response.status_code)
+        assert error_of(response) == {"code": "bad_request", "message": "Cannot parse request body",
+                                      "details": []}, (method, path)
+
+
+def test_the_schema_served_is_the_one_with_the_framework_errors(login):
+    served = _schema(login("sam"))
+    assert served["paths"]["/api/v1/tokens"]["post"]["responses"]["400"]["description"].startswith(
+        "The body is not JSON")
