@@ -8,8 +8,11 @@ For each situation with enough sellers:
   Sellers still ramping at the end of the period (under ramp_months in seat) are left out of the fit: their
   results say little yet, and counting them would read new sellers as weak ones. y is winsorised like X.
   A ridge-stabilised least-squares fit gives each task's standardised coefficient and its standard error; the
-  95% confidence interval is coefficient +/- 1.96 SE. Result-linked tasks (win rate) are fitted one at a time with
-  the tenure covariates only, because they are partly outcomes of the behaviours.
+  95% confidence interval is coefficient +/- 1.96 SE. When a situation looks like more than one kind of book
+  (situations.mixed_book), y and every metric are standardised within each kind, so sellers are compared with
+  their own kind and the pooled kinds' differences in level cannot be credited to a task. Result-linked tasks
+  (win rate) are fitted one at a time with the tenure covariates only, because they are partly outcomes of the
+  behaviours.
 
 Empirical-Bayes blend: tau^2, how far companies' true effects stray from the library prior, is estimated from all
 the run's estimates (method of moments: mean squared distance from the prior minus mean sampling variance,
@@ -80,6 +83,26 @@ def prepare_metric(raw: np.ndarray, metric: MetricDefinition, *, min_coverage: f
     if z is None:
         return PreparedMetric(None, coverage, "every seller here has the same value")
     return PreparedMetric(z, coverage)
+
+
+def within_groups(values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Each value standardised within its group (a kind of book inside a mixed situation), then overall.
+
+    A metric whose level follows the kind of book (longer cycles, longer gaps between touches; larger deals,
+    larger amounts) is then relative to the seller's own kind, so pooling two kinds cannot make a task look
+    like it drives success because one kind both does more of it and attains more. Without groups (or with
+    one) this is plain standardisation.
+    """
+    if groups is None or len(np.unique(groups)) < 2:
+        return values
+    out = np.zeros(len(values))
+    for g in np.unique(groups):
+        mask = groups == g
+        sd = float(values[mask].std())
+        if sd > 1e-9:
+            out[mask] = (values[mask] - values[mask].mean()) / sd
+    sd = float(out.std())
+    return (out - out.mean()) / sd if sd > 1e-9 else out
 
 
 def tenure_covariates(tenure_months: np.ndarray, ramp_months: float, period_months: float) -> np.ndarray:

@@ -175,12 +175,14 @@ def assign_situations(frame: SellerFrame, inputs: EngineInputs) -> tuple[list[Si
                 assigned[i], how[i] = f"s{rule.situation_id}", "rule"
     rest = np.array([i for i in range(n) if assigned[i] is None], dtype=int)
     cluster_info: dict[str, tuple[str, dict[str, float]]] = {}
+    exhausted = False
     if rest.size:
         space = sit.book_space(frame, rest)
         rng = np.random.default_rng(settings.seed)
         max_k = min(settings.max_situations, max(1, rest.size // 10))
         min_size = max(3, math.ceil(settings.min_cluster_share * rest.size))
-        labels, centres = sit.choose_clusters(space.z, max_k=max_k, min_size=min_size, rng=rng)
+        labels, centres, exhausted = sit.choose_clusters(space.z, max_k=max_k, min_size=min_size, rng=rng,
+                                                         weights=space.weights)
         matched = sit.match_proposed(centres, space, inputs.proposed)
         taken = {name for _, name in known.values()}
         for j, centre in enumerate(centres):
@@ -238,6 +240,12 @@ def assign_situations(frame: SellerFrame, inputs: EngineInputs) -> tuple[list[Si
         medians["segment"] = segment
         situation.features = medians
         situation.summary = sit.book_summary(medians, segment)
+        # A situation formed only by clustering that was tested for structure of its own is not split again.
+        tested = exhausted and situation.by_cluster == len(rows)
+        mixed = sit.mixed_book(frame, rows, seed=settings.seed, tested=tested)
+        if mixed is not None:
+            situation.mixed, situation.book_groups = mixed.warning, mixed.groups
+            medians["mixed"] = mixed.warning
     return sorted(out.values(), key=lambda s: -len(s.members)), how
 
 
@@ -348,6 +356,7 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
         n_y = int(fit_rows.size)
         situation_n[situation.key] = n_y
         sample = fit_rows if n_y >= settings.min_sellers_for_data else rows
+        groups = _fit_groups(situation, has_y)
         behaviour: dict[int, np.ndarray] = {}
         results: dict[int, np.ndarray] = {}
         for task in inputs.tasks:
@@ -355,8 +364,10 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
             chosen[(situation.key, task.task_id)] = (metric, reason)
             if metric is None or prepared is None or prepared.z is None or sample is not fit_rows:
                 continue
-            (results if task.kind == "result" else behaviour)[task.task_id] = prepared.z
+            (results if task.kind == "result" else behaviour)[task.task_id] = ev.within_groups(prepared.z, groups)
         y = ev.standardise(ev.winsorise(y_all[fit_rows])) if n_y else None
+        if y is not None:
+            y = ev.within_groups(y, groups)
         needed[situation.key] = settings.min_sellers_for_data
         if y is not None and n_y >= needed[situation.key]:
             covariates = ev.tenure_covariates(frame["tenure_months"][fit_rows], settings.ramp_months,
@@ -456,6 +467,16 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
         period=period, outcome=outcome_kind, notes=notes, metric_availability=availability,
         situations=situations, evidence=evidence, sellers=sellers, gaps=gaps, needs=needs, comparisons=comparisons,
     )
+
+
+def _fit_groups(situation: SituationOut, has_y: np.ndarray) -> np.ndarray | None:
+    """The kinds of book of a mixed situation's sellers in the fit, when each kind has enough of them to be
+    compared within (MIN_FOR_QUARTILES); else None."""
+    if situation.book_groups is None:
+        return None
+    groups = situation.book_groups[has_y]
+    counts = np.bincount(groups)
+    return groups if (counts[counts > 0] >= MIN_FOR_QUARTILES).all() and (counts > 0).sum() > 1 else None
 
 
 def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int, str]) -> None:

@@ -14,6 +14,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from insights.analysis.frame import SellerFrame
 from insights.analysis.types import Condition, ProposedSpec, RuleSpec
@@ -23,6 +27,10 @@ TEXT_FIELDS = {"segment", "account_region", "region", "job_title"}
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 TEXT_OPS = {"eq", "ne", "contains"}
 FIT_SAMPLE = 4000
+SILHOUETTE_SAMPLE = 1200
+MIN_GROUP = 8  # sellers: the smallest group a mixed situation may be split into
+BIMODAL_SEPARATION = 3.0  # Ashman's D: two groups of one book feature that barely overlap
+MAX_VALLEY = 0.5  # at most this many sellers between the two groups as around the sparser group's centre
 MIN_STRUCTURE = 0.1  # how much better the silhouette must be than on uniform noise of the same shape
 MATCH_DISTANCE = 1.0  # in standard deviations of the current run's book features
 
@@ -126,123 +134,226 @@ def book_space(frame: SellerFrame, rows: np.ndarray) -> BookSpace:
     return BookSpace(keys=keys, values=values, center=center, scale=scale)
 
 
-def kmeans(x: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 6, max_iter: int = 100
-           ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Lloyd's k-means with k-means++ starts; the best of `n_init` by inertia. Returns labels, centres, inertia."""
-    best: tuple[np.ndarray, np.ndarray, float] | None = None
-    n = x.shape[0]
-    features = _by_feature(x)
-    for _ in range(n_init):
-        centres = np.empty((k, x.shape[1]))
-        centres[0] = x[rng.integers(n)]
-        dist = ((x - centres[0]) ** 2).sum(axis=1)
-        for j in range(1, k):
-            total = dist.sum()
-            idx = rng.choice(n, p=dist / total) if total > 0 else rng.integers(n)
-            centres[j] = x[idx]
-            dist = np.minimum(dist, ((x - centres[j]) ** 2).sum(axis=1))
-        labels = np.zeros(n, dtype=int)
-        for _ in range(max_iter):
-            new_labels = _squared_distances(features, centres).argmin(axis=0)
-            # Each centre moves to its members' mean (an emptied cluster keeps its centre). bincount adds the
-            # members up in order, as their mean does.
-            counts = np.bincount(new_labels, minlength=k)
-            filled = counts > 0
-            for f, column in enumerate(features):
-                centres[filled, f] = np.bincount(new_labels, weights=column, minlength=k)[filled] / counts[filled]
-            if np.array_equal(new_labels, labels):
-                labels = new_labels
-                break
-            labels = new_labels
-        inertia = float(((x - centres[labels]) ** 2).sum())
-        if best is None or inertia < best[2]:
-            best = (labels.copy(), centres.copy(), inertia)
-    assert best is not None
-    return best
+def _seed(rng: np.random.Generator) -> int:
+    """A fixed integer seed for scikit-learn, drawn from the run's generator (same settings, same situations)."""
+    return int(rng.integers(2**31 - 1))
 
 
-def _by_feature(x: np.ndarray) -> list[np.ndarray]:
-    return [np.ascontiguousarray(x[:, f]) for f in range(x.shape[1])]
+def kmeans(x: np.ndarray, k: int, seed: int, *, n_init: int = 4) -> tuple[np.ndarray, np.ndarray, float]:
+    """scikit-learn's k-means (k-means++ starts, the best of `n_init` by inertia). Returns labels, centres,
+    inertia."""
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x)
+    return model.labels_.astype(int), model.cluster_centers_, float(model.inertia_)
 
 
-def _squared_distances(features: list[np.ndarray], centres: np.ndarray) -> np.ndarray:
-    """k x n squared distances from each centre to each point (the points given feature by feature). Each is
-    added up feature by feature, as summing an n x k x d array of squares over its last axis does, so the sums
-    are the same to the last bit; one centre at a time over contiguous rows is several times faster."""
-    n = len(features[0]) if features else 0
-    d2 = np.zeros((centres.shape[0], n))
-    term = np.empty(n)
-    for j, row in enumerate(d2):
-        for f, column in enumerate(features):
-            np.subtract(column, centres[j, f], out=term)
-            np.multiply(term, term, out=term)
-            row += term
-    return d2
+def _structure_margin(x: np.ndarray, labels: np.ndarray, k: int, seed: int) -> float:
+    """How much better the clustering's mean silhouette is than that of k-means with the same k on uniform noise
+    spanning the same ranges (structureless data of the same extent), both on a sample of at most 1,200."""
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(x), size=min(len(x), SILHOUETTE_SAMPLE), replace=False)
+    observed = float(silhouette_score(x[sample], labels[sample]))
+    reference = rng.uniform(x.min(axis=0), x.max(axis=0), size=(len(sample), x.shape[1]))
+    ref_labels, _, _ = kmeans(reference, k, seed, n_init=2)
+    if len(set(ref_labels.tolist())) < 2:
+        return observed
+    return observed - float(silhouette_score(reference, ref_labels))
 
 
-def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette of the points (exact, O(n^2): call it on a sample)."""
-    k = int(labels.max()) + 1
-    if k < 2:
-        return 0.0
-    d = np.sqrt(np.clip(_squared_distances(_by_feature(x), x), 0, None))  # symmetric: n x n either way round
-    onehot = np.eye(k)[labels]  # n x k
-    counts = onehot.sum(axis=0)
-    sums = d @ onehot  # distance from each point to all members of each cluster
-    own_count = counts[labels] - 1
-    a = np.where(own_count > 0, sums[np.arange(len(x)), labels] / np.maximum(own_count, 1), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = sums / counts
-    means[np.arange(len(x)), labels] = np.inf
-    means[:, counts == 0] = np.inf
-    b = means.min(axis=1)
-    denom = np.maximum(a, b)
-    scores = np.where((own_count > 0) & (denom > 0) & np.isfinite(b), (b - a) / np.where(denom > 0, denom, 1), 0.0)
-    return float(scores.mean())
+def split_once(x: np.ndarray, *, max_k: int, min_size: int, seed: int) -> np.ndarray | None:
+    """Labels 0..k-1 when the points `x` (already on their own scale) fall into clear groups, else None.
 
-
-def calinski_harabasz(z: np.ndarray, labels: np.ndarray, centres: np.ndarray, inertia: float) -> float:
-    """Between-cluster over within-cluster dispersion, each per degree of freedom (higher is better)."""
-    n, k = len(z), len(centres)
-    between = float(((centres[labels] - z.mean(axis=0)) ** 2).sum())
-    return (between / (k - 1)) / (inertia / (n - k)) if inertia > 0 else math.inf
-
-
-def choose_clusters(z: np.ndarray, *, max_k: int, min_size: int, rng: np.random.Generator
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and centres (standardised) for the k with the best Calinski-Harabasz index among clusterings whose
-    every cluster has at least `min_size` sellers; one group when even the best shows no structure (its mean
-    silhouette on a sample is not MIN_STRUCTURE above that of uniform noise with the same ranges)."""
-    n = z.shape[0]
-    one = (np.zeros(n, dtype=int), z.mean(axis=0, keepdims=True) if n else np.zeros((1, z.shape[1])))
-    if n < 2 * max(min_size, 2) or z.shape[1] == 0 or max_k < 2:
-        return one
-    # k is chosen on a sample (enough to see the shape of a sales force of any size); everyone is then
-    # clustered with that k.
-    fit_rows = rng.choice(n, size=FIT_SAMPLE, replace=False) if n > FIT_SAMPLE else np.arange(n)
-    zs = z[fit_rows]
+    k is the best Calinski-Harabasz index among 2..max_k whose every group has at least `min_size` points
+    (chosen on a sample of FIT_SAMPLE, enough to see the shape of a sales force of any size); the groups count as
+    clear when the silhouette beats uniform noise of the same extent by MIN_STRUCTURE.
+    """
+    n = len(x)
+    if n < 2 * max(min_size, 2) or x.shape[1] == 0 or max_k < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(n, size=FIT_SAMPLE, replace=False)) if n > FIT_SAMPLE else np.arange(n)
+    xs = x[fit_rows]
+    if float(np.ptp(xs, axis=0).max()) < 1e-9:
+        return None
     sample_min = max(2, math.ceil(min_size * len(fit_rows) / n))
-    best_score, best_k, best_labels = -math.inf, 0, np.zeros(0, dtype=int)
+    best: tuple[float, int, np.ndarray] | None = None
     for k in range(2, max_k + 1):
-        labels, centres, inertia = kmeans(zs, k, rng)
-        if np.bincount(labels, minlength=k).min() < sample_min:
+        labels, _, _ = kmeans(xs, k, seed)
+        if len(set(labels.tolist())) < k or np.bincount(labels, minlength=k).min() < sample_min:
             continue
-        score = calinski_harabasz(zs, labels, centres, inertia)
-        if score > best_score:
-            best_score, best_k, best_labels = score, k, labels
-    if not best_k:
-        return one
-    sample = rng.choice(len(zs), size=min(len(zs), 1200), replace=False)
-    observed = silhouette(zs[sample], best_labels[sample])
-    # The same clustering on structureless data of the same extent: uniform in the features' bounding box.
-    reference = rng.uniform(z.min(axis=0), z.max(axis=0), size=(len(sample), z.shape[1]))
-    ref_labels, _, _ = kmeans(reference, best_k, rng, n_init=2)
-    if observed - silhouette(reference, ref_labels) < MIN_STRUCTURE:
-        return one
-    labels, centres, _ = kmeans(z, best_k, rng, n_init=3)
-    if np.bincount(labels, minlength=best_k).min() < min_size:
-        return one
-    return labels, centres
+        score = float(calinski_harabasz_score(xs, labels))
+        if best is None or score > best[0]:
+            best = (score, k, labels)
+    if best is None:
+        return None
+    _, k, labels = best
+    if _structure_margin(xs, labels, k, seed) < MIN_STRUCTURE:
+        return None
+    model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(xs)
+    labels = model.predict(x).astype(int)
+    if np.bincount(labels, minlength=k).min() < min_size:
+        return None
+    return labels
+
+
+def _own_scale(z: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The points standardised on their own spread (times the clustering weights): a group that looked like one
+    next to a far-away kind of book is looked at again on its own scale."""
+    scale = z.std(axis=0)
+    return (z - z.mean(axis=0)) / np.where(scale > 1e-9, scale, 1.0) * weights
+
+
+def discover(z: np.ndarray, weights: np.ndarray, *, max_k: int, min_size: int, seed: int
+             ) -> tuple[np.ndarray, bool]:
+    """Labels for the points `z` by recursive splitting: split the sellers into clear groups (`split_once`), then
+    test each group on its own scale for structure of its own, and so on, until no group splits or there are
+    `max_k` groups. Uneven spacing cannot merge kinds of book this way: a far-away kind is split off first, and
+    the nearer kinds are then told apart on their own spread.
+
+    Groups are numbered by their first member, so the same data gives the same labels. The flag says whether
+    every group was tested and found to have no structure of its own (False when `max_k` stopped the search).
+    """
+    n = len(z)
+    done: list[np.ndarray] = []
+    queue: list[np.ndarray] = [np.arange(n)]
+    exhausted = True
+    while queue:
+        node = queue.pop(0)
+        room = max_k - len(done) - len(queue)
+        if room < 2:
+            done.append(node)
+            exhausted = exhausted and len(node) < 2 * max(min_size, 2)
+            continue
+        labels = split_once(_own_scale(z[node], weights), max_k=room, min_size=min_size, seed=seed)
+        if labels is None:
+            done.append(node)
+            continue
+        queue.extend(node[labels == j] for j in range(int(labels.max()) + 1))
+    done.sort(key=lambda rows: int(rows.min()) if len(rows) else n)
+    result = np.zeros(n, dtype=int)
+    for j, rows in enumerate(done):
+        result[rows] = j
+    return result, exhausted
+
+
+def choose_clusters(z: np.ndarray, *, max_k: int, min_size: int, rng: np.random.Generator,
+                    weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Labels and centres (in the space of `z`) of the situations `discover` finds (one group when there is no
+    clear structure), and whether each was tested for structure of its own (see `discover`)."""
+    if len(z) == 0:
+        return np.zeros(0, dtype=int), np.zeros((1, z.shape[1])), True
+    w = np.ones(z.shape[1]) if weights is None else weights
+    # One thread: scikit-learn's OpenMP threads fight over a busy machine's cores and run many times slower
+    # than one thread on problems of this size.
+    with threadpool_limits(limits=1):
+        labels, exhausted = discover(z, w, max_k=max_k, min_size=min_size, seed=_seed(rng))
+    k = int(labels.max()) + 1
+    centres = np.array([z[labels == j].mean(axis=0) for j in range(k)])
+    return labels, centres, exhausted
+
+
+@dataclass
+class MixedBook:
+    """A situation whose sellers look like more than one kind of book: a warning in plain words, and which group
+    each member falls in (members in the order given), so the evidence can compare sellers within their group."""
+
+    warning: str
+    groups: np.ndarray
+
+
+def _bimodal_feature(values: np.ndarray, seed: int, min_size: int) -> tuple[np.ndarray, float] | None:
+    """Two clearly separate groups in one feature (analysis scale): a two-component Gaussian mixture beats one
+    by BIC, each component holds at least `min_size` sellers, and Ashman's D (separation of the means over their
+    pooled spread) is at least BIMODAL_SEPARATION, with a valley between them. Returns the groups and D."""
+    x = values.reshape(-1, 1)
+    if len(x) < 2 * min_size or float(np.ptp(x)) < 1e-9:
+        return None
+    one = GaussianMixture(1, random_state=seed).fit(x)
+    two = GaussianMixture(2, n_init=2, random_state=seed).fit(x)
+    if two.bic(x) >= one.bic(x):
+        return None
+    means = two.means_.ravel()
+    variances = two.covariances_.ravel()
+    separation = math.sqrt(2) * abs(means[0] - means[1]) / math.sqrt(variances.sum())
+    groups = two.predict(x).astype(int)
+    if separation < BIMODAL_SEPARATION or np.bincount(groups, minlength=2).min() < min_size:
+        return None
+    # A real valley between the groups: a uniform spread also gives two compact halves with a large D, but as
+    # many sellers between them as around each.
+    values = x.ravel()
+    half = 0.25 * math.sqrt(variances.mean())
+    around = [int((np.abs(values - m) < half).sum()) for m in means]
+    between = int((np.abs(values - means.mean()) < half).sum())
+    if between > MAX_VALLEY * max(min(around), 1):
+        return None
+    if means[groups[0]] != means.min():  # the group with the lower values first, whatever the fit's order
+        groups = 1 - groups
+    return groups, separation
+
+
+def _feature_groups_words(key: str, raw: np.ndarray, groups: np.ndarray) -> str:
+    unit = BOOK_FEATURES[key].unit
+    medians = []
+    for j in range(int(groups.max()) + 1):
+        values = raw[(groups == j) & np.isfinite(raw)]
+        if values.size:
+            medians.append(float(np.median(values)))
+    medians.sort()
+    said = [_feature_value_words(v, unit) for v in medians]
+    return f"{BOOK_FEATURES[key].name.lower()} falls into {len(said)} groups ({', '.join(said[:-1])} and {said[-1]})"
+
+
+def _feature_value_words(value: float, unit: str) -> str:
+    if unit == "money":
+        return money_words(value)
+    if unit == "share":
+        return f"{round(value * 100):.0f}%"
+    if unit == "days":
+        return f"about {count_words(value)} days"
+    return f"about {count_words(value)}"
+
+
+def mixed_book(frame: SellerFrame, rows: np.ndarray, *, seed: int, tested: bool = False) -> MixedBook | None:
+    """Whether the sellers at `rows` look like more than one kind of book, and if so how they split.
+
+    First the same test that forms situations, on these sellers' own spread (skipped when `tested`: the
+    situation came out of that test already); then each book feature on its own, where two clear groups
+    (bimodal, for example account counts) also count. Groups must hold at least a tenth of the sellers (at
+    least MIN_GROUP).
+    """
+    if len(rows) < 2 * MIN_GROUP:
+        return None
+    space = book_space(frame, rows)
+    if not space.keys:
+        return None
+    min_size = max(MIN_GROUP, math.ceil(0.1 * len(rows)))
+    groups: np.ndarray | None = None
+    with threadpool_limits(limits=1):
+        if not tested:
+            groups = split_once(_own_scale(space.z, space.weights), max_k=3, min_size=min_size, seed=seed)
+        best: tuple[float, str, np.ndarray] | None = None
+        for f, key in enumerate(space.keys):
+            found = _bimodal_feature(space.values[:, f], seed, min_size)
+            if found is not None and (best is None or found[1] > best[0]):
+                best = (found[1], key, found[0])
+    if groups is None:
+        if best is None:
+            return None
+        _, key, groups = best
+    else:
+        # Name the feature that differs most between the groups, on these sellers' own spread.
+        own = _own_scale(space.values, np.ones(len(space.keys)))
+        k = int(groups.max()) + 1
+        spread = [float(np.ptp([own[groups == j, f].mean() for j in range(k)])) for f in range(len(space.keys))]
+        key = space.keys[int(np.argmax(spread))]
+    k = int(groups.max()) + 1
+    raw = np.asarray(frame[f"feature_{key}"][rows], dtype=float)
+    warning = (
+        f"These sellers may have {'two' if k == 2 else k} different kinds of book: "
+        f"{_feature_groups_words(key, raw, groups)}. Consider defining a rule that separates them (Define "
+        "situations). Until then, each seller is compared with the sellers of their own group when the engine "
+        "works out which tasks matter."
+    )
+    return MixedBook(warning=warning, groups=groups)
 
 
 def match_proposed(centres: np.ndarray, space: BookSpace, proposed: list[ProposedSpec]) -> dict[int, int]:

@@ -121,6 +121,10 @@ class SituationOut:
     by_override: int = 0
     features: dict[str, Any] = field(default_factory=dict)
     estimated_from_data: bool = False
+    # When the sellers look like more than one kind of book: the warning in plain words (also kept in
+    # `features["mixed"]`, which the snapshot stores) and each member's group, in the order of `members`.
+    mixed: str = ""
+    book_groups: np.ndarray | None = None
 
 
 @dataclass

@@ -148,3 +148,77 @@ def test_book_summary_in_plain_words():
     assert sit.book_summary({}) == "No book features in the data"
     assert sit.money_words(1_250_000) == "1.2M"
     assert sit.money_words(4_480) == "4.5k"
+
+
+UNEVEN = {
+    **BLOBS,
+    # Near the territory books (about two spreads away on each feature), far from the key accounts: choosing k
+    # for the whole sales force at once (Calinski-Harabasz) merged it with the territory books.
+    "mid": (420, 10_000, 32, 0.6, 160),
+}
+
+
+def uneven_frame(groups: dict[str, int], seed: int = 1) -> tuple[SellerFrame, list[str]]:
+    original = dict(BLOBS)
+    BLOBS.update(UNEVEN)
+    try:
+        return frame_of(groups, seed)
+    finally:
+        BLOBS.clear()
+        BLOBS.update(original)
+
+
+def test_a_far_away_kind_of_book_does_not_merge_the_nearer_ones():
+    frame, truth = uneven_frame({"key": 40, "territory": 60, "mid": 60})
+    situations, _ = assign_situations(frame, inputs())
+    assert len(situations) == 3
+    found = set()
+    for s in situations:
+        kinds = [truth[i] for i in s.members]
+        main = max(set(kinds), key=kinds.count)
+        assert kinds.count(main) >= 0.95 * len(kinds), (s.name, kinds)  # k-means may misplace a border seller
+        found.add(main)
+        assert s.mixed == ""
+    assert found == {"key", "territory", "mid"}
+    # Same data, same situations, run after run.
+    again, _ = assign_situations(frame, inputs())
+    assert [(s.name, s.members) for s in again] == [(s.name, s.members) for s in situations]
+
+
+def test_a_rule_that_pools_two_kinds_of_book_is_flagged_as_mixed():
+    frame, truth = uneven_frame({"territory": 50, "mid": 50})
+    everyone = RuleSpec(9, "Everyone", (Condition("accounts", "gt", 0),))
+    situations, _ = assign_situations(frame, inputs(rules=[everyone]))
+    (pooled,) = situations
+    assert pooled.kind == "rule"
+    assert pooled.mixed.startswith("These sellers may have two different kinds of book: ")
+    assert "Consider defining a rule" in pooled.mixed
+    assert pooled.features["mixed"] == pooled.mixed
+    assert pooled.book_groups is not None
+    # The groups are the two kinds (k-means may misplace a seller on the border).
+    assert sorted(set(pooled.book_groups.tolist())) == [0, 1]
+    for g in (0, 1):
+        kinds = [truth[pooled.members[i]] for i in np.flatnonzero(pooled.book_groups == g)]
+        assert max(kinds.count(k) for k in set(kinds)) >= 0.95 * len(kinds), kinds
+
+
+def test_bimodal_account_counts_alone_make_a_situation_look_mixed():
+    rng = np.random.default_rng(4)
+    rows = [{"person_id": i, "feature_accounts": float(rng.lognormal(np.log(40 if i % 2 else 400), 0.1)),
+             "feature_deal_size": float(rng.lognormal(np.log(20_000), 0.3))} for i in range(80)]
+    frame = SellerFrame.from_rows(rows)
+    mixed = sit.mixed_book(frame, np.arange(80), seed=1, tested=True)
+    assert mixed is not None
+    assert "accounts falls into 2 groups (about 40 and about 400)" in mixed.warning
+    assert sorted(np.bincount(mixed.groups).tolist()) == [40, 40]
+
+
+def test_one_kind_of_book_with_an_even_spread_is_not_mixed():
+    rng = np.random.default_rng(6)
+    rows = [{"person_id": i, "feature_accounts": float(rng.integers(250, 401)),
+             "feature_deal_size": float(rng.lognormal(np.log(15_000), 0.1)),
+             "feature_cycle_days": float(rng.lognormal(np.log(45), 0.1))} for i in range(200)]
+    frame = SellerFrame.from_rows(rows)
+    assert sit.mixed_book(frame, np.arange(200), seed=1) is None
+    situations, _ = assign_situations(frame, inputs())
+    assert len(situations) == 1 and situations[0].mixed == ""
