@@ -7,8 +7,11 @@ read a coherent snapshot and trends compare runs. Pages read the latest succeede
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import dateformat
 
 from core.models import TimeStampedModel
 
@@ -166,10 +169,22 @@ class AnalysisRun(TimeStampedModel):
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
     @property
+    def period_label(self) -> str:
+        """The period in words, as every page showing results names it: "1 Jan 2016 to 31 Dec 2017", with an en
+        dash for "to"."""
+        if self.period_start is None or self.period_end is None:
+            return ""
+        return f"{_day_label(self.period_start)} \u2013 {_day_label(self.period_end)}"
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+def _day_label(day: dt.date) -> str:
+    return dateformat.format(day, "j M Y")  # as the templates' `date:"j M Y"`
 
 
 class SituationResult(models.Model):

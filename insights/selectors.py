@@ -591,6 +591,7 @@ class TaskDetail:
     task: SellingTask
     metrics: list[MetricDefinition]
     evidence: list[TaskEvidence]
+    run: AnalysisRun | None = None  # the analysis the evidence comes from
 
 
 def task_detail(*, user: Any, task_id: int) -> TaskDetail:
@@ -603,7 +604,8 @@ def task_detail(*, user: Any, task_id: int) -> TaskDetail:
     allowed = _situation_ids_for(user, run) if run else set()
     if allowed is not None:
         evidence = [e for e in evidence if e.situation_id in allowed]
-    return TaskDetail(task=task, metrics=[METRICS[k] for k in task.metric_keys if k in METRICS], evidence=evidence)
+    return TaskDetail(task=task, metrics=[METRICS[k] for k in task.metric_keys if k in METRICS], evidence=evidence,
+                      run=run)
 
 
 def metric_catalogue() -> list[MetricDefinition]:
@@ -628,6 +630,7 @@ class HomeCard:
     analysed: bool = False  # an analysis has run
     managers: int = 0  # for a second-line manager: managers below them with a team in the analysis
     managers_not_equipped: int = 0  # ... of whom this many cannot coach yet one of their team's top needs
+    period: str = ""  # the latest analysis's period in words, when there is one
 
 
 def home_card(*, user: Any) -> HomeCard | None:
@@ -638,7 +641,8 @@ def home_card(*, user: Any) -> HomeCard | None:
         return HomeCard("reviewer", scope.person_id or 0, []) if scope.is_hr else None
     run = latest_run()
     if scope.has(Role.SALES_MANAGER, Role.SENIOR_SALES_LEADER):
-        card = HomeCard("manager", scope.person_id, [], analysed=run is not None)
+        card = HomeCard("manager", scope.person_id, [], analysed=run is not None,
+                        period=run.period_label if run else "")
         if run is not None:
             card.top_tasks = list(CoachingNeed.objects.filter(run=run, manager_id=scope.person_id).order_by("rank")
                                   .values_list("task__name", flat=True)[:3])
@@ -654,5 +658,6 @@ def home_card(*, user: Any) -> HomeCard | None:
             names = list(SellerTaskGap.objects.filter(
                 run=run, diagnostic__seller_id=scope.person_id, priority_rank__isnull=False
             ).order_by("priority_rank").values_list("task__name", flat=True))
-        return HomeCard("seller", scope.person_id, names)
+        return HomeCard("seller", scope.person_id, names, analysed=run is not None,
+                        period=run.period_label if run else "")
     return None

@@ -45,21 +45,33 @@ DAYS_PER_MONTH = 30.4375
 
 
 def default_period(con: Any, *, database: str | None = None, max_years: int = 2,
-                   inventory: StoreInventory | None = None) -> Period:
-    """The complete calendar quarters of the data, up to `max_years` of them, ending with the last complete
-    quarter before the data's "today" (its latest opportunity or activity).
+                   inventory: StoreInventory | None = None, today: dt.date | None = None) -> Period:
+    """The complete calendar quarters of closed business, up to `max_years` of them.
 
-    The period starts where the data does: the first quarter that begins on or after both the first activity and
-    the first quota period (with neither, one year before the end). More quarters mean more deals per seller and
-    steadier estimates; two years keeps the evidence recent.
+    The period ends with the last quarter that is over in the data: its "today" is the latest close date of a
+    won or lost deal, or the latest opportunity created or activity logged if either is later. The latest
+    created opportunity alone is not enough: an export taken on 31 December whose last deal was opened on 27
+    December still holds the whole fourth quarter's closings. Close dates after `today` (the real date) are
+    left out: a lost deal can keep the expected date it had when it was dropped.
+
+    The period starts where the data does: the first quarter that begins on or after the first opportunity
+    created, the first activity and the first quota period, whichever of them the store has and is latest.
+    More quarters mean more deals per seller and steadier estimates; two years keeps the evidence recent.
     """
     inventory = inventory or inspect_store(con, database=database)
+    today = today or dt.datetime.now(dt.UTC).date()
     latest: list[dt.datetime | dt.date] = []
     starts: list[dt.datetime | dt.date] = []
     if "opportunities" in inventory.tables:
-        value = inventory.tables["opportunities"].created_at.max().execute()
-        if value is not None:
-            latest.append(value)
+        o = inventory.tables["opportunities"]
+        span = o.aggregate(first=o.created_at.min(), last=o.created_at.max()).to_pyarrow().to_pylist()[0]
+        closed = o.filter(o.is_closed.fill_null(False) & (o.close_date <= today))
+        last_close = closed.close_date.max().execute()
+        for value in (span["last"], last_close):
+            if value is not None:
+                latest.append(value)
+        if span["first"] is not None:
+            starts.append(span["first"])
     if "activities" in inventory.tables and inventory.has("activities.occurred_at"):
         a = inventory.tables["activities"]
         span = a.aggregate(first=a.occurred_at.min(), last=a.occurred_at.max()).to_pyarrow().to_pylist()[0]
@@ -74,7 +86,7 @@ def default_period(con: Any, *, database: str | None = None, max_years: int = 2,
     period = period_ending_before(as_of, years=max_years)
     if not starts:
         return period_ending_before(as_of, years=1)
-    first = max(_as_date(v) for v in starts)  # where activities and quotas are both recorded
+    first = max(_as_date(v) for v in starts)  # where every kind of record the store has is recorded
     quarter_start = _quarter_start(first)
     data_start = first if first == quarter_start else _next_quarter(quarter_start)
     start = max(period.start, data_start)

@@ -373,3 +373,22 @@ def test_insights_root_sends_each_person_to_their_page(analysed, login):
     assert login("hana").get("/insights/").url == "/insights/situations/"
     assert login("sam").get("/insights/").url == f"/insights/sellers/{analysed.company.sam.pk}/"
     assert login("otto").get("/insights/").url == f"/insights/sellers/{analysed.company.otto.pk}/"
+
+
+def test_every_page_with_analysis_results_names_its_period(analysed, login):
+    run = analysed.run
+    assert run.period_label == "1 Jan 2025 \u2013 31 Dec 2025"
+    company = analysed.company
+    sid = situation_of(analysed, company.sam)
+    task = SellingTask.objects.get(pk=run.evidence.values_list("task_id", flat=True).first())
+    pages = {
+        "hana": ["/insights/situations/", f"/insights/situations/{sid}/", "/insights/gaps/", "/insights/runs/",
+                 f"/insights/tasks/{task.pk}/", f"/insights/sellers/{company.sam.pk}/",
+                 f"/insights/managers/{company.nora.pk}/"],
+        "nora": ["/", f"/insights/managers/{company.nora.pk}/"],
+        "sam": ["/", f"/insights/sellers/{company.sam.pk}/"],
+    }
+    for who, urls in pages.items():
+        client = login(who)
+        for url in urls:
+            assert run.period_label in text(client.get(url)), (who, url)
