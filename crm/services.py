@@ -7,7 +7,7 @@ import logging
 import shutil
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,30 @@ class CrmImportBusy(RuntimeError):
 
 class UploadRejected(ValueError):
     """An uploaded file that is not a CSV export, a mapping file or a zip of them."""
+
+
+# --- after an import -------------------------------------------------------------------------------------------
+
+# What runs after every successful import, whatever its source or door (page, command, demo): the engine queues an
+# analysis here. crm sits below insights (insights reads the store crm writes and imports crm.store), so crm cannot
+# call insights itself without an import cycle; the insights app registers its callback when Django starts
+# (insights/apps.py), and this module calls it explicitly at the end of `crm_import_execute`, where its order is
+# visible, rather than through a signal.
+_after_import: list[Callable[[CrmImport], object]] = []
+
+
+def after_import_register(callback: Callable[[CrmImport], object]) -> None:
+    """Call `callback(crm_import)` after every successful import (once per callback, however often registered)."""
+    if callback not in _after_import:
+        _after_import.append(callback)
+
+
+def _after_import_run(crm_import: CrmImport) -> None:
+    for callback in _after_import:
+        try:
+            callback(crm_import)
+        except Exception:  # the import has succeeded and is saved; what follows it must not turn it into a failure
+            logger.exception("CRM import %s: %s failed after the import", crm_import.pk, callback.__qualname__)
 
 
 # --- queueing -------------------------------------------------------------------------------------------------
@@ -247,6 +271,8 @@ def crm_import_execute(*, crm_import: CrmImport, wait_if_busy: bool = False) -> 
         crm_import.failure_message = (f"The import stopped on an unexpected error and changed nothing: "
                                       f"{type(error).__name__}: {str(error)[:500]}")
     finished = _finish(crm_import, log)
+    if finished.status == CrmImport.Status.SUCCEEDED:
+        _after_import_run(finished)
     _start_next_queued(after=finished)
     return finished
 

@@ -99,8 +99,10 @@ def analysis_enqueue(
     params = {"period_start": period_start.isoformat() if period_start else None,
               "period_end": period_end.isoformat() if period_end else None}
     stale_runs_fail()
-    queued = AnalysisRun.objects.select_for_update().filter(status=AnalysisRun.Status.QUEUED).first()
-    if queued is not None and queued.params == params:
+    # Any run still waiting for the worker with the same period will read the newest data: it absorbs the request.
+    queued = next((run for run in AnalysisRun.objects.select_for_update().filter(status=AnalysisRun.Status.QUEUED)
+                   if run.params == params), None)
+    if queued is not None:
         return queued
     run = AnalysisRun.objects.create(
         reason=reason[:200], requested_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -110,6 +112,12 @@ def analysis_enqueue(
               details=params)
     transaction.on_commit(lambda: _enqueue_job(run.pk))
     return run
+
+
+def analysis_after_import(crm_import: Any) -> AnalysisRun:
+    """Queue an analysis of the default period after a successful CRM import (crm calls this for every source and
+    door, see crm.services.after_import_register). Imports that finish close together share one queued run."""
+    return analysis_enqueue(actor=crm_import.created_by, reason=f"after CRM import #{crm_import.pk}")
 
 
 def _enqueue_job(run_id: int) -> None:
