@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from crm import store
+from crm.importing import linking
 from crm.models import CrmImport, CrmUserLink
 from people.models import Person
 from people.scoping import scope_for, visible_people
@@ -49,3 +51,15 @@ def person_for_link(*, user: Any, query: str) -> Person | None:
     if not query:
         return None
     return visible_people(user).filter(Q(email__iexact=query) | Q(employee_id__iexact=query)).first()
+
+
+def latest_import_source() -> str | None:
+    """The CRM the store's ids come from: the source of the latest successful import (None before any)."""
+    return (CrmImport.objects.filter(status=CrmImport.Status.SUCCEEDED).order_by("-finished_at", "-pk")
+            .values_list("source", flat=True).first())
+
+
+def crm_users_in_store(user_ids: list[str]) -> set[str]:
+    """Which of these CRM user ids (as the store writes them) are CRM users in the analytics store."""
+    with store.session(read_only=True) as con:
+        return linking.known_user_ids(con, user_ids)

@@ -96,6 +96,18 @@ def _update_from(con: Any, target: str, links: dict[str, str], link_table: str) 
     store.execute(con, f"DROP TABLE {lt}")
 
 
+def known_user_ids(con: Any, user_ids: list[str]) -> set[str]:
+    """Which of `user_ids` are CRM users in the store (exactly as written: normalise them first)."""
+    if not user_ids or "crm_users" not in set(con.list_tables()):
+        return set()
+    users = con.table("crm_users")
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(user_ids))):
+        expr = users.filter(users.user_id.isin(chunk)).select("user_id")
+        found.update(str(r["user_id"]) for r in con.to_pyarrow(expr).to_pylist())
+    return found
+
+
 def unmatched_owners(con: Any, *, limit: int = 500) -> list[dict[str, Any]]:
     """CRM users with no linked person, with how many records each owns, most records first."""
     users = con.table("crm_users")

@@ -85,4 +85,4 @@ def test_link_crm_users_from_a_file(company, duckdb_url, tmp_path, settings) -> 
     assert AuditEvent.objects.filter(action="crm.user_linked").count() == 1
     users = {u["user_id"]: u for u in table_rows("crm_users")}
     assert users["0055g00000PaTt1AAF"]["person_employee_id"] == company.lou.employee_id
-    assert "Linked 1 CRM user(s)" in out.getvalue()
+    assert "Saved 1 link(s): 1 match a CRM user in the store, 0 match none." in out.getvalue()
