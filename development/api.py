@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -18,6 +18,7 @@ from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
 from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
+from api.schemas import ComponentName, PersonRef
 from development import selectors, services
 from development.models import MasteryEvidence
 from training.models import Competency, Course
@@ -25,14 +26,11 @@ from training.models import Competency, Course
 router = Router(tags=["Development"])
 
 ERRORS_WITH_FORBIDDEN: dict[int, type[ErrorOut]] = {**COMMON_ERRORS, 403: ErrorOut}
+EvidenceKind = Annotated[MasteryEvidence.Kind, ComponentName("EvidenceKind")]
+EvidenceStatus = Annotated[MasteryEvidence.Status, ComponentName("EvidenceStatus")]
 
 
 # --- Schemas ---------------------------------------------------------------------------------------------------
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
 
 
 class CompetencyRef(Schema):
@@ -45,7 +43,7 @@ class CourseRef(Schema):
     title: str
 
 
-class EvidenceOut(Schema):
+class MasteryEvidenceOut(Schema):
     id: int
     manager: PersonRef
     competency: CompetencyRef
@@ -75,19 +73,19 @@ class EvidenceOut(Schema):
 
 
 class EvidencePage(PageMeta):
-    items: list[EvidenceOut]
+    items: list[MasteryEvidenceOut]
 
 
 class EvidenceQuery(PageParams):
     manager: Id | None = Field(None, description="Only this manager's evidence.")
-    status: MasteryEvidence.Status | None = None
+    status: EvidenceStatus | None = None
 
 
 class EvidenceIn(Schema):
     manager_id: Id
     competency: str = Field(..., description="The competency key.")
     course: str | None = Field(None, description="The course key the evidence comes from, if any.")
-    kind: MasteryEvidence.Kind
+    kind: EvidenceKind
     summary: str = Field(..., max_length=5000)
     occurred_on: dt.date
     score: Decimal | None = Field(None, ge=0, le=100, description="Assessments: score in percent.")
@@ -176,7 +174,7 @@ def evidence_list(request: HttpRequest, filters: Query[EvidenceQuery]) -> dict[s
     return paginate(evidence, filters)
 
 
-@router.post("/evidence", response={201: EvidenceOut, **ERRORS_WITH_FORBIDDEN},
+@router.post("/evidence", response={201: MasteryEvidenceOut, **ERRORS_WITH_FORBIDDEN},
              url_name="development_evidence_submit", summary="Submit mastery evidence")
 def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> Status[MasteryEvidence]:
     """Submit evidence for yourself or for a manager you lead or support. Starts as `submitted`."""
@@ -192,13 +190,13 @@ def evidence_submit(request: HttpRequest, payload: EvidenceIn) -> Status[Mastery
     return Status(201, selectors.evidence_detail(user=user, evidence_id=evidence.pk)[0])
 
 
-@router.get("/evidence/{api_id:evidence_id}", response={200: EvidenceOut, **COMMON_ERRORS},
+@router.get("/evidence/{api_id:evidence_id}", response={200: MasteryEvidenceOut, **COMMON_ERRORS},
             url_name="development_evidence_detail", summary="One piece of evidence")
 def evidence_get(request: HttpRequest, evidence_id: Id) -> MasteryEvidence:
     return selectors.evidence_detail(user=caller(request), evidence_id=evidence_id)[0]
 
 
-@router.post("/evidence/{api_id:evidence_id}/review", response={200: EvidenceOut, **ERRORS_WITH_FORBIDDEN},
+@router.post("/evidence/{api_id:evidence_id}/review", response={200: MasteryEvidenceOut, **ERRORS_WITH_FORBIDDEN},
              url_name="development_evidence_review", summary="Review mastery evidence")
 def evidence_review(request: HttpRequest, evidence_id: Id, payload: ReviewIn) -> MasteryEvidence:
     """`start` (submitted -> in_review), `accept` or `send_back` (in_review -> accepted / sent_back, with a

@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 from api.auth import caller
 from api.errors import COMMON_ERRORS
 from api.ids import Id
+from api.schemas import PersonRef
 from insights import selectors, services
 from insights.equipment import equipped_task_keys
 from insights.models import AnalysisRun
@@ -39,11 +40,6 @@ class RunStatusOut(Schema):
     stage: str
     reason: str
     error: str
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
 
 
 class SituationRef(Schema):
@@ -80,7 +76,7 @@ class OverrideOut(Schema):
     at: dt.datetime
 
 
-class EvidenceOut(Schema):
+class TaskEvidenceOut(Schema):
     task_key: str
     task_name: str
     rank: int
@@ -106,7 +102,7 @@ class EvidenceOut(Schema):
 class ProfileOut(Schema):
     run: RunOut
     situation: SituationOut
-    tasks: list[EvidenceOut]
+    tasks: list[TaskEvidenceOut]
 
 
 class GapOut(Schema):

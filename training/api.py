@@ -21,6 +21,7 @@ from api.auth import caller
 from api.errors import COMMON_ERRORS, ErrorOut
 from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
+from api.schemas import PersonRef
 from people.scoping import visible_people
 from training import selectors, services
 from training.models import Booking, Course, Deferral, Enrolment, Session, Track
@@ -36,11 +37,6 @@ WRITE_ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, **COMMON_ERRORS}
 class Ref(Schema):
     id: int
     name: str
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
 
 
 class CourseOut(Schema):

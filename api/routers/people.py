@@ -7,7 +7,7 @@ Everything goes through people.selectors / people.scoping; a person or unit outs
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
@@ -19,6 +19,7 @@ from api.auth import caller
 from api.errors import COMMON_ERRORS
 from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
+from api.schemas import ComponentName, PersonRef
 from people import selectors
 from people.models import EmploymentStatus, Function, OrgUnit, Person
 from people.scoping import scope_for, visible_org_units, visible_people
@@ -29,11 +30,6 @@ org_router = Router(tags=["Org units"])
 
 
 # --- Schemas ---------------------------------------------------------------------------------------------------
-
-
-class PersonRef(Schema):
-    id: int
-    full_name: str
 
 
 class OrgUnitRef(Schema):
@@ -128,6 +124,7 @@ class OrgUnitDetailOut(OrgUnitOut):
 
 # --- Query parameters ------------------------------------------------------------------------------------------
 
+OrgUnitKind = Annotated[OrgUnit.Kind, ComponentName("OrgUnitKind")]
 StatusFilter = Literal["active", "inactive", "all"]
 
 
@@ -150,7 +147,7 @@ class TreeQuery(Schema):
 
 class OrgUnitQuery(PageParams):
     q: str = Field("", max_length=200, description="Matched against the unit's name and code.")
-    kind: OrgUnit.Kind | None = None
+    kind: OrgUnitKind | None = None
 
 
 # --- Me --------------------------------------------------------------------------------------------------------
