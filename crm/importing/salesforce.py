@@ -80,26 +80,38 @@ def detect_object(raw: RawFile) -> str | None:
     return None
 
 
+UNKNOWN_FILE = ("is not a Salesforce export this importer knows (name the file after its object, e.g. "
+                "Opportunity.csv; expected objects: " + ", ".join(sorted(REQUIRED)) + ")")
+HUBSPOT_FILE = "looks like a HubSpot export: import it with HubSpot as the source"
+
+
 def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> None:
-    """Register every recognised file with the pipeline (errors for files it cannot place)."""
+    """Register every recognised file with the pipeline. A file that is no Salesforce object (an HR roster saved
+    in the export folder) is listed as not read, as the mapped importer does, and the rest is imported; only when
+    no file is a Salesforce export is each one an error."""
     opened: dict[str, list[RawFile]] = {}
+    unknown: list[tuple[str, str]] = []  # file, why it was not read
+    recognised = 0
     for path in paths:
         raw = pipeline.open(path, trim=False)
         if raw is None:
+            recognised += 1  # unreadable: the pipeline has reported it, and the import fails on it
             continue
         obj = detect_object(raw)
         if not raw.has("Id") and any(raw.has(h) for h in ("Record ID", "hs_object_id", "hubspot_owner_id")):
-            pipeline.log.error(Issue(file=raw.name, row=1, message="looks like a HubSpot export: import it with "
-                                     "HubSpot as the source"))
+            unknown.append((raw.name, HUBSPOT_FILE))
             continue
         if obj is None:
-            pipeline.log.error(Issue(
-                file=raw.name, row=1,
-                message="is not a Salesforce export this importer knows (name the file after its object, e.g. "
-                        "Opportunity.csv; expected objects: " + ", ".join(sorted(REQUIRED)) + ")"))
+            unknown.append((raw.name, UNKNOWN_FILE))
             continue
+        recognised += 1
         if pipeline.require_headers(raw, REQUIRED[obj]):
             opened.setdefault(obj, []).append(raw)
+    for name, why in unknown:
+        if recognised:
+            pipeline.log.warn(f"{name} was not read: it {why}.")
+        else:
+            pipeline.log.error(Issue(file=name, row=1, message=why))
     if not opened:
         if not pipeline.log.has_errors:
             pipeline.log.error(Issue(file="(upload)", message="no Salesforce export files were given"))

@@ -88,6 +88,18 @@ def test_administrator_uploads_a_salesforce_export_and_sees_the_counts(login, co
     assert listing.count("Imported</span>") == 2
 
 
+def test_an_hr_roster_in_the_export_folder_is_shown_as_not_read(login, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    roster = tmp_path / "hr_roster.csv"
+    roster.write_text("employee_id,first_name,last_name,email,department\nE1,Sam,Acme,sam@acme.example,Sales\n")
+
+    page = _upload(login("admin"), "salesforce", [*fixture_files("salesforce", "good"), roster]).content.decode()
+
+    assert CrmImport.objects.get().status == CrmImport.Status.SUCCEEDED
+    assert "Imported." in page
+    warnings = page.split('id="h-warnings"')[1].split("</section>")[0]
+    assert "hr_roster.csv was not read: it is not a Salesforce export this importer knows" in warnings
+
+
 def test_a_zip_of_the_export_is_unpacked(login) -> None:  # type: ignore[no-untyped-def]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -179,11 +179,33 @@ def test_unreadable_and_unknown_files_are_named(company, duckdb_url, tmp_path) -
     assert result.status == CrmImport.Status.FAILED
     by_file = {e["file"]: e for e in result.errors}
     assert "could not be read as CSV" in by_file["Opportunity.csv"]["message"]
-    assert "not a Salesforce export" in by_file["Leads.csv"]["message"]
+    assert "Leads.csv" not in by_file  # a file of no known object is not read, and is no error
+    assert any(w.startswith("Leads.csv was not read: it is not a Salesforce export") for w in result.warnings)
     assert "empty" in by_file["Task.csv"]["message"]
     event_columns = {e["column"] for e in result.errors if e["file"] == "Event.csv"}
     assert event_columns == {"OwnerId", "StartDateTime or ActivityDateTime or ActivityDate"}
     assert "required column" in by_file["Event.csv"]["message"]
+
+
+def test_a_file_of_no_salesforce_object_in_the_export_folder_is_listed_as_not_read(company, duckdb_url,
+                                                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "salesforce" / "good", export)
+    (export / "hr_roster.csv").write_text("employee_id,first_name,last_name,email,department\n"
+                                          "E1,Sam,Acme,sam@acme.example,Sales\n")
+    (export / "hubspot_deals.csv").write_text("Record ID,Deal Name,Deal Stage\n1,Big,closedwon\n")
+
+    result = _import(company, sorted(export.glob("*.csv")))
+
+    assert result.status == CrmImport.Status.SUCCEEDED, result.errors
+    assert result.counts["opportunities"]["inserted"] == 4
+    assert "hr_roster.csv" not in result.file_counts
+    assert [w for w in result.warnings if "was not read" in w] == [
+        "hr_roster.csv was not read: it is not a Salesforce export this importer knows (name the file after its "
+        "object, e.g. Opportunity.csv; expected objects: Account, AccountHistory, Contact, Event, ForecastingQuota, "
+        "Opportunity, OpportunityHistory, OpportunityLineItem, Period, Task, User, UserRole).",
+        "hubspot_deals.csv was not read: it looks like a HubSpot export: import it with HubSpot as the source.",
+    ]
 
 
 def test_account_history_gives_ownership_over_time(company, analytics_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
