@@ -29,8 +29,9 @@ class RunOut(Schema):
     period_start: dt.date | None
     period_end: dt.date | None
     outcome: str = Field(..., description="attainment, or relative_revenue when quotas are missing.")
-    seller_count: int
-    notes: list[str] = Field(..., description="What the CRM data had and lacked.")
+    seller_count: int = Field(..., description="Sellers analysed among the people you may see.")
+    notes: list[str] = Field(..., description="What the CRM data had and lacked: as the analysis wrote them for "
+                             "administrators (they count people company-wide), about your own sellers for others.")
 
 
 class RunStatusOut(Schema):
@@ -162,12 +163,13 @@ class ManagerNeedsOut(Schema):
     comparisons: list[ComparisonOut]
 
 
-def _run(run: AnalysisRun | None) -> dict[str, Any] | None:
+def _run(user: Any, run: AnalysisRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
+    summary = selectors.run_summary(user=user, run=run)
     return {"id": run.pk, "finished_at": run.finished_at, "period_start": run.period_start,
-            "period_end": run.period_end, "outcome": run.outcome, "seller_count": run.seller_count,
-            "notes": list(run.data_notes)}
+            "period_end": run.period_end, "outcome": run.outcome, "seller_count": summary.seller_count,
+            "notes": summary.notes}
 
 
 def _situation(card: selectors.SituationCard) -> dict[str, Any]:
@@ -187,7 +189,7 @@ def list_situations(request: HttpRequest) -> dict[str, Any]:
         raise Http404
     run = selectors.latest_run()
     cards = selectors.situation_cards(user=user, run=run) if run else []
-    return {"run": _run(run), "items": [_situation(c) for c in cards]}
+    return {"run": _run(user, run), "items": [_situation(c) for c in cards]}
 
 
 @router.get("/situations/{api_id:situation_id}", response={200: ProfileOut, **COMMON_ERRORS},
@@ -216,7 +218,7 @@ def situation_profile(request: HttpRequest, situation_id: Id) -> dict[str, Any]:
             "override": {"weight": e.weight, "note": e.override_note, "author": e.override_author,
                          "at": e.override_at} if e.driven_by == "override" and e.override_at else None,
         })
-    return {"run": _run(run), "situation": _situation(card), "tasks": tasks}
+    return {"run": _run(user, run), "situation": _situation(card), "tasks": tasks}
 
 
 def _gap(row: selectors.GapRow) -> dict[str, Any]:
@@ -236,7 +238,7 @@ def seller_diagnostic(request: HttpRequest, person_id: Id) -> dict[str, Any]:
     view = selectors.seller_view(user=user, person_id=person_id, run=run)
     d = view.diagnostic
     return {
-        "run": _run(run), "person": {"id": view.person.pk, "full_name": view.person.full_name},
+        "run": _run(user, run), "person": {"id": view.person.pk, "full_name": view.person.full_name},
         "situation": {"id": d.situation_id, "name": d.situation.name} if d else None,
         "assigned_by": d.assigned_by if d else None, "tenure_months": d.tenure_months if d else None,
         "is_ramping": d.is_ramping if d else False, "outcome": d.outcome if d else None,
@@ -255,7 +257,7 @@ def manager_needs(request: HttpRequest, person_id: Id) -> dict[str, Any]:
     view = selectors.manager_team(user=user, person_id=person_id, run=run)
     equipped = equipped_task_keys([view.manager.pk]).get(view.manager.pk, set())
     return {
-        "run": _run(run), "manager": {"id": view.manager.pk, "full_name": view.manager.full_name},
+        "run": _run(user, run), "manager": {"id": view.manager.pk, "full_name": view.manager.full_name},
         "needs": [{"task_key": n.task_key, "task_name": n.task_name, "rank": n.rank, "priority": n.priority,
                    "reason": n.reason, "coaching_focus": n.coaching_focus, "equipped": n.task_key in equipped,
                    "sellers": [{"id": p.pk, "full_name": p.full_name} for p in n.sellers]} for n in view.needs],

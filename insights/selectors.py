@@ -79,6 +79,34 @@ def latest_run() -> AnalysisRun | None:
             .order_by("-finished_at", "-pk").first())
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What a caller may read about an analysis run as a whole."""
+
+    run: AnalysisRun
+    seller_count: int
+    notes: list[str]
+
+
+def run_summary(*, user: Any, run: AnalysisRun) -> RunSummary:
+    """`run`'s seller count and notes on the data, as far as `user` may see: the sellers analysed among the people
+    they may see, and notes about those sellers only.
+
+    The run's own notes count people across the whole company (sellers still ramping or without a quota, CRM users
+    linked to nobody), so only administrators read them as the engine wrote them.
+    """
+    if scope_for(user).sees_everyone:
+        return RunSummary(run=run, seller_count=run.seller_count, notes=list(run.data_notes))
+    counts = _visible_diagnostics(user, run).aggregate(sellers=Count("pk"),
+                                                       ramping=Count("pk", filter=Q(is_ramping=True)))
+    notes = []
+    if counts["ramping"]:
+        ramping = counts["ramping"]
+        notes.append(f"{ramping} of the sellers you may see {'are' if ramping != 1 else 'is'} still ramping: "
+                     "they get diagnostics, but their results do not count in the evidence yet.")
+    return RunSummary(run=run, seller_count=counts["sellers"], notes=notes)
+
+
 def run_in_progress() -> AnalysisRun | None:
     return (AnalysisRun.objects.filter(status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING])
             .order_by("-created_at", "-pk").first())

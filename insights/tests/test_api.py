@@ -102,3 +102,32 @@ def test_no_analysis_yet(company, api_as):
     assert sam["run"] is None
     assert sam["situation"] is None
     assert sam["priorities"] == []
+
+
+def test_the_run_block_counts_only_the_sellers_the_caller_may_see(analysed, api_as):
+    run, company = analysed.run, analysed.company
+    assert run.data_notes, "the analysis wrote notes about the data"
+    # A manager of another function, on their own diagnostic: no sales fact at all.
+    body = api_as("otto").get(f"/api/v1/insights/sellers/{company.otto.pk}").json()
+    assert body["run"]["id"] == run.pk
+    assert body["run"]["seller_count"] == 0
+    assert body["run"]["notes"] == []
+    assert body["situation"] is None
+    assert body["tasks"] == []
+    # A seller reads about themselves only.
+    sam = api_as("sam").get(f"/api/v1/insights/sellers/{company.sam.pk}").json()["run"]
+    assert sam["seller_count"] == 1
+    assert not set(sam["notes"]) & set(run.data_notes)
+    # A sales manager gets their team's figures, not the company's.
+    team = SellerDiagnostic.objects.filter(run=run, seller__manager=company.nora)
+    nora = api_as("nora").get(f"/api/v1/insights/managers/{company.nora.pk}/needs").json()["run"]
+    assert 0 < nora["seller_count"] == team.count() < run.seller_count
+    ramping = team.filter(is_ramping=True).count()
+    assert nora["notes"] == ([f"{ramping} of the sellers you may see {'are' if ramping != 1 else 'is'} still "
+                              "ramping: they get diagnostics, but their results do not count in the evidence yet."]
+                             if ramping else [])
+    # The same on the situations list, and the administrator reads the run as the analysis wrote it.
+    assert api_as("nora").get("/api/v1/insights/situations").json()["run"]["seller_count"] == team.count()
+    admin = api_as("admin").get("/api/v1/insights/situations").json()["run"]
+    assert admin["seller_count"] == run.seller_count
+    assert admin["notes"] == run.data_notes
