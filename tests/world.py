@@ -1,0 +1,104 @@
+"""A fuller world around the persona company, for tests that walk every page: a CRM with one succeeded analysis,
+the training program with its sessions and enrolments, and development evidence waiting for review and accepted.
+
+Used by the link walk (tests/test_link_walk.py) and the browser tests that check every page (tests/e2e).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from django.apps import apps
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from development.models import MasteryEvidence
+from insights import services as insights_services
+from insights.library import install_defaults
+from insights.models import AnalysisRun, SellingTask
+from insights.tests.conftest import people_for, small_company, write_store
+from training import services as training_services
+from training.curriculum import default_curriculum_install
+from training.models import Competency
+from training.tests.conftest import make_program
+
+# The personas of the `company` fixture that sign in (Lou has left; every other one has a user).
+PERSONAS = ["admin", "hana", "vera", "dirk", "nora", "mick", "sam", "sara", "sid", "otto", "eve"]
+
+
+def populate(company: Any, tmp_path: Path, settings: Any) -> None:
+    """Give the persona company an analysed CRM, a training program and development evidence."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    # Transactional tests flush what the data migrations installed: put the library and curriculum back.
+    install_defaults(SellingTask)
+    default_curriculum_install(apps)
+    crm = small_company()
+    settings.ANALYTICS_URL = write_store(crm, tmp_path / "analytics.duckdb")
+    people_for(company, crm)
+    run = insights_services.analysis_run_now(actor=None, reason="link walk")
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+
+    make_program()
+    today = timezone.localdate()
+    company.nora.manager_since = today - dt.timedelta(days=100)
+    company.nora.save(update_fields=["manager_since"])
+    training_services.enrolment_rules_apply(today=today)
+
+    now = timezone.now()
+    competencies = list(Competency.objects.order_by("pk")[:2])
+    for competency, status in zip(competencies, [MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.ACCEPTED],
+                                  strict=False):
+        MasteryEvidence.objects.create(
+            manager=company.nora, competency=competency, kind="observed_demonstration",
+            summary="Ran a coaching conversation on discovery with Sam, observed on a live call.",
+            occurred_on=today - dt.timedelta(days=2), status=status, submitted_by=company.user("nora"),
+            submitted_at=now, decided_at=now if status == MasteryEvidence.Status.ACCEPTED else None,
+        )
+
+
+# --- Links ------------------------------------------------------------------------------------------------------
+
+# Never followed: signing out ends the walk, and the admin's own sign-out and password pages are not ours.
+SKIPPED_PATHS = ("/accounts/logout/", "/admin/logout/")
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
+
+
+def same_site_links(html: str, page_url: str) -> Iterator[str]:
+    """The same-site URLs (path and query, no fragment) of every <a href> on a page."""
+    parser = _Links()
+    parser.feed(html)
+    for href in parser.hrefs:
+        url, _ = urldefrag(urljoin(page_url, href.strip()))
+        parts = urlsplit(url)
+        if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != "testserver"):
+            continue
+        if not parts.path or parts.path.startswith(SKIPPED_PATHS):
+            continue
+        yield parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def page_kind(url: str) -> str:
+    """What kind of page a URL opens: its route name, and the names of its query parameters."""
+    parts = urlsplit(url)
+    try:
+        name = resolve(parts.path).view_name
+    except Resolver404:
+        name = parts.path
+    keys = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
+    return name + ("?" + "&".join(keys) if keys else "")
