@@ -44,6 +44,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         record = people_import_enqueue(
             file=cast(BinaryIO, upload), filename=upload.name or "upload", actor=cast(User, request.user),
             full=form.full, dry_run=form.cleaned_data["check_only"] or form.full,
+            function_source=form.function_source,
         )
         return redirect("people:import_detail", import_id=record.pk)
     return render(request, "people/import_upload.html", {
@@ -52,7 +53,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _retry_form(record: PeopleImport) -> PeopleImportForm:
-    return PeopleImportForm(initial={"mode": "full" if record.full else "partial", "check_only": record.dry_run})
+    return PeopleImportForm(initial={"mode": "full" if record.full else "partial", "check_only": record.dry_run,
+                                     "function_from": record.function_column,
+                                     "function_default": record.function_default})
 
 
 _CHANGE_TITLES = (

@@ -158,6 +158,14 @@ class PeopleImport(TimeStampedModel):
         null=True, blank=True,
         help_text="How many people the importer confirmed a full import may mark as left (asked when it is many).",
     )
+    function_column = models.CharField(
+        max_length=64, blank=True,
+        help_text="The column people's function was taken from where the file has no function (e.g. department).",
+    )
+    function_default = models.CharField(
+        max_length=32, blank=True, choices=Function.choices,
+        help_text="The function of everyone the file (and function_column) gives none.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -173,6 +181,15 @@ class PeopleImport(TimeStampedModel):
     @property
     def succeeded(self) -> bool:
         return self.status == self.Status.SUCCEEDED
+
+    @property
+    def function_rule(self) -> str:
+        """Where people's function came from besides the file's function column, in words ("" for nowhere)."""
+        parts = [f"from column {self.function_column}"] if self.function_column else []
+        if self.function_default:
+            label = self.get_function_default_display()
+            parts.append(f"else {label}" if parts else f"{label} for everyone the file gives none")
+        return ", ".join(parts)
 
     @property
     def mode_label(self) -> str:

@@ -24,8 +24,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("first_name", True, "First name.", "Maria"),
     Column("last_name", True, "Last name.", "Lopez"),
     Column("email", True, "Work email; also the person's sign-in. Unique.", "maria.lopez@example.com"),
-    Column("function", True, "Business function: " + ", ".join(label for _, label in Function.choices) + ".",
-           "Sales"),
+    Column("function", True, "Business function: " + ", ".join(label for _, label in Function.choices) + ". "
+           "A file without it can name the column the function is in (department, division, job family) or one "
+           "function for everyone, on the upload form.", "Sales"),
     Column("hire_date", True, "First day at the company, YYYY-MM-DD.", "2019-04-01"),
     Column("department", False, "Department name as the HR system shows it (free text).", "Sales North"),
     Column("job_title", False, "Job title (free text).", "Sales Manager"),
@@ -156,6 +157,70 @@ LEAVING_REASON_WORDS = _vocabulary(
 )
 
 ORG_UNIT_KIND_WORDS = _vocabulary(OrgUnit.Kind.choices, {"Dept": OrgUnit.Kind.DEPARTMENT})
+
+# Columns an importer may name as where each person's function is, when the file has no `function` column.
+FUNCTION_SOURCE_SUGGESTIONS = ("department", "division", "job_family", "job_function", "business_unit", "team")
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    """Where people's function comes from when the file's `function` column is missing or empty: a column of the
+    file (`column`, a header key such as "department" or "job_family") whose value names the function, else
+    `default` (a Function value). Both empty: the file's `function` column is required, as documented."""
+
+    column: str = ""
+    default: str = ""
+
+    @property
+    def given(self) -> bool:
+        return bool(self.column or self.default)
+
+
+FROM_FUNCTION_COLUMN = FunctionSource()  # the documented way: every person's function in the function column
+
+
+def function_source_parse(*, column: str = "", default: str = "") -> FunctionSource:
+    """A FunctionSource from what a person typed (the upload form, the command's options); ValueError saying what
+    is wrong. `column` is a header as the file writes it ("Job Family"), `default` a function or its synonym."""
+    key = header_key(column) if column.strip() else ""
+    if key == "function":
+        raise ValueError("The function column is always read: name another column, such as department, division "
+                         "or job family.")
+    if len(key) > 64:
+        raise ValueError("A column name has at most 64 characters.")
+    value = ""
+    if default.strip():
+        value = FUNCTION_WORDS.get(vocabulary_key(default), "")
+        if not value:
+            raise ValueError(f"'{default.strip()}' is not a function. Use one of: {FUNCTION_HINT}.")
+    return FunctionSource(column=key, default=str(value))
+
+
+def function_in(text: str) -> tuple[str, list[str]]:
+    """The function a department, division or job family name points to, and the functions it could mean.
+
+    The whole name as a function word ("Customer Success", "R&D") decides; otherwise the function words inside
+    it, as whole words, each counted only where no longer match covers it ("Sales Operations EMEA" is Sales, not
+    Operations). Returns (function, []) for one match, ("", [candidates]) when several functions match
+    ("Marketing & Sales") and ("", []) when none does: never a guess.
+    """
+    key = vocabulary_key(text)
+    if not key:
+        return "", []
+    if key in FUNCTION_WORDS:
+        return str(FUNCTION_WORDS[key]), []
+    words = key.split()
+    spans: list[tuple[int, int, str]] = []
+    for phrase, value in FUNCTION_WORDS.items():
+        size = len(phrase.split())
+        spans.extend((i, i + size, value) for i in range(len(words) - size + 1)
+                     if " ".join(words[i:i + size]) == phrase)
+    kept = {value for start, end, value in spans
+            if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)}
+    if len(kept) == 1:
+        return str(kept.pop()), []
+    return "", sorted(str(value) for value in kept)
+
 
 FUNCTION_HINT = ", ".join(label for _, label in Function.choices)
 STATUS_HINT = ", ".join(value for value, _ in EmploymentStatus.choices)

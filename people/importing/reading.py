@@ -2,7 +2,9 @@
 
 Nothing here knows what a person is: it finds the header row, maps header names to the documented columns and
 hands back each non-blank row with its number as the user sees it in the file (header = row 1). Problems that
-make the whole file unreadable raise `FileRejected` with one clear message.
+make the whole file unreadable raise `FileRejected` with one clear message. Problems of the header alone (a
+required column missing, a column twice) are handed back with the rows, so the rows are checked too and the
+person preparing the file sees every problem at once.
 """
 
 from __future__ import annotations
@@ -47,19 +49,26 @@ class FileRejected(Exception):
 
 @dataclass
 class Sheet:
-    """The rows of the file, keyed by documented column name."""
+    """The rows of the file, keyed by documented column name (and the extra columns asked for)."""
 
     columns: frozenset[str]
     rows: list[tuple[int, dict[str, Cell]]]
     warnings: list[Issue] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)  # problems of the header row
+    missing: frozenset[str] = frozenset()  # required columns the file lacks
 
 
 def _reject(message: str, *, row: int | None = None, column: str = "", value: str = "") -> FileRejected:
     return FileRejected([Issue(row, column, value, message)])
 
 
-def read_sheet(data: bytes, filename: str) -> Sheet:
-    """Read `data` (the file's bytes) as CSV or XLSX, chosen by content and the file name's extension."""
+def read_sheet(data: bytes, filename: str, *, extra_columns: frozenset[str] = frozenset(),
+               not_required: frozenset[str] = frozenset()) -> Sheet:
+    """Read `data` (the file's bytes) as CSV or XLSX, chosen by content and the file name's extension.
+
+    `extra_columns`: header keys of columns Promoted does not document but the import reads (the column people's
+    function is taken from, e.g. "division"); `not_required`: required columns this import can do without (the
+    function, when a default or another column gives it)."""
     extension = PurePath(filename).suffix.lower()
     if len(data) > MAX_UPLOAD_BYTES:
         raise _reject(
@@ -84,7 +93,7 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
         raw_rows = _csv_rows(data)
     else:
         raise _reject(f"'{filename}' is not a CSV or XLSX file. Upload a .csv (UTF-8) or .xlsx file.")
-    return _sheet(raw_rows, warnings)
+    return _sheet(raw_rows, warnings, extra_columns=extra_columns, not_required=not_required)
 
 
 def _column_letter(index: int) -> str:
@@ -185,8 +194,9 @@ def _xlsx_rows(data: bytes, warnings: list[Issue]) -> Iterator[tuple[int, list[C
         workbook.close()
 
 
-def _header(cells: list[Cell]) -> tuple[dict[int, str], list[Issue], list[Issue]]:
-    """Map cell positions to documented columns. Returns (positions, errors, warnings)."""
+def _header(cells: list[Cell], extra_columns: frozenset[str], not_required: frozenset[str],
+            ) -> tuple[dict[int, str], list[Issue], list[Issue], list[str]]:
+    """Map cell positions to documented (and extra) columns. Returns (positions, errors, warnings, missing)."""
     positions: dict[int, str] = {}
     seen: dict[str, int] = {}
     errors: list[Issue] = []
@@ -196,7 +206,7 @@ def _header(cells: list[Cell]) -> tuple[dict[int, str], list[Issue], list[Issue]
         if not raw:
             continue
         name = header_key(raw)
-        if name not in ALL_COLUMNS:
+        if name not in ALL_COLUMNS and name not in extra_columns:
             warnings.append(Issue(1, raw, raw, (
                 f"Column '{raw}' (column {_column_letter(index)}) is not one Promoted reads, so it was ignored."
             )))
@@ -209,16 +219,19 @@ def _header(cells: list[Cell]) -> tuple[dict[int, str], list[Issue], list[Issue]
             continue
         seen[name] = index
         positions[index] = name
-    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen and name not in not_required]
     if missing:
+        hint = (" Or name the column people's function is in, or a function for everyone, on the upload page "
+                "(--function-from or --default-function on the command line)." if "function" in missing else "")
         errors.append(Issue(1, ", ".join(missing), "", (
             f"Required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}. The first row must "
-            "hold the column names; download the template to see them."
+            f"hold the column names; download the template to see them.{hint}"
         )))
-    return positions, errors, warnings
+    return positions, errors, warnings, missing
 
 
-def _sheet(raw_rows: Iterable[tuple[int, list[Cell]]], warnings: list[Issue]) -> Sheet:
+def _sheet(raw_rows: Iterable[tuple[int, list[Cell]]], warnings: list[Issue], *,
+           extra_columns: frozenset[str] = frozenset(), not_required: frozenset[str] = frozenset()) -> Sheet:
     rows_iter = iter(raw_rows)
     first = next(rows_iter, None)
     if first is None:
@@ -227,9 +240,9 @@ def _sheet(raw_rows: Iterable[tuple[int, list[Cell]]], warnings: list[Issue]) ->
     if not any(header_cells):
         raise _reject("Row 1 is empty. The first row must hold the column names; download the template to see "
                       "them.", row=1)
-    positions, errors, header_warnings = _header(header_cells)
-    if errors:
-        raise FileRejected(errors)
+    positions, errors, header_warnings, missing = _header(header_cells, extra_columns, not_required)
+    if errors and not positions:
+        raise FileRejected(errors)  # no column Promoted reads: row 1 is no header, the rows would say nothing
     warnings.extend(header_warnings)
     rows: list[tuple[int, dict[str, Cell]]] = []
     for row_number, cells in rows_iter:
@@ -245,5 +258,6 @@ def _sheet(raw_rows: Iterable[tuple[int, list[Cell]]], warnings: list[Issue]) ->
             values[name] = cell
         rows.append((row_number, values))
     if not rows:
-        raise _reject("The file has the column names but no people in it.")
-    return Sheet(columns=frozenset(positions.values()), rows=rows, warnings=warnings)
+        raise FileRejected([*errors, Issue(None, "", "", "The file has the column names but no people in it.")])
+    return Sheet(columns=frozenset(positions.values()), rows=rows, warnings=warnings, errors=errors,
+                 missing=frozenset(missing))

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.services import audit_log
+from people.importing.columns import FunctionSource
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
 from people.importing.reading import FileRejected, Issue, read_sheet
 from people.importing.scope import ImportScope, import_scope
@@ -56,6 +57,7 @@ def import_people(
     dry_run: bool = False,
     enrol_new_managers: bool = True,
     confirmed_deactivations: int | None = None,
+    function_source: FunctionSource | None = None,
 ) -> PeopleImport:
     """Import people and org units from an HR file (CSV or XLSX) and return the saved import record.
 
@@ -66,19 +68,31 @@ def import_people(
       for a demo that reconstructs the program's history itself).
     - `confirmed_deactivations`: a full import that would mark more than CONFIRM_DEACTIVATIONS_ABOVE of the
       active people (in the importer's scope) as left fails unless this is exactly how many it marks.
+    - `function_source`: where people's function comes from when the file has no `function` column, or leaves it
+      empty for someone: another column of the file (department, division, job family) or one function for all.
     On any problem the record has status failed and every problem in `errors`; nothing else changed.
     """
     data = _read(file)
     record = PeopleImport(
         actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
         dry_run=dry_run, status=PeopleImport.Status.RUNNING, confirmed_deactivations=confirmed_deactivations,
+        **_function_fields(function_source),
     )
     return _process(record, data, enrol_new_managers=enrol_new_managers)
 
 
+def _function_fields(source: FunctionSource | None) -> dict[str, str]:
+    source = source or FunctionSource()
+    return {"function_column": source.column, "function_default": source.default}
+
+
+def _function_source(record: PeopleImport) -> FunctionSource:
+    return FunctionSource(column=record.function_column, default=record.function_default)
+
+
 def people_import_enqueue(
     *, file: BinaryIO | Path, filename: str, actor: User | None, full: bool, dry_run: bool,
-    confirmed_deactivations: int | None = None,
+    confirmed_deactivations: int | None = None, function_source: FunctionSource | None = None,
 ) -> PeopleImport:
     """Save the upload as a queued import for the background worker (manage.py db_worker) and enqueue it."""
     from people.importing.tasks import run_people_import
@@ -87,7 +101,7 @@ def people_import_enqueue(
     record = PeopleImport.objects.create(
         actor=actor, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(), full=full,
         dry_run=dry_run, status=PeopleImport.Status.QUEUED, upload=data,
-        confirmed_deactivations=confirmed_deactivations,
+        confirmed_deactivations=confirmed_deactivations, **_function_fields(function_source),
     )
     run_people_import.enqueue(import_id=record.pk)
     record.refresh_from_db()  # a worker running in-process (tests, demos) may have finished it already
@@ -110,7 +124,8 @@ def people_import_confirm(
     check.upload = None
     check.save(update_fields=["upload", "updated_at"])
     return people_import_enqueue(file=io.BytesIO(data), filename=check.filename, actor=actor, full=check.full,
-                                 dry_run=False, confirmed_deactivations=confirmed_deactivations)
+                                 dry_run=False, confirmed_deactivations=confirmed_deactivations,
+                                 function_source=_function_source(check))
 
 
 def people_import_run(*, import_id: int) -> PeopleImport:
@@ -169,8 +184,10 @@ def _same_file_warning(record: PeopleImport) -> list[Issue]:
 
 def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = True) -> PeopleImport:
     today = timezone.localdate()
+    function_source = _function_source(record)
     try:
-        sheet = read_sheet(data, record.filename)
+        sheet = read_sheet(data, record.filename, extra_columns=frozenset({function_source.column} - {""}),
+                           not_required=frozenset({"function"} if function_source.given else ()))
     except FileRejected as rejected:
         return _finish_failed(record, rejected.issues, [])
     try:
@@ -178,7 +195,8 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
             _lock()
             snapshot = Snapshot.load()
             scope = import_scope(actor=record.actor, snapshot=snapshot)
-            plan = validate(sheet, snapshot=snapshot, full=record.full, today=today, scope=scope)
+            plan = validate(sheet, snapshot=snapshot, full=record.full, today=today, scope=scope,
+                            function_source=function_source)
             warnings = [*sheet.warnings, *plan.warnings, *_same_file_warning(record)]
             if plan.errors:
                 raise _Invalid(plan.errors, warnings)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from people.importing.columns import (
+    FROM_FUNCTION_COLUMN,
     FUNCTION_HINT,
     FUNCTION_WORDS,
     LEAVING_REASON_HINT,
@@ -26,12 +27,14 @@ from people.importing.columns import (
     STATUS_HINT,
     STATUS_WORDS,
     UNIT_DEFINITION_COLUMNS,
+    FunctionSource,
+    function_in,
     vocabulary_key,
 )
 from people.importing.reading import Cell, Issue, Sheet
 from people.importing.scope import EVERYTHING, ImportScope
 from people.importing.state import Snapshot
-from people.models import EmploymentStatus
+from people.models import EmploymentStatus, Function
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 K = TypeVar("K", bound=Hashable)
@@ -113,10 +116,12 @@ def find_cycles(parent_of: dict[K, K | None]) -> list[list[K]]:
 class _RowReader:
     """Reads one row's cells into typed values, recording a problem for each bad one."""
 
-    def __init__(self, row: int, cells: dict[str, Cell], errors: list[Issue]) -> None:
+    def __init__(self, row: int, cells: dict[str, Cell], errors: list[Issue],
+                 missing: frozenset[str] = frozenset()) -> None:
         self.row = row
         self.cells = cells
         self.errors = errors
+        self.missing = missing  # required columns the file lacks: reported once, on the header, not on every row
         self.failed = False
 
     def error(self, column: str, value: Cell | None, message: str) -> None:
@@ -127,7 +132,7 @@ class _RowReader:
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells.get(column, "")
         text = value.isoformat() if isinstance(value, dt.date) else value
-        if required and not text:
+        if required and not text and column not in self.missing:
             self.error(column, text, "Required, but empty.")
         limit = MAX_LENGTHS.get(column)
         if limit is not None and len(text) > limit:
@@ -139,7 +144,7 @@ class _RowReader:
         if isinstance(value, dt.date):
             return value
         if not value:
-            if required:
+            if required and column not in self.missing:
                 self.error(column, value, "Required, but empty.")
             return None
         if _ISO_DATE.fullmatch(value):
@@ -161,6 +166,31 @@ class _RowReader:
             return ""
         return found
 
+    def function(self, source: FunctionSource) -> str:
+        """The function column's value; where the file has none, the function named in `source.column`'s value,
+        else `source.default`."""
+        found = self.choice("function", FUNCTION_WORDS, FUNCTION_HINT, required=not source.given)
+        if found or self.failed_on("function") or not source.given:
+            return found
+        if source.column and source.column not in self.missing:
+            named = self.text(source.column)
+            found, candidates = function_in(named)
+            if found:
+                return found
+            if not source.default:
+                labels = dict(Function.choices)
+                what = ("is empty here" if not named else
+                        f"'{named}' could be {' or '.join(labels[c] for c in candidates)}" if candidates else
+                        f"'{named}' names no function Promoted knows")
+                self.error(source.column, named, (
+                    f"The function is taken from this column, but {what}. Give the person's function in a "
+                    f"function column, or a function for everyone else (one of: {FUNCTION_HINT})."))
+                return ""
+        return source.default
+
+    def failed_on(self, column: str) -> bool:
+        return any(issue.row == self.row and issue.column == column for issue in self.errors)
+
     def email(self) -> str:
         value = self.text("email", required=True).lower()
         if value:
@@ -172,15 +202,16 @@ class _RowReader:
 
 
 def _parse_row(row: int, cells: dict[str, Cell], today: dt.date, errors: list[Issue],
-               warnings: list[Issue]) -> PersonRow:
-    read = _RowReader(row, cells, errors)
+               warnings: list[Issue], *, missing: frozenset[str] = frozenset(),
+               function_source: FunctionSource = FROM_FUNCTION_COLUMN) -> PersonRow:
+    read = _RowReader(row, cells, errors, missing)
     person = PersonRow(
         row=row,
         employee_id=read.text("employee_id", required=True),
         first_name=read.text("first_name", required=True),
         last_name=read.text("last_name", required=True),
         email=read.email(),
-        function=read.choice("function", FUNCTION_WORDS, FUNCTION_HINT, required=True),
+        function=read.function(function_source),
         hire_date=read.date("hire_date", required=True),
         department=read.text("department"),
         job_title=read.text("job_title"),
@@ -225,13 +256,20 @@ def _parse_row(row: int, cells: dict[str, Cell], today: dt.date, errors: list[Is
 
 class _Validator:
     def __init__(self, sheet: Sheet, snapshot: Snapshot, *, full: bool, today: dt.date,
-                 scope: ImportScope = EVERYTHING) -> None:
+                 scope: ImportScope = EVERYTHING, function_source: FunctionSource = FROM_FUNCTION_COLUMN) -> None:
         self.sheet = sheet
+        self.function_source = function_source
         self.snapshot = snapshot
         self.scope = scope
         self.full = full
         self.today = today
-        self.errors: list[Issue] = []
+        self.errors: list[Issue] = list(sheet.errors)  # the header's problems, reported with the rows'
+        self.missing = sheet.missing
+        if function_source.column and function_source.column not in sheet.columns:
+            self.missing = self.missing | {function_source.column}
+            self.error(1, function_source.column, "", (
+                f"The function is to be taken from column '{function_source.column}', but the file has no such "
+                "column."))
         self.warnings: list[Issue] = []
         self.people: list[PersonRow] = []
         self.by_id: dict[str, PersonRow] = {}  # first row of each employee id
@@ -243,7 +281,8 @@ class _Validator:
     def run(self) -> Plan:
         columns = self.sheet.columns
         for row, cells in self.sheet.rows:
-            person = _parse_row(row, cells, self.today, self.errors, self.warnings)
+            person = _parse_row(row, cells, self.today, self.errors, self.warnings, missing=self.missing,
+                                function_source=self.function_source)
             self.people.append(person)
             self._merge_unit(row, cells, person)
         self._check_unique()
@@ -514,10 +553,12 @@ def _text(cells: dict[str, Cell], column: str) -> str:
 
 
 def validate(sheet: Sheet, *, snapshot: Snapshot, full: bool, today: dt.date,
-             scope: ImportScope = EVERYTHING) -> Plan:
-    """Parse and check every row of `sheet`; `Plan.errors` lists every problem (empty when the file is valid).
+             scope: ImportScope = EVERYTHING, function_source: FunctionSource = FROM_FUNCTION_COLUMN) -> Plan:
+    """Parse and check every row of `sheet`; `Plan.errors` lists every problem (empty when the file is valid),
+    the header's first.
 
     `full` says the file lists everyone (so every manager must be in it); `today` decides which end dates have
-    passed; `scope` is what the importing person may change (people.importing.scope).
+    passed; `scope` is what the importing person may change (people.importing.scope); `function_source` says
+    where the function comes from for rows whose file has no function (columns.FunctionSource).
     """
-    return _Validator(sheet, snapshot, full=full, today=today, scope=scope).run()
+    return _Validator(sheet, snapshot, full=full, today=today, scope=scope, function_source=function_source).run()

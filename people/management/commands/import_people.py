@@ -1,4 +1,5 @@
-"""manage.py import_people PATH [--partial] [--dry-run] [--actor EMAIL]: load an HR file from the command line."""
+"""manage.py import_people PATH [--partial] [--dry-run] [--actor EMAIL] [--function-from COLUMN]
+[--default-function FUNCTION]: load an HR file from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from people.importing import import_people
+from people.importing.columns import FUNCTION_HINT, function_source_parse
 from people.models import PeopleImport
 
 
@@ -31,11 +33,25 @@ class Command(BaseCommand):
             help="A full import that marks more than 10%% of the active people as left runs only when N is exactly "
                  "how many it marks (run with --dry-run first to see the number).",
         )
+        parser.add_argument(
+            "--function-from", metavar="COLUMN", default="",
+            help="Without a function column (or where it is empty): take each person's function from this column, "
+                 "e.g. department, division or job_family (\"Inside Sales EMEA\" is Sales).",
+        )
+        parser.add_argument(
+            "--default-function", metavar="FUNCTION", default="",
+            help=f"The function of everyone the file gives none ({FUNCTION_HINT}).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        try:
+            function_source = function_source_parse(column=options["function_from"],
+                                                    default=options["default_function"])
+        except ValueError as problem:
+            raise CommandError(str(problem)) from problem
         actor = None
         if options["actor"]:
             actor = User.objects.filter(email__iexact=options["actor"].strip()).first()
@@ -43,7 +59,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No user with the email {options['actor']}.")
         record = import_people(file=path, filename=path.name, actor=actor, full=not options["partial"],
                                dry_run=options["dry_run"],
-                               confirmed_deactivations=options["confirm_deactivations"])
+                               confirmed_deactivations=options["confirm_deactivations"],
+                               function_source=function_source)
         for warning in record.warnings:
             self.stderr.write(f"Note: {_where(warning)}{warning['message']}")
         if record.status == PeopleImport.Status.FAILED:
