@@ -132,5 +132,6 @@ class PromotedAPI(NinjaAPI):
             if pattern.name == "openapi-json":
                 view = _requires_credentials(view)
             pattern.callback = _json_errors(view)
-        patterns.append(re_path(r"^(?P<rest>.*)$", _unknown_endpoint, name="unknown-endpoint"))
+        # [\s\S], not `.`: a path with a line break (%0A) must not slip past to the HTML 404.
+        patterns.append(re_path(r"^(?P<rest>[\s\S]*)\Z", _unknown_endpoint, name="unknown-endpoint"))
         return patterns, app_name, namespace
