@@ -27,6 +27,7 @@ from crm.generator.model import (
     SITUATION_PROFILES,
     SITUATIONS,
     B,
+    SituationProfile,
 )
 from crm.generator.roster import Roster, RosterPerson
 
@@ -60,6 +61,38 @@ def from_day_number(value: int) -> dt.date:
 
 
 @dataclass(frozen=True)
+class CompanySpec:
+    """The kinds of book a company has and what drives success in each: by default the four of model.py
+    (`SITUATION_PROFILES`, `DRIVERS`); crm.generator.companies draws many different ones for calibration.
+
+    `quota_share` is the share of sellers who have quotas (the others have none in the export).
+    """
+
+    profiles: dict[str, SituationProfile]
+    drivers: dict[str, dict[str, float]]
+    quota_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        if set(self.profiles) != set(self.drivers):
+            raise ValueError("Every kind of book needs its drivers (and every set of drivers its kind of book).")
+        unknown = {b for d in self.drivers.values() for b in d if b not in B}
+        if unknown:
+            raise ValueError(f"Unknown behaviours among the drivers: {', '.join(sorted(unknown))}.")
+        if not 0.0 <= self.quota_share <= 1.0:
+            raise ValueError(f"quota_share must be between 0 and 1, got {self.quota_share}.")
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.profiles)
+
+
+DEFAULT_COMPANY = CompanySpec(
+    profiles={key: SITUATION_PROFILES[key] for key in SITUATIONS},
+    drivers={key: dict(DRIVERS[key]) for key in SITUATIONS},
+)
+
+
+@dataclass(frozen=True)
 class GeneratorConfig:
     """What to generate. Totals of None mean each seller's natural size (the demo's default)."""
 
@@ -71,6 +104,7 @@ class GeneratorConfig:
     format: str = "salesforce"
     chunk_sellers: int = 250
     company_domain: str = "kestrel.example"
+    company: CompanySpec = DEFAULT_COMPANY
 
     def __post_init__(self) -> None:
         if self.period_end < self.period_start:
@@ -187,7 +221,7 @@ class Plan:
     roles: list[UserRole]
     struggling: list[StrugglingManager]
     employee_ids: list[str]  # one per row; the last row may be the CRM-only former seller ("")
-    situation: np.ndarray  # int index into SITUATIONS
+    situation: np.ndarray  # int index into situation_keys
     skills: np.ndarray  # (rows, behaviours)
     attainment_steady: np.ndarray
     user_index: np.ndarray
@@ -209,6 +243,9 @@ class Plan:
     activity_scale: float
     quota_scale: float
     notes: list[str] = field(default_factory=list)
+    situation_keys: list[str] = field(default_factory=lambda: list(SITUATIONS))
+    profiles: list[SituationProfile] = field(default_factory=lambda: [SITUATION_PROFILES[k] for k in SITUATIONS])
+    has_quota: np.ndarray | None = None  # bool per row; None: everyone has one
 
     @property
     def rows(self) -> int:
@@ -429,9 +466,14 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     sellers = roster.sellers
     ex_user = next(u for u in users if u.kind == "ex_employee")
     n = len(sellers) + 1  # the last row is the CRM-only former seller
+    company = config.company
+    keys = company.keys
+    unknown = sorted({roster.situations[s.employee_id] for s in sellers} - set(keys))
+    if unknown:
+        raise ValueError(f"The roster places sellers in kinds of book the company lacks: {', '.join(unknown)}.")
     situation = np.array(
-        [SITUATIONS.index(roster.situations[s.employee_id]) for s in sellers]
-        + [SITUATIONS.index("territory")]
+        [keys.index(roster.situations[s.employee_id]) for s in sellers]
+        + [keys.index("territory") if "territory" in keys else 0]
     )
     skills = rng.standard_normal((n, len(BEHAVIOURS)))
     skills[-1] = 0.0
@@ -440,9 +482,9 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     activity_noise = 0.1 * rng.standard_normal(n)
     book = rng.random(n)
 
-    weights = np.zeros((len(SITUATIONS), len(BEHAVIOURS)))
-    for s_index, situation_key in enumerate(SITUATIONS):
-        for behaviour, weight in DRIVERS[situation_key].items():
+    weights = np.zeros((len(keys), len(BEHAVIOURS)))
+    for s_index, situation_key in enumerate(keys):
+        for behaviour, weight in company.drivers[situation_key].items():
             weights[s_index, B[behaviour]] = weight
     log_attainment = np.einsum("ij,ij->i", weights[situation], skills) + ATTAINMENT_NOISE_SD * noise
     attainment = ATTAINMENT_BASELINE * np.exp(log_attainment)
@@ -453,7 +495,7 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     window_end = np.minimum(left, p1)
     active_days = np.maximum(window_end - window_start, 0)
 
-    profiles = [SITUATION_PROFILES[key] for key in SITUATIONS]
+    profiles = [company.profiles[key] for key in keys]
     opps_per_year = np.array([profiles[s].opportunities_per_year for s in situation])
     acts_per_week = np.array([profiles[s].activities_per_week for s in situation])
     win_rate = np.array([profiles[s].win_rate for s in situation])
@@ -515,6 +557,11 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
     opportunity_scale = opp_total / max(float(opp_weights.sum()), 1e-9) if opp_total else 1.0
     activity_scale = act_total / max(float(act_weights.sum()), 1e-9) if act_total else 1.0
 
+    has_quota = None
+    if company.quota_share < 1.0:
+        # Its own generator, so that a company where everyone has a quota is generated as before.
+        has_quota = np.random.default_rng([config.seed, 2]).random(n) < company.quota_share
+
     user_index = np.array([index_of[s.employee_id] for s in sellers] + [ex_user.index])
     manager_user_index = np.array([index_of.get(m, -1) for m in manager_ids])
     return Plan(
@@ -547,6 +594,9 @@ def build_plan(roster: Roster, config: GeneratorConfig) -> Plan:
         activity_scale=activity_scale,
         quota_scale=opportunity_scale,
         notes=notes,
+        situation_keys=keys,
+        profiles=profiles,
+        has_quota=has_quota,
     )
 
 

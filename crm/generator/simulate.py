@@ -40,8 +40,6 @@ from crm.generator.model import (
     PROPOSAL,
     QUALIFICATION_LOGIT,
     SEASONALITY,
-    SITUATION_PROFILES,
-    SITUATIONS,
     B,
     logit,
 )
@@ -388,12 +386,11 @@ def _quotas(s: SellerContext, opps: OpportunityBatch, stats: SellerStats) -> Tab
 
 def simulate_seller(plan: Plan, row: int, geo_choices: np.ndarray) -> Records:
     """All records of the seller in plan row `row` (without keys), and the numbers the truth file reports."""
-    situation = SITUATIONS[int(plan.situation[row])]
     s = SellerContext(
         plan=plan,
         row=row,
         rng=np.random.default_rng([plan.config.seed, 1, row]),
-        profile=SITUATION_PROFILES[situation],
+        profile=plan.profiles[int(plan.situation[row])],
         z=plan.skills[row],
         owner=int(plan.user_index[row]),
         manager=int(plan.manager_user_index[row]),
@@ -426,7 +423,7 @@ def simulate_seller(plan: Plan, row: int, geo_choices: np.ndarray) -> Records:
         opps.line_items,
     )
     tables["activities"] = activities
-    if not plan.crm_only[row]:
+    if not plan.crm_only[row] and (plan.has_quota is None or plan.has_quota[row]):
         tables["quotas"] = _quotas(s, opps, stats)
     stats.opportunities = len(opps.created)
     stats.won = int(opps.won.sum())

@@ -11,7 +11,6 @@ from crm.generator.model import (
     ATTAINMENT_BASELINE,
     ATTAINMENT_NOISE_SD,
     BEHAVIOURS,
-    DRIVERS,
     RAMP_FLOOR,
     RAMP_MONTHS,
 )
@@ -26,7 +25,8 @@ def build_truth(
     config = plan.config
     by_row = {s.row: s for s in stats}
     situations: dict[str, Any] = {}
-    for key, drivers in DRIVERS.items():
+    for key in plan.situation_keys:
+        drivers = config.company.drivers[key]
         situations[key] = {
             "drivers": dict(drivers),
             "non_drivers": [b for b in BEHAVIOURS if b not in drivers],
@@ -53,6 +53,7 @@ def build_truth(
             "opportunities": stat.opportunities,
             "won": stat.won,
             "activities": stat.activities,
+            "has_quota": bool(plan.has_quota is None or plan.has_quota[row]),
         }
     row_of = {e: r for r, e in enumerate(plan.employee_ids) if e}
     struggling = []
