@@ -137,7 +137,7 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
     for raw in files.get("contacts", []):
         pipeline.add("contacts", raw, partial(_contacts, owners=owners, settings=settings))
     for raw in files.get("deals", []):
-        if _stage_outcomes_known(pipeline, raw, settings):
+        if pipeline.check_read(raw, partial(_stage_outcomes_known, pipeline, raw, settings)):
             pipeline.add("opportunities", raw, partial(_deals, owners=owners, settings=settings))
         else:
             pipeline.unreadable.add("opportunities")  # no follow-on errors about deals that were not loaded

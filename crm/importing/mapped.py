@@ -247,7 +247,8 @@ def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> 
             pipeline.unreadable.add(table.table)
             continue
         needs_stages = table.table == "opportunities" and "stage" in table.columns and "is_won" not in table.columns
-        if needs_stages and not _stages_known(pipeline, raw, table, parsed.stages):
+        if needs_stages and not pipeline.check_read(
+                raw, partial(_stages_known, pipeline, raw, table, parsed.stages)):
             pipeline.unreadable.add(table.table)
             continue
         pipeline.add(table.table, raw, partial(_build, table=table, stages=parsed.stages))

@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 from crm import store
 from crm.importing.errors import ERRORS_PER_FILE, ImportFailed, Issue, IssueLog
 from crm.importing.fields import LOOKUP_PREFIX, Fields
-from crm.importing.sources import FileProblem, Loader, RawFile
+from crm.importing.sources import FileProblem, Loader, RawFile, csv_error
 from crm.schema import PRIMARY_KEYS, TABLES
 
 Progress = Callable[[str, int], None]
@@ -121,6 +121,7 @@ class Pipeline:
         # Steps a source runs once its files are staged (derived tables, associations across files).
         self.after_stage: list[Callable[[Pipeline], None]] = []
         self.unreadable: set[str] = set()
+        self.unreadable_files: set[str] = set()  # files the engine could not read while staging
 
     def __enter__(self) -> Pipeline:
         store.tables_ensure(self.con)
@@ -156,6 +157,21 @@ class Pipeline:
                                      message="is a required column but the file has no such column"))
                 ok = False
         return ok
+
+    def check_read(self, raw: RawFile, check: Callable[[], bool]) -> bool:
+        """Run a check that reads `raw` before it is staged (a source's look at its stage values). False, with the
+        problem logged against the file, when the file turns out not to be well-formed CSV (DuckDB finds out only
+        while reading); any other error is raised."""
+        import duckdb
+
+        try:
+            return check()
+        except duckdb.Error as error:
+            issue = csv_error(error, name=raw.name)
+            if issue is None:
+                raise
+            self.log.error(issue)
+            return False
 
     def lookup(self, raw: RawFile, build: Builder) -> list[dict[str, Any]]:
         """Validate a small file that feeds other tables (e.g. Salesforce roles) and return its rows."""
@@ -265,7 +281,7 @@ class Pipeline:
         try:
             row = self.first(part.raw.table.aggregate(**metrics))
         except Exception as error:
-            self.log.error(Issue(file=part.raw.name, message=f"could not be read as CSV: {_engine_message(error)}"))
+            self.log.error(_unreadable(part.raw.name, error))
             return None
         if not any(row[f"c{i}"] for i in range(len(fields.checks))):
             return True
@@ -320,17 +336,22 @@ class Pipeline:
         return table.select(**values, _part=ibis.literal(flags).cast("int16"), _keep=keep, _bad=bad), built
 
     def _stage(self, part: Part, index: int) -> bool:
+        if part.raw.name in self.unreadable_files:
+            return False  # another table read from the same file (HubSpot's deals give stage history too)
         expr, _ = self._select(part, part.raw.table, flags=index)
-        name = self.staged.get(part.table)
+        name = self.staged.get(part.table) or store.staging_name(self.import_id, part.table)
         try:
-            if name is None:
-                name = store.staging_name(self.import_id, part.table)
+            if part.table not in self.staged:
                 self.con.create_table(name, expr)
                 self.staged[part.table] = name
             else:
                 store.execute(self.con, f"INSERT INTO {store.quote(self.con, name)} {store.sql_of(self.con, expr)}")
         except Exception as error:
-            self.log.error(Issue(file=part.raw.name, message=f"could not be read as CSV: {_engine_message(error)}"))
+            self.log.error(_unreadable(part.raw.name, error))
+            self.unreadable_files.add(part.raw.name)
+            if part.table not in self.staged:
+                # DuckDB keeps the table a failed CREATE TABLE ... AS began; the next file of the table makes it.
+                store.execute(self.con, f"DROP TABLE IF EXISTS {store.quote(self.con, name)}")
             return False
         return True
 
@@ -537,6 +558,12 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)[:200]
+
+
+def _unreadable(name: str, error: Exception) -> Issue:
+    """A file the engine could not read: at the row it names when the file is not well-formed CSV."""
+    return csv_error(error, name=name) or Issue(
+        file=name, message=f"could not be read as CSV: {_engine_message(error)}")
 
 
 def _engine_message(error: Exception) -> str:

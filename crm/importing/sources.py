@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,33 @@ def check_encoding(path: Path, fmt: CsvFormat, *, name: str) -> None:
             raise FileProblem(Issue(file=name, row=line, message=(
                 f"is not UTF-8 text: it ends in the middle of a character on line {line}. Export the file again"
             ))) from error
+
+
+_CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMN_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def csv_error(error: Exception, *, name: str) -> Issue | None:
+    """The engine's complaint that a file is not well-formed CSV, as an issue on the line it names; None for any
+    other error.
+
+    DuckDB reads a file while a query scans it, so a row with too many or too few values, or a quote that is never
+    closed, surfaces in whichever query first reads that far (the portable path reads every file whole in `open`
+    and reports such rows there)."""
+    text = str(error)
+    line = _CSV_ERROR_LINE.search(text)
+    if line is None:
+        return None
+    counts = _COLUMN_COUNT.search(text)
+    if counts:
+        what = f"the header names {counts.group(1)} columns but this row has {counts.group(2)}"
+    elif "unterminated quote" in text:
+        what = "a quoted value starts here and is never closed (a \" missing or one too many)"
+    else:
+        what = "this row cannot be read as CSV"
+    return Issue(file=name, row=int(line.group(1)), message=(
+        f"is not a well-formed CSV file: {what}. Export the file again, or fix that row"
+    ))
 
 
 class Loader:

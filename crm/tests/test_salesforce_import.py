@@ -178,7 +178,8 @@ def test_unreadable_and_unknown_files_are_named(company, duckdb_url, tmp_path) -
 
     assert result.status == CrmImport.Status.FAILED
     by_file = {e["file"]: e for e in result.errors}
-    assert "could not be read as CSV" in by_file["Opportunity.csv"]["message"]
+    assert by_file["Opportunity.csv"]["row"] == 2
+    assert by_file["Opportunity.csv"]["message"].startswith("is not a well-formed CSV file: a quoted value starts")
     assert "Leads.csv" not in by_file  # a file of no known object is not read, and is no error
     assert any(w.startswith("Leads.csv was not read: it is not a Salesforce export") for w in result.warnings)
     assert "empty" in by_file["Task.csv"]["message"]
