@@ -570,20 +570,33 @@ def completions_import(
     people = visible_people(actor) if actor is not None else Person.objects.all()
     parsed = parse_completions(content, people=people)
     digest = hashlib.sha256(content).hexdigest()
-    if parsed.errors:
-        with transaction.atomic():
-            record = CompletionImport.objects.create(
-                source_system=source_system, file_name=file_name[:255], sha256=digest, imported_by=actor,
-                status=CompletionImport.Status.REJECTED, rows_total=parsed.rows_total, errors=parsed.errors,
-                ignored_columns=parsed.ignored_columns,
-            )
-            audit_log(actor=actor, action="development.completions.rejected", target=record,
-                      summary=f"{file_name}: rejected with {len(parsed.errors)} error(s)")
-        return record
+    errors = parsed.errors
+    if not errors:
+        try:
+            with transaction.atomic():
+                return _apply_completions(
+                    actor=actor, file_name=file_name, digest=digest, source_system=source_system,
+                    parsed_rows=parsed.rows, rows_total=parsed.rows_total, ignored_columns=parsed.ignored_columns,
+                )
+        except _RowRefused as refused:  # e.g. a course completed before its prerequisite: nothing was kept
+            errors = [refused.error]
     with transaction.atomic():
-        return _apply_completions(actor=actor, file_name=file_name, digest=digest, source_system=source_system,
-                                  parsed_rows=parsed.rows, rows_total=parsed.rows_total,
-                                  ignored_columns=parsed.ignored_columns)
+        record = CompletionImport.objects.create(
+            source_system=source_system, file_name=file_name[:255], sha256=digest, imported_by=actor,
+            status=CompletionImport.Status.REJECTED, rows_total=parsed.rows_total, errors=errors,
+            ignored_columns=parsed.ignored_columns,
+        )
+        audit_log(actor=actor, action="development.completions.rejected", target=record,
+                  summary=f"{file_name}: rejected with {len(errors)} error(s)")
+    return record
+
+
+class _RowRefused(Exception):
+    """A row the program refuses to complete (training.services.enrolment_complete said why)."""
+
+    def __init__(self, row: int, column: str, value: str, message: str) -> None:
+        super().__init__(message)
+        self.error = {"row": row, "column": column, "value": value, "message": message}
 
 
 def _apply_completions(*, actor: Any | None, file_name: str, digest: str, source_system: str,
@@ -607,7 +620,9 @@ def _apply_completions(*, actor: Any | None, file_name: str, digest: str, source
         ).select_related("person", "course", "course__track")
     }
     created = updated = unchanged = 0
-    for row in parsed_rows:
+    # In date and curriculum order, so a prerequisite completed in the same file counts for the courses after it.
+    ordered = sorted(parsed_rows, key=lambda r: (r.completed_on, r.course.track.position, r.course.position, r.row))
+    for row in ordered:
         completion = existing.get((row.person.pk, row.course.pk, row.completed_on))
         if completion is None:
             completion = ImportedCompletion.objects.create(
@@ -629,7 +644,12 @@ def _apply_completions(*, actor: Any | None, file_name: str, digest: str, source
             continue
         enrolment = open_enrolments.pop((row.person.pk, row.course.pk), None)
         if enrolment is not None and row.passed is not False:
-            enrolment_complete(enrolment=enrolment, actor=actor, completed_on=row.completed_on, source="import")
+            try:
+                enrolment_complete(
+                    enrolment=enrolment, actor=actor, completed_on=row.completed_on, source="import"
+                )
+            except ValidationError as exc:
+                raise _RowRefused(row.row, "course_code", row.course.key, " ".join(exc.messages)) from exc
             xapi_record_completion(enrolment=enrolment, score=row.score, passed=row.passed)
         else:
             _record_imported_completion(completion)

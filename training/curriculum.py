@@ -1,5 +1,6 @@
-"""The default curriculum Promoted ships: two tracks (management fundamentals, then sales management), their
-courses, the competencies they build, and the internal and external providers that deliver them.
+"""The default curriculum Promoted ships: three tracks (management fundamentals, then sales management, and
+leading managers for senior leaders, who model the program for the managers below them), their courses, the
+competencies they build, and the internal and external providers that deliver them.
 
 `default_curriculum_install` is used by the data migration (with the historical app registry) and by the
 `training_default_curriculum` management command. It only adds what is missing, keyed by slugs, so HR's edits
@@ -125,6 +126,15 @@ TRACKS: list[tuple[str, str, str, int, str, int]] = [
         2,
         "sales_managers",
         270,
+    ),
+    (
+        "leading-managers",
+        "Leading managers",
+        "For senior leaders, who lead people managers, after the fundamentals: coaching managers to coach, and "
+        "leading the program by example, since their managers take it too.",
+        3,
+        "senior_leaders",
+        180,
     ),
 ]
 
@@ -478,6 +488,47 @@ COURSES: list[dict[str, Any]] = [
         "mastery_criteria": "360 feedback from the team and leader, six months after the course.",
         "prerequisites": ["motivation", "performance-culture"],
         "seller_tasks": ["multithreading", "expansion"],
+    },
+    # --- Leading managers (senior leaders) -----------------------------------------------------------------
+    {
+        "track": "leading-managers",
+        "key": "coaching-managers",
+        "position": 1,
+        "title": "Coaching managers to coach",
+        "summary": "Develop the managers who report to you: observe them coaching, and coach them on it.",
+        "objectives": [
+            "Observe each manager coaching one of their people, and debrief it within a week",
+            "Agree with each manager the one coaching habit they work on this quarter",
+            "Review each manager's development plan with them every quarter",
+        ],
+        "competencies": ["coaching", "leadership"],
+        "format": "workshop",
+        "duration_minutes": 240,
+        "provider": "Northbridge Sales Leadership Institute",
+        "mastery_method": "observed_practice",
+        "mastery_criteria": "Two debriefs of a manager's coaching, observed by the senior leader's own leader "
+        "or an HR partner.",
+        "prerequisites": ["giving-feedback"],
+    },
+    {
+        "track": "leading-managers",
+        "key": "leading-by-example",
+        "position": 2,
+        "title": "Leading the program by example",
+        "summary": "Take part in the program your managers take: protect their training time and show it counts.",
+        "objectives": [
+            "Keep your managers' sessions free of forecast calls and customer meetings",
+            "Attend one session of your managers' cohort and close it with what you expect afterwards",
+            "Recognise a manager's mastered module in a team meeting",
+        ],
+        "competencies": ["leadership", "performance-culture"],
+        "format": "on_the_job",
+        "duration_minutes": 120,
+        "provider": "People team academy",
+        "mastery_method": "work_product",
+        "mastery_criteria": "A quarter with no pull-out by you and one recognition of a mastered module, "
+        "reviewed with the HR partner.",
+        "prerequisites": [],
     },
 ]
 

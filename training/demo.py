@@ -39,6 +39,7 @@ from training.models import (
     Track,
 )
 from training.permissions import hr_partners_for, senior_leaders_over
+from training.prerequisites import missing_prerequisites
 
 DEMO_ORDER = 40
 PULL_OUT_REASONS = [
@@ -93,6 +94,10 @@ def _hr_user(person: Person, admin: User) -> Any:
     return partners[0].user if partners else admin
 
 
+def _blocked(enrolment: Enrolment, day: dt.date) -> bool:
+    return bool(missing_prerequisites([enrolment], on=day)[enrolment.pk])
+
+
 def _history(cohort: Cohort, people: list[Person], admin: User, rng: random.Random, today: dt.date) -> None:
     """Enrol `people` in `cohort`'s track as the rules did then, with their attendance at its past
     sessions."""
@@ -128,12 +133,16 @@ def _history(cohort: Cohort, people: list[Person], admin: User, rng: random.Rand
                     invited_at=timezone.now(),
                     reminded_at=timezone.now(),
                 )
-                attended = rng.random() < (0.95 if diligent else 0.6)
+                session_day = timezone.localtime(session.starts_at).date()
+                # Attendance completes the course, which its prerequisites must allow (they are enforced).
+                attended = rng.random() < (0.95 if diligent else 0.6) and not _blocked(enrolment, session_day)
                 services.attendance_mark(
                     booking=booking, actor=hr, attendance="attended" if attended else "absent"
                 )
             elif course.validity_months or diligent or rng.random() < 0.4:
                 done = min(cohort.ends_on + dt.timedelta(days=rng.randint(0, 20)), today)
+                if _blocked(enrolment, done):
+                    continue
                 services.enrolment_complete(enrolment=enrolment, actor=hr, completed_on=done, source="demo")
 
 

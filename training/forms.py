@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from people.models import OrgUnit
 from training.models import (
     Booking,
     Cohort,
@@ -274,3 +275,42 @@ class ProgramSettingsForm(forms.ModelForm):
             "expiring_window_days",
             "recertify_before_days",
         ]
+
+
+class CatchUpForm(forms.Form):
+    """HR's bulk catch-up: whom (units and groups), in which tracks, and by when."""
+
+    units = forms.ModelMultipleChoiceField(
+        label="Org units", queryset=OrgUnit.objects.none(), widget=forms.CheckboxSelectMultiple,
+        help_text="People in these units and their sub-units.",
+    )
+    groups = forms.MultipleChoiceField(label="Who", choices=[], widget=forms.CheckboxSelectMultiple)
+    tracks = forms.ModelMultipleChoiceField(
+        label="Tracks", queryset=Track.objects.none(), widget=forms.CheckboxSelectMultiple,
+        help_text="Each person gets only the tracks meant for them: fundamentals for everyone, sales management "
+        "for managers of sellers, leading managers for senior leaders.",
+    )
+    first_due_on = forms.DateField(
+        label="First track due", widget=DATE,
+        help_text="Later tracks are due later, by as many days as their usual time is longer.",
+    )
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        from training.catch_up import GROUPS
+
+        super().__init__(*args, **kwargs)
+        units_field = self.fields["units"]
+        assert isinstance(units_field, forms.ModelMultipleChoiceField)
+        units_field.queryset = units
+        tracks_field = self.fields["tracks"]
+        assert isinstance(tracks_field, forms.ModelMultipleChoiceField)
+        tracks_field.queryset = Track.objects.filter(is_active=True).order_by("position", "pk")
+        groups_field = self.fields["groups"]
+        assert isinstance(groups_field, forms.MultipleChoiceField)
+        groups_field.choices = list(GROUPS.items())
+
+    def clean_first_due_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["first_due_on"]
+        if value <= timezone.localdate():
+            raise forms.ValidationError("The due date must be after today.")
+        return value

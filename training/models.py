@@ -79,6 +79,7 @@ class Track(TimeStampedModel):
     class Audience(models.TextChoices):
         ALL_MANAGERS = "all_managers", "Every new people manager, whatever their function"
         SALES_MANAGERS = "sales_managers", "People managers who manage sellers"
+        SENIOR_LEADERS = "senior_leaders", "Senior leaders: people who lead people managers"
 
     key = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)

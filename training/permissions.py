@@ -80,7 +80,7 @@ def senior_leaders_over(person: Person) -> list[Person]:
     return sorted(leaders, key=lambda p: order[p.pk])
 
 
-def _leads_managers() -> Exists:
+def leads_managers_q() -> Exists:
     """True for a person with an active direct report who has active direct reports of their own."""
     return Exists(
         Person.objects.filter(manager=OuterRef("pk"))
@@ -103,7 +103,7 @@ def line_leaders(person: Person, *, requester: Person | None = None) -> list[Per
         Person.objects.filter(pk__in=ids)
         .exclude(status=EmploymentStatus.INACTIVE)
         .exclude(user=None)
-        .filter(_leads_managers() | Exists(RoleGrant.objects.filter(
+        .filter(leads_managers_q() | Exists(RoleGrant.objects.filter(
             user_id=OuterRef("user_id"), role=Role.SENIOR_SALES_LEADER)))
     )
     order = {pk: i for i, pk in enumerate(reversed(ids))}

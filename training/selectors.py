@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Role
-from people.models import EmploymentStatus, Function, Person
+from people.models import EmploymentStatus, Function, OrgUnit, Person
 from people.scoping import scope_for, visible_people
 from training.models import (
     Booking,
@@ -34,6 +34,7 @@ from training.models import (
     Track,
 )
 from training.permissions import is_hr_for, may_decide_as_hr, may_decide_as_leader, runs_program
+from training.prerequisites import missing_prerequisites
 
 # ------------------------------------------------------------------------------------------------------------
 # Who sees what of the program
@@ -166,6 +167,7 @@ class EnrolmentProgress:
     days_behind: int = 0
     reasons: list[str] = field(default_factory=list)
     booking: Booking | None = None
+    waiting_for: list[Course] = field(default_factory=list)  # prerequisites not completed yet
 
     @property
     def behind(self) -> bool:
@@ -327,11 +329,17 @@ def progress_for(people: QuerySet[Person], *, today: dt.date | None = None) -> l
         .order_by("created_at")
     ):
         deferrals[deferral.enrolment_id].append(deferral)
+    waiting = missing_prerequisites(e for e in enrolments if e.status == Enrolment.Status.ENROLLED)
     result: dict[int, PersonProgress] = {}
     for enrolment in enrolments:
         entry = result.setdefault(enrolment.person_id, PersonProgress(enrolment.person))
         its = deferrals.get(enrolment.pk, [])
-        entry.items.append(_assess(enrolment, bookings.get(enrolment.pk, []), its, today))
+        item = _assess(enrolment, bookings.get(enrolment.pk, []), its, today)
+        item.waiting_for = waiting.get(enrolment.pk, [])
+        if item.waiting_for:
+            titles = " and ".join(c.title for c in item.waiting_for)
+            item.reasons.append(f"Can be completed only after {titles}")
+        entry.items.append(item)
         entry.deferrals += sum(1 for d in its if d.status != Deferral.Status.REJECTED)
         entry.pull_outs += sum(1 for d in its if d.is_pull_out)
         entry.pending_deferrals += sum(1 for d in its if d.status == Deferral.Status.PENDING)
@@ -844,6 +852,19 @@ def person_training(*, user: Any, person_id: int) -> PersonProgress | None:
     person = get_object_or_404(visible_people(user), pk=person_id)
     progress = progress_for(Person.objects.filter(pk=person.pk))
     return progress[0] if progress else PersonProgress(person)
+
+
+def catch_up_units(*, user: Any) -> QuerySet[OrgUnit]:
+    """Org units whose people HR may enrol in bulk: every unit for administrators, an HR partner's own units
+    and their sub-units."""
+    require_runs_program(user)
+    scope = scope_for(user)
+    if scope.sees_everyone:
+        return OrgUnit.objects.order_by("path")
+    q = Q(pk__in=[])
+    for path in scope.hr_unit_paths:
+        q |= Q(path__startswith=path)
+    return OrgUnit.objects.filter(q).order_by("path")
 
 
 def promotable(*, user: Any, person_id: int) -> Person:

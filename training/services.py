@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from core.services import audit_log
 from development.services import xapi_record_completion
-from people.models import EmploymentStatus, Function, Person
+from people.models import EmploymentStatus, Person
 from people.scoping import scope_for
 from training import emails
+from training.catch_up import CatchUpPlan, catch_up_plan, taken_or_certified, track_applies
 from training.models import (
     Booking,
     CalendarFeed,
@@ -54,6 +55,7 @@ from training.permissions import (
     may_decide_as_leader,
     runs_program,
 )
+from training.prerequisites import missing_prerequisites
 
 logger = logging.getLogger("promoted.training")
 
@@ -265,15 +267,6 @@ class RulesResult:
         return bool(self.enrolled or self.seats_confirmed or self.waitlisted or self.recertifications)
 
 
-def _manages_sellers(person: Person) -> bool:
-    return (
-        person.function == Function.SALES
-        or person.direct_reports.filter(function=Function.SALES)
-        .exclude(status=EmploymentStatus.INACTIVE)
-        .exists()
-    )
-
-
 def _choose_cohort(track: Track, *, starts_after: dt.date) -> Cohort | None:
     return Cohort.objects.filter(track=track, starts_on__gte=starts_after).order_by("starts_on", "pk").first()
 
@@ -288,13 +281,14 @@ def enrolment_rules_apply(
       is enrolled in every course of the fundamentals track, due `track.due_within_days` after the promotion
       date, in the first fundamentals cohort starting on or after today; then, if they manage sellers (a sales
       person, or someone with sales direct reports), in the sales-management track, in a cohort that starts
-      after their fundamentals cohort ends.
+      after their fundamentals cohort ends; if they lead people managers, in the leading-managers track.
     - Catch-up: managers promoted longer ago (within `catch_up_lookback_days`) who were never enrolled get the
       same, due `catch_up_due_days` from today (later tracks proportionally later).
     - Open session-based enrolments without a seat (never seated, absent, deferred, session cancelled) are
       booked into the next session, on the waitlist when full.
     - Compliance certificates expiring within `recertify_before_days` open a recertification enrolment.
-    Only missing enrolments are created; HR's changes are never overwritten.
+    Only missing enrolments are created; HR's changes are never overwritten. Managers promoted before the
+    catch-up window, and senior leaders, are enrolled by HR's bulk decision (`catch_up_enrol`).
     """
     cfg = ProgramSettings.load()
     result = RulesResult()
@@ -311,13 +305,8 @@ def enrolment_rules_apply(
         person_ids = [p.pk for p in people]
         candidates = candidates.filter(pk__in=person_ids)
     result.recertifications = _recertify(today=today, cfg=cfg, person_ids=person_ids, actor=actor)
-    existing = set(Enrolment.objects.filter(person__in=candidates).values_list("person_id", "course_id"))
     # A compliance certificate that stays valid past the recertification window counts as done.
-    existing |= set(
-        Certification.objects.filter(
-            person__in=candidates, expires_on__gt=today + dt.timedelta(days=cfg.recertify_before_days)
-        ).values_list("person_id", "course_id")
-    )
+    existing = taken_or_certified(candidates.values_list("pk", flat=True), today=today, cfg=cfg)
     cohort_of = {
         (person_id, track_id): cohort_id
         for person_id, track_id, cohort_id in Enrolment.objects.filter(
@@ -328,10 +317,9 @@ def enrolment_rules_apply(
         assert person.manager_since is not None
         recent = person.manager_since >= today - dt.timedelta(days=cfg.fundamentals_start_within_days)
         source = Enrolment.Source.PROMOTION if recent else Enrolment.Source.CATCH_UP
-        sales = _manages_sellers(person)
         cohort_after = today
         for track in tracks:
-            if track.audience == Track.Audience.SALES_MANAGERS and not sales:
+            if not track_applies(track, person):
                 continue
             missing = [c for c in track.courses.all() if c.is_active and (person.pk, c.pk) not in existing]
             cohort: Cohort | None = None
@@ -479,15 +467,105 @@ def enrolment_create(
 
 
 @transaction.atomic
+def catch_up_enrol(
+    *,
+    actor: Any,
+    people: Iterable[Person],
+    tracks: Iterable[Track],
+    first_due_on: dt.date,
+    today: dt.date | None = None,
+) -> CatchUpPlan:
+    """HR's bulk catch-up: enrol the chosen people (senior leaders, long-serving managers) in the missing
+    courses of the chosen tracks, due `first_due_on` (later tracks later, see `training.catch_up`), seat them
+    and tell them. All or nothing; refused when the actor is not HR for one of them. Audit-logged per person
+    and for the whole decision. Returns the plan that was carried out."""
+    _require_program(actor)
+    today = today or timezone.localdate()
+    people = list(people)
+    tracks = list(tracks)
+    outside = [p.full_name for p in people if not is_hr_for(actor, p)]
+    if outside:
+        raise PermissionDenied(f"You are not HR for {', '.join(outside)}.")
+    if not people:
+        raise ValidationError({"people": "Choose at least one person to enrol."})
+    if not tracks:
+        raise ValidationError({"tracks": "Choose at least one track."})
+    if first_due_on <= today:
+        raise ValidationError({"first_due_on": "The due date must be after today."})
+    plan = catch_up_plan(user=actor, people=people, tracks=tracks, first_due_on=first_due_on, today=today)
+    if not plan.people:
+        raise ValidationError({"people": "Everyone chosen is already enrolled in these tracks: nothing to add."})
+    cohort_after: dict[int, dt.date] = {}
+    for entry in plan.people:
+        person = entry.person
+        made: list[str] = []
+        for planned in entry.tracks:
+            after = cohort_after.get(person.pk, today)
+            cohort = _choose_cohort(planned.track, starts_after=after)
+            if cohort is not None:
+                cohort_after[person.pk] = max(after, cohort.ends_on + dt.timedelta(days=1))
+            for course in planned.courses:
+                Enrolment.objects.create(
+                    person=person,
+                    course=course,
+                    cohort=cohort,
+                    status=Enrolment.Status.ENROLLED,
+                    source=Enrolment.Source.CATCH_UP,
+                    enrolled_on=today,
+                    due_on=planned.due_on,
+                    enrolled_by=actor,
+                )
+                made.append(course.key)
+        audit_log(
+            actor=actor,
+            action="training.enrolment.catch_up",
+            target=person,
+            summary=f"Enrolled {person.full_name} in {len(made)} courses by HR's catch-up",
+            details={"courses": made, "due": {t.track.key: t.due_on.isoformat() for t in entry.tracks}},
+        )
+        dues = "; ".join(f"{t.track.name}: {len(t.courses)} courses by {t.due_on:%d %b %Y}" for t in entry.tracks)
+        notice_send(
+            recipient=person,
+            kind=Notice.Kind.ENROLLED,
+            subject="You are enrolled in the manager development program",
+            body=f"HR enrolled you so that you take the program your managers take. {dues}.",
+            url=reverse("training:my_training"),
+        )
+    audit_log(
+        actor=actor,
+        action="training.catch_up.decided",
+        summary=f"Catch-up: enrolled {len(plan.people)} people in {plan.course_count} courses",
+        details={
+            "people": [e.person.pk for e in plan.people],
+            "tracks": [t.key for t in tracks],
+            "first_due_on": first_due_on.isoformat(),
+        },
+    )
+    _seat_waiting(people=[e.person.pk for e in plan.people])
+    return plan
+
+
+@transaction.atomic
 def enrolment_complete(
     *, enrolment: Enrolment, actor: Any, completed_on: dt.date, source: str = "hr"
 ) -> Enrolment:
-    """Mark an enrolment completed (attendance, an HR decision, or an imported completion record). Compliance
-    courses issue a certificate valid for the course's validity period. Idempotent for completed ones."""
+    """Mark an enrolment completed (attendance, an HR decision, or an imported completion record). Refused,
+    naming them, while the course's prerequisites are not completed by `completed_on`. Compliance courses
+    issue a certificate valid for the course's validity period. Idempotent for completed ones."""
     if enrolment.status == Enrolment.Status.COMPLETED:
         return enrolment
     if enrolment.status == Enrolment.Status.EXEMPTED:
         raise ValidationError({"enrolment": "This enrolment was exempted by HR; it cannot be completed."})
+    missing = missing_prerequisites([enrolment], on=completed_on)[enrolment.pk]
+    if missing:
+        titles = " and ".join(c.title for c in missing)
+        raise ValidationError(
+            {
+                "enrolment": f"{enrolment.course.title} needs {titles} completed first: "
+                f"{enrolment.person.full_name} has not completed {'them' if len(missing) > 1 else 'it'} "
+                f"by {completed_on:%d %b %Y}."
+            }
+        )
     enrolment.status = Enrolment.Status.COMPLETED
     enrolment.completed_on = completed_on
     enrolment.save(update_fields=["status", "completed_on", "updated_at"])

@@ -41,5 +41,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accountability/", views.accountability, name="accountability"),
     path("accountability/<id:leader_id>/", views.accountability, name="leader_accountability"),
     path("behind/", views.behind, name="behind"),
+    path("catch-up/", views.catch_up, name="catch_up"),
     path("compliance/", views.compliance, name="compliance"),
 ]

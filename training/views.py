@@ -6,6 +6,7 @@ reason.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -21,10 +22,12 @@ from django.views.decorators.http import require_POST
 
 from core.http import safe_next
 from people.models import Person
+from training import catch_up as bulk
 from training import selectors, services
 from training.calendar import feed_ics
 from training.forms import (
     AttendanceForm,
+    CatchUpForm,
     CohortForm,
     CompleteForm,
     CourseForm,
@@ -39,7 +42,7 @@ from training.forms import (
     SessionCancelForm,
     SessionForm,
 )
-from training.models import Booking, Course, Deferral, Enrolment, Notice, ProgramSettings, Provider
+from training.models import Booking, Course, Deferral, Enrolment, Notice, ProgramSettings, Provider, Track
 from training.permissions import is_hr_for, leader_approval
 
 
@@ -585,6 +588,54 @@ def accountability(request: HttpRequest, leader_id: int | None = None) -> HttpRe
         else (f"Accountability: {data.leader.full_name}")
     )
     return _page(request, "training/accountability.html", title, data=data)
+
+
+def catch_up(request: HttpRequest) -> HttpResponse:
+    """HR: enrol senior leaders and long-serving managers in bulk. Choose whom and by when, see who would be
+    enrolled in what, untick anyone, confirm."""
+    selectors.require_runs_program(request.user)
+    today = timezone.localdate()
+    cfg = ProgramSettings.load()
+    data = request.POST if request.method == "POST" else (request.GET if "first_due_on" in request.GET else None)
+    form = CatchUpForm(
+        data,
+        units=selectors.catch_up_units(user=request.user),
+        initial={
+            "groups": list(bulk.GROUPS),
+            "tracks": list(Track.objects.filter(is_active=True)),
+            "first_due_on": today + dt.timedelta(days=cfg.catch_up_due_days),
+        },
+    )
+    plan = None
+    if data is not None and form.is_valid():
+        params = form.cleaned_data
+        candidates = bulk.catch_up_candidates(
+            user=request.user, units=params["units"], groups=params["groups"], today=today
+        )
+        if request.method == "POST":
+            chosen = list(candidates.filter(pk__in=[p for p in request.POST.getlist("person") if p.isdigit()]))
+            try:
+                done = services.catch_up_enrol(
+                    actor=request.user, people=chosen, tracks=params["tracks"],
+                    first_due_on=params["first_due_on"], today=today,
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, f"Enrolled {len(done.people)} {'person' if len(done.people) == 1 else 'people'} "
+                    f"in {done.course_count} courses. Each is told by email and sees the due dates on their "
+                    "training page.",
+                )
+                return redirect("training:behind")
+        plan = bulk.catch_up_plan(
+            user=request.user, people=candidates, tracks=params["tracks"],
+            first_due_on=params["first_due_on"], today=today,
+        )
+    return _page(request, "training/catch_up.html", "Enrol senior leaders and long-serving managers",
+                 form=form, plan=plan)
 
 
 def behind(request: HttpRequest) -> HttpResponse:

@@ -31,7 +31,7 @@ def csrf_client(login, who):
 
 def test_curriculum_over_the_api(login, company, nora_booking):
     tracks = login("nora").get("/api/v1/training/tracks").json()
-    assert [t["key"] for t in tracks] == ["management-fundamentals", "sales-management"]
+    assert [t["key"] for t in tracks] == ["management-fundamentals", "sales-management", "leading-managers"]
     forecasting = next(c for c in tracks[1]["courses"] if c["key"] == "forecasting")
     assert set(forecasting["seller_task_keys"]) == {"pipeline_hygiene", "qualification"}
     assert forecasting["format"] == "workshop"

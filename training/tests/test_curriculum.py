@@ -24,11 +24,12 @@ PLANTED_TASK_KEYS = {
 }
 
 
-def test_migration_installs_both_tracks_in_order():
+def test_migration_installs_the_three_tracks_in_order():
     tracks = list(Track.objects.order_by("position"))
-    assert [t.key for t in tracks] == ["management-fundamentals", "sales-management"]
+    assert [t.key for t in tracks] == ["management-fundamentals", "sales-management", "leading-managers"]
     assert tracks[0].audience == Track.Audience.ALL_MANAGERS
     assert tracks[1].audience == Track.Audience.SALES_MANAGERS
+    assert tracks[2].audience == Track.Audience.SENIOR_LEADERS
 
 
 def test_every_module_named_in_the_issue_is_there_with_real_content():
