@@ -12,10 +12,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
+from xml.etree import ElementTree
 
 from people.importing.columns import ALL_COLUMNS, DATE_COLUMNS, REQUIRED_COLUMNS, header_key
 
@@ -173,6 +176,11 @@ def _xlsx_cell(value: Any) -> Cell:
     return str(value).strip()
 
 
+# What reading the rows of a damaged workbook raises: broken XML, a zip member that is cut or fails its checksum,
+# a cell value that is not what its type says.
+_DAMAGED_WORKBOOK = (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError)
+
+
 def _xlsx_rows(data: bytes, warnings: list[Issue]) -> Iterator[tuple[int, list[Cell]]]:
     from openpyxl import load_workbook
 
@@ -188,7 +196,23 @@ def _xlsx_rows(data: bytes, warnings: list[Issue]) -> Iterator[tuple[int, list[C
             warnings.append(Issue(None, "", sheets[0].title, (
                 f"The workbook has {len(sheets)} sheets; only the first, '{sheets[0].title}', was read."
             )))
-        for row_number, values in enumerate(sheets[0].iter_rows(values_only=True), start=1):
+        rows = sheets[0].iter_rows(values_only=True)
+        row_number = 0
+        while True:
+            # A read-only workbook reads its sheet while the rows are iterated, so damage inside the sheet (a cut
+            # or altered zip member, broken XML) surfaces here, after load_workbook accepted the file.
+            try:
+                values = next(rows, None)
+            except _DAMAGED_WORKBOOK as exc:
+                raise _reject(
+                    f"The workbook is damaged: Promoted read {row_number} rows of the sheet "
+                    f"'{sheets[0].title}' and could not read on from row {row_number + 1}. Open it in Excel and "
+                    "save it again, then upload that.",
+                    row=row_number + 1,
+                ) from exc
+            if values is None:
+                return
+            row_number += 1
             yield row_number, [_xlsx_cell(value) for value in values]
     finally:
         workbook.close()

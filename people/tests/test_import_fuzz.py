@@ -12,6 +12,7 @@ benchmarks/import_fuzz.py.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +25,14 @@ from hypothesis import strategies as st
 from people.importing import import_people
 from people.importing.service import CONFIRM_DEACTIVATIONS_ABOVE
 from people.models import PeopleImport, Person
-from people.tests.fixtures.hr_files import FIXTURES, csv_bytes, database_state, everyone_rows, xlsx_bytes
+from people.tests.fixtures.hr_files import (
+    FIXTURES,
+    csv_bytes,
+    database_state,
+    everyone_rows,
+    run_import,
+    xlsx_bytes,
+)
 from tests.fuzzing import BYTE_MUTATIONS, CELL_VALUES, DATES, Mutant, mutated
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +138,31 @@ def test_the_mutations_reach_every_outcome(company, start, everyone_csv):
             outcomes.add(check_import(Mutant(steps=(), data=data), filename="hr.csv", actor=company.admin,
                                       full=True, dry_run=False, start=start).status)
     assert outcomes == {PeopleImport.Status.SUCCEEDED, PeopleImport.Status.FAILED}
+
+
+# --- what the fuzzing found -------------------------------------------------------------------------------------
+
+
+def _with_sheet_cut(workbook: bytes) -> bytes:
+    """The workbook with its sheet's XML cut in half, in an otherwise sound zip (load_workbook accepts it)."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(member, content)
+    return out.getvalue()
+
+
+def test_a_workbook_damaged_inside_its_sheet_is_refused_with_the_row_it_stopped_at(company, start, everyone_xlsx):
+    """openpyxl reads a read-only sheet while its rows are iterated: broken XML there raised out of import_people
+    (a ParseError) instead of refusing the file."""
+    record = run_import(_with_sheet_cut(everyone_xlsx), filename="hr.xlsx", actor=company.admin, full=True)
+    assert record.status == PeopleImport.Status.FAILED
+    [error] = record.errors
+    assert error["message"].startswith("The workbook is damaged: Promoted read ")
+    assert "Open it in Excel and save it again" in error["message"]
+    assert error["row"] >= 2  # the header and some rows were read before the cut
+    assert database_state() == start
