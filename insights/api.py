@@ -18,7 +18,7 @@ from api.ids import Id
 from api.schemas import PersonRef
 from insights import selectors, services
 from insights.equipment import equipped_task_keys
-from insights.models import AnalysisRun
+from insights.models import AnalysisRun, SellerDiagnostic
 
 router = Router(tags=["Insights"])
 
@@ -123,6 +123,23 @@ class GapOut(Schema):
     reason: str
 
 
+class SellerNumbersOut(Schema):
+    """The seller's own numbers for the run's period, as a CRM report by opportunity owner shows them."""
+
+    opportunities_created: int = Field(..., description="Opportunities created in the period.")
+    opportunities_won: int = Field(..., description="Won, with a close date in the period.")
+    opportunities_lost: int = Field(..., description="Closed and not won, with a close date in the period.")
+    opportunities_open: int = Field(..., description="Not closed when the CRM data was exported.")
+    win_rate: float | None = Field(..., description="Won / (won + lost), 0-1; null when nothing closed.")
+    won_revenue: float = Field(..., description="Sum of the won opportunities' amounts, as recorded.")
+    quota: float | None = Field(..., description="Quota for the period, each quota prorated by the days it "
+                                "overlaps the period; null without one.")
+    attainment: float | None = Field(..., description="Won revenue / quota, 0-1 and above; null without a quota.")
+    currencies: list[str] = Field(..., description="Currencies of the opportunities counted. With more than one, "
+                                  "amounts are added up unconverted (the CRM data has no exchange rates).")
+    in_seat_since: dt.date | None = Field(..., description="The HR hire date, else the first CRM record.")
+
+
 class SellerDiagnosticOut(Schema):
     run: RunOut | None
     person: PersonRef
@@ -132,8 +149,16 @@ class SellerDiagnosticOut(Schema):
     is_ramping: bool
     outcome: float | None
     outcome_percentile: float | None
+    numbers: SellerNumbersOut | None
     priorities: list[GapOut]
     tasks: list[GapOut]
+
+
+def _numbers(d: SellerDiagnostic) -> dict[str, Any]:
+    return {"opportunities_created": d.opportunities_created, "opportunities_won": d.opportunities_won,
+            "opportunities_lost": d.opportunities_lost, "opportunities_open": d.opportunities_open,
+            "win_rate": d.win_rate, "won_revenue": d.won_amount or 0.0, "quota": d.quota,
+            "attainment": d.attainment, "currencies": list(d.currencies or []), "in_seat_since": d.seat_start}
 
 
 class ManagerNeedOut(Schema):
@@ -242,7 +267,7 @@ def seller_diagnostic(request: HttpRequest, person_id: Id) -> dict[str, Any]:
         "situation": {"id": d.situation_id, "name": d.situation.name} if d else None,
         "assigned_by": d.assigned_by if d else None, "tenure_months": d.tenure_months if d else None,
         "is_ramping": d.is_ramping if d else False, "outcome": d.outcome if d else None,
-        "outcome_percentile": d.outcome_percentile if d else None,
+        "outcome_percentile": d.outcome_percentile if d else None, "numbers": _numbers(d) if d else None,
         "priorities": [_gap(r) for r in view.priorities], "tasks": [_gap(r) for r in view.rows],
     }
 

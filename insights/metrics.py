@@ -182,13 +182,49 @@ def proposal_stages(inv: StoreInventory) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def closed_stages(inv: StoreInventory) -> list[str]:
+    """The stage labels that mean an opportunity is closed: those of the store's closed opportunities that no
+    open opportunity has, and any label with "closed" in it (read once, like `proposal_stages`)."""
+    o = inv.tables["opportunities"]
+    labels = o.filter(o.stage.notnull()).group_by("stage").aggregate(
+        closed=o.is_closed.fill_null(False).cast("int8").min()
+    ).to_pyarrow().to_pylist()
+    found = {r["stage"] for r in labels if r["closed"]}
+    if inv.has("opportunity_stage_history.stage"):
+        h = inv.tables["opportunity_stage_history"]
+        history = h.select("stage").filter(h.stage.notnull()).distinct().to_pyarrow().column("stage").to_pylist()
+        found |= {label for label in history if "closed" in label.lower()}
+    return sorted(found)
+
+
+def close_date_changes(inv: StoreInventory) -> ir.Table:
+    """Per opportunity, how many times its expected close date was changed, from the stage history in time order.
+
+    A change is a history row whose close date differs from the previous row's that has one (rows without a close
+    date are skipped; the first row sets the date and is no change). A date moved away and back again counts
+    twice. The change made at closing (a row at a closed stage, `closed_stages`), when the CRM replaces the
+    expected date with the actual one, is not a change of plan and does not count; nor do changes after closing.
+    Columns: opportunity_id, close_date_pushes (int).
+    """
+    h = inv.tables["opportunity_stage_history"]
+    dated = h.filter(h.close_date.notnull())
+    window = ibis.window(group_by=dated.opportunity_id, order_by=[dated.changed_at, dated.history_id])
+    previous = dated.close_date.lag().over(window)
+    closing = dated.stage.isin(closed_stages(inv)) if inv.has("opportunity_stage_history.stage") else (
+        ibis.literal(False))
+    changed = dated.mutate(_change=ibis.ifelse(previous.notnull() & (dated.close_date != previous)
+                                               & ~closing.fill_null(False), 1, 0))
+    return changed.group_by(pushes_opportunity_id=changed.opportunity_id).aggregate(
+        close_date_pushes=changed._change.sum()
+    )
+
+
 def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
     """Per opportunity, from the stage history: when it first reached the proposal stage, its amount then, and how
-    many times its expected close date changed.
+    many times its expected close date changed (`close_date_changes`).
 
     Columns: opportunity_id, proposal_at (timestamp, null if never), proposal_amount (float, null if unknown),
-    close_date_pushes (int: distinct close dates recorded, less one; 0 where the history has none),
-    history_rows (int).
+    close_date_pushes (int; 0 where the history records no close dates), history_rows (int).
     """
     if "opportunity_stage_history" not in inv.tables or not inv.has("opportunity_stage_history.changed_at"):
         return None
@@ -197,24 +233,25 @@ def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
     has_close = inv.has("opportunity_stage_history.close_date")
     stages = proposal_stages(inv) if has_stage else []
     h = h.mutate(_proposal=h.stage.isin(stages) if stages else ibis.literal(False))
-    # Changes of the expected close date: the distinct dates the history recorded, less the first. One hash
-    # aggregate, no sort of the history (a window over ten million rows costs twice as much), and on planted
-    # data it tracks hygiene exactly as well as counting row-to-row pushes.
-    changes = (h.close_date.nunique() - 1).clip(lower=0) if has_close else ibis.literal(0)
-    return h.group_by("opportunity_id").aggregate(
+    facts = h.group_by("opportunity_id").aggregate(
         proposal_at=h.changed_at.min(where=h._proposal),
         proposal_amount=h.amount.cast("float64").argmin(h.changed_at, where=h._proposal & h.amount.notnull()),
-        close_date_pushes=changes,
         history_rows=h.count(),
     )
+    if not has_close:
+        return facts.mutate(close_date_pushes=ibis.literal(0))
+    pushes = close_date_changes(inv)
+    joined = facts.left_join(pushes, facts.opportunity_id == pushes.pushes_opportunity_id)
+    return joined.select(*facts.columns, close_date_pushes=joined.close_date_pushes.fill_null(0))
 
 
 def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
     """One row per opportunity with what the metrics need.
 
     Columns: opportunity_id, owner_user_id, account_id, amount (float), is_won, is_closed, created_at, close_date,
-    opportunity_type, created_in_period, won_in_period, lost_in_period, open_at_as_of, cycle_days (created to close),
-    and, when the store has stage history, proposal_at, proposal_amount, close_date_pushes, has_history.
+    opportunity_type, currency, created_in_period, won_in_period, lost_in_period, open_at_as_of, cycle_days
+    (created to close), and, when the store has stage history, proposal_at, proposal_amount, close_date_pushes,
+    has_history.
     """
     o = inv.tables["opportunities"]
     start, end = _date(period.start), _date(period.end)
@@ -227,6 +264,7 @@ def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
         "created_at",
         "close_date",
         "opportunity_type",
+        "currency",
         amount=o.amount.cast("float64"),
         is_won=o.is_won.fill_null(False),
         created_in_period=(o.created_at >= _ts(period.start_ts)) & (o.created_at < _ts(period.end_ts)),
@@ -303,6 +341,61 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The seller's own numbers: what a CRM report shows for the period, defined once
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def seller_number_aggregates(opps: ir.Table) -> dict[str, ir.Value]:
+    """The seller's own opportunity numbers for the period, as aggregates over `opportunity_facts` grouped by
+    the opportunity's owner (`owner_user_id`: the owner when the CRM data was exported, as a CRM report by
+    owner shows them). These are the only definitions: the metrics, the outcome and the pages all read them.
+
+    - n_created: opportunities whose created_at falls in the period.
+    - n_won: opportunities with is_won, is_closed and a close_date in the period.
+    - n_lost: opportunities with is_closed, not is_won, and a close_date in the period.
+    - n_open: opportunities not closed (is_closed false or empty) when the data was exported, whenever they
+      were created.
+    - won_amount: the sum of the amounts of the won ones (n_won), as recorded, in the CRM's currency or
+      currencies (not converted: see `currency_breakdown`); 0 when none were won.
+    """
+    return {
+        "n_created": opps.created_in_period.sum(),
+        "n_won": opps.won_in_period.sum(),
+        "n_lost": opps.lost_in_period.sum(),
+        "n_open": opps.open_at_as_of.sum(),
+        "won_amount": opps.amount.sum(where=opps.won_in_period).fill_null(0.0),
+    }
+
+
+def win_rate_of(facts: ir.Table) -> ir.FloatingValue:
+    """Win rate: won / (won + lost) in the period (n_won, n_lost above); null when nothing closed."""
+    return _ratio(facts.n_won, facts.n_won + facts.n_lost)
+
+
+def attainment_of(facts: ir.Table) -> ir.FloatingValue:
+    """Attainment: won_amount / quota for the period (`seller_quota_facts`); null without a quota above 0."""
+    return _ratio(facts.won_amount, facts.quota)
+
+
+def currency_breakdown(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Per opportunity owner and currency, over the opportunities the seller's numbers count (created, won or
+    lost in the period, or open): how many there are and the won amount. None when the store has no
+    currencies. The store holds no exchange rates, so amounts in different currencies cannot be converted:
+    the engine says so wherever it shows money.
+
+    Columns: user_id, currency, n_opportunities, won_amount.
+    """
+    if not inv.has("opportunities.currency"):
+        return None
+    o = opportunity_facts(inv, period)
+    counted = o.filter(o.created_in_period | o.won_in_period | o.lost_in_period | o.open_at_as_of)
+    counted = counted.filter(counted.currency.notnull())
+    return counted.group_by(user_id=counted.owner_user_id, currency=counted.currency).aggregate(
+        n_opportunities=counted.count(), won_amount=counted.amount.sum(where=counted.won_in_period).fill_null(0.0),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Per-seller facts
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -312,11 +405,8 @@ def seller_opportunity_facts(inv: StoreInventory, period: Period, opps: ir.Table
     o = opps
     has_history = "has_history" in o.columns
     aggregates: dict[str, ir.Value] = {
+        **seller_number_aggregates(o),
         "first_opportunity_at": o.created_at.min(),
-        "n_created": o.created_in_period.sum(),
-        "n_won": o.won_in_period.sum(),
-        "n_lost": o.lost_in_period.sum(),
-        "won_amount": o.amount.sum(where=o.won_in_period).fill_null(0.0),
         "won_amount_existing": o.amount.sum(where=o.won_in_period & (o.opportunity_type == "existing")),
         "won_amount_new": o.amount.sum(where=o.won_in_period & (o.opportunity_type == "new")),
         "won_amount_typed": o.amount.sum(where=o.won_in_period & o.opportunity_type.isin(["new", "existing"])),
@@ -326,7 +416,6 @@ def seller_opportunity_facts(inv: StoreInventory, period: Period, opps: ir.Table
         "median_closed_amount": o.amount.median(where=o.won_in_period | o.lost_in_period),
         "median_won_cycle_days": o.cycle_days.median(where=o.won_in_period),
         "median_lost_days": o.cycle_days.median(where=o.lost_in_period),
-        "n_open": o.open_at_as_of.sum(),
         "n_open_stale": (o.open_at_as_of & (o.close_date < _date(period.as_of))).sum(),
     }
     if has_history:
@@ -352,10 +441,10 @@ def seller_opportunity_activity_facts(
     gap = _days_between(j.last_open_at, j.first_open_at, inv.engine) / (
         (j.touches_open - 1).cast("float64").nullif(0.0)
     )
-    # Cadence on won deals only: they ran their full course, so how long lost deals lived (qualification) does
-    # not leak into it.
+    # Cadence on every deal that was open during the period and touched at least twice while open (won, lost or
+    # still open), as the metric's name says.
     aggregates: dict[str, ir.Value] = {
-        "mean_days_between_touches": gap.mean(where=(j.touches_open >= 2) & j.won_in_period),
+        "mean_days_between_touches": gap.mean(where=j.touches_open >= 2),
     }
     if "contacts" in per_opp.columns:
         aggregates["mean_contacts"] = j.contacts.cast("float64").mean(where=j.touches_open.notnull())
@@ -384,9 +473,54 @@ def seller_account_facts(inv: StoreInventory) -> ir.Table | None:
     return acc.group_by(user_id=acc.owner_user_id).aggregate(**aggregates)
 
 
+def ownership_quarter_bits(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Which of the period's calendar quarters each seller owned each account in, from the store's account
+    ownership history (account_ownership: who owned an account from valid_from until valid_to), or, where the
+    store has none, from each account's current owner since the account was created.
+
+    An account counts for a quarter when the seller owned it at any moment of it (within the period). Quarter k
+    of `quarter_blocks` (latest first) is bit k. Columns: account_id, owner, owned_bits (int, 0 never returned).
+    """
+    blocks = quarter_blocks(period)
+    if inv.has("account_ownership.account_id", "account_ownership.owner_user_id",
+               "account_ownership.valid_from"):
+        h = inv.tables["account_ownership"]
+        spans = h.select(account_id=h.account_id, owner=h.owner_user_id, valid_from=h.valid_from,
+                         valid_to=h.valid_to)
+    elif inv.has("accounts.owner_user_id"):
+        acc = inv.tables["accounts"]
+        spans = acc.select(account_id=acc.account_id, owner=acc.owner_user_id, valid_from=acc.created_at,
+                           valid_to=ibis.null().cast("timestamp('UTC')"))
+    else:
+        return None
+    spans = spans.filter(spans.owner.notnull(), spans.account_id.notnull())
+    bits = sum(
+        (ibis.ifelse(
+            (spans.valid_from.isnull() | (spans.valid_from < _ts(high)))
+            & (spans.valid_to.isnull() | (spans.valid_to > _ts(low))),
+            1 << k, 0,
+        ) for k, (low, high) in enumerate(blocks)),
+        ibis.literal(0),
+    )
+    spans = spans.mutate(bits=bits).filter(lambda t: t.bits != 0)
+    return spans.group_by(["account_id", "owner"]).aggregate(owned_bits=spans.bits.bit_or())
+
+
+def seller_ownership_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Per seller, how many accounts they owned in each of the period's calendar quarters (`owned_q<k>`, quarter
+    k of `quarter_blocks`, latest first), from `ownership_quarter_bits`. Columns: user_id, owned_q0 ..."""
+    owned = ownership_quarter_bits(inv, period)
+    if owned is None:
+        return None
+    blocks = quarter_blocks(period)
+    return owned.group_by(user_id=owned.owner).aggregate(**{
+        f"owned_q{k}": ibis.ifelse((owned.owned_bits & (1 << k)) != 0, 1, 0).sum() for k in range(len(blocks))
+    })
+
+
 def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
     """Per activity owner, over the period: activity count, first activity, and the sum over the period's calendar
-    quarters of how many of the accounts they own now they touched.
+    quarters of how many of the accounts they owned in that quarter (`ownership_quarter_bits`) they touched.
 
     One pass over the activities, grouped by owner and account with the quarters touched as bits of one integer,
     then rolled up per owner. (Grouping by quarter as well would triple the groups.)
@@ -396,7 +530,8 @@ def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | Non
         return None
     a = inv.tables["activities"]
     a = a.filter(a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts))
-    if not inv.has("activities.account_id", "accounts.owner_user_id"):
+    owned_bits = ownership_quarter_bits(inv, period) if inv.has("activities.account_id") else None
+    if owned_bits is None:
         return a.group_by(user_id=a.owner_user_id).aggregate(
             n_activities=a.count(), first_activity_at=a.occurred_at.min()
         )
@@ -410,12 +545,12 @@ def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | Non
     per_owner = grouped.group_by(user_id=grouped.owner).aggregate(
         n_activities=grouped.n.sum(), first_activity_at=grouped.first_at.min()
     )
-    acc = inv.tables["accounts"].select(acct=ibis._.account_id, acct_owner=ibis._.owner_user_id)
+    acc = owned_bits.select(acct=owned_bits.account_id, acct_owner=owned_bits.owner, owned=owned_bits.owned_bits)
     touched = grouped.filter(grouped.account_id.notnull())
     # Joined on the account alone, the owner compared after (a one-column hash join).
     owned = touched.inner_join(acc, touched.account_id == acc.acct)
     owned = owned.filter(owned.owner == owned.acct_owner)
-    bits = owned.quarter_bits
+    bits = owned.quarter_bits & owned.owned  # touched in a quarter they owned it in
     quarters = sum((ibis.ifelse((bits & (1 << k)) != 0, 1, 0) for k in range(len(blocks))), ibis.literal(0))
     coverage = owned.group_by(cov_user=owned.owner).aggregate(touched_account_quarters=quarters.sum())
     joined = per_owner.left_join(coverage, per_owner.user_id == coverage.cov_user)
@@ -461,7 +596,9 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
     """One row per CRM user with every raw per-seller fact the metrics, book features and outcome use.
 
     Always has user_id, person_employee_id, first_seen_at and active_days (days of the period from the later of
-    its start and the seller's first record in the CRM). Other columns appear when the store has their data.
+    its start and the seller's first record in the CRM; the engine replaces it by the HR time in seat where HR
+    has a hire date or a leaving date, see `per_time_in_seat`). Other columns appear when the store has their
+    data.
     """
     users = inv.tables["crm_users"].select("user_id", "person_employee_id")
     opps = materialise(inv, opportunity_facts(inv, period))
@@ -469,7 +606,8 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
     per_opp = opportunity_activity_facts(inv, period, opps)
     if per_opp is not None:
         parts.append(seller_opportunity_activity_facts(inv, period, opps, materialise(inv, per_opp)))
-    for part in (seller_account_facts(inv), seller_activity_facts(inv, period), seller_quota_facts(inv, period)):
+    for part in (seller_account_facts(inv), seller_ownership_facts(inv, period), seller_activity_facts(inv, period),
+                 seller_quota_facts(inv, period)):
         if part is not None:
             parts.append(part)
     result = users
@@ -481,9 +619,17 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
         first_seen = ibis.least(first_seen, result.first_activity_at)
     from_ts = ibis.greatest(first_seen.fill_null(_ts(period.start_ts)), _ts(period.start_ts))
     active_days = ibis.greatest(_days_between(_ts(period.end_ts), from_ts), 1.0)
-    quarters_in_seat = sum((ibis.ifelse(from_ts < _ts(high), 1, 0) for _, high in quarter_blocks(period)),
-                           ibis.literal(0))
-    result = result.mutate(first_seen_at=first_seen, active_days=active_days, quarters_in_seat=quarters_in_seat)
+    in_seat = [from_ts < _ts(high) for _, high in quarter_blocks(period)]
+    quarters_in_seat = sum((ibis.ifelse(seated, 1, 0) for seated in in_seat), ibis.literal(0))
+    extra: dict[str, ir.Value] = {}
+    if "owned_q0" in result.columns:
+        # The accounts owned in each quarter in seat: an account counts only for the quarters it was theirs.
+        extra["owned_account_quarters"] = sum(
+            (ibis.ifelse(seated, result[f"owned_q{k}"].fill_null(0), 0) for k, seated in enumerate(in_seat)),
+            ibis.literal(0),
+        )
+    result = result.mutate(first_seen_at=first_seen, active_days=active_days, quarters_in_seat=quarters_in_seat,
+                           **extra)
     # A seller with no rows in a table the store has did none of it: zero, not unknown.
     counts = ("n_created", "n_won", "n_lost", "n_open", "n_open_stale", "n_activities", "touched_account_quarters")
     fills: dict[str, ir.Value] = {c: result[c].fill_null(0) for c in counts if c in result.columns}
@@ -515,6 +661,8 @@ class MetricDefinition:
     phrase: str
     description: str
     log_scale: bool = False
+    # A rate per time in seat (divided by active_days): the engine rescales it to the HR time in seat.
+    per_time_in_seat: bool = False
 
     def format(self, value: float | None) -> str:
         return format_value(value, self.unit)
@@ -550,15 +698,17 @@ METRICS: dict[str, MetricDefinition] = {
             expression=lambda t: t.n_created / (t.active_days / QUARTER_DAYS),
             phrase="create {v} new opportunities a quarter",
             description="Opportunities the seller created in the period, per quarter in seat.", log_scale=True,
+            per_time_in_seat=True,
         ),
         MetricDefinition(
             key="accounts_touched_share", task_key="account_coverage", name="Accounts touched each quarter",
             unit="share", higher_is_better=True,
             requires=(*_ACT, "activities.account_id", "accounts.owner_user_id"),
-            expression=lambda t: _ratio(t.touched_account_quarters, t.accounts_owned * t.quarters_in_seat),
+            expression=lambda t: _ratio(t.touched_account_quarters, t.owned_account_quarters),
             phrase="touch {v} of their accounts each quarter",
-            description="Share of the accounts the seller owns that they logged at least one activity with, "
-            "averaged over the calendar quarters of the period they were in seat.",
+            description="Share of the accounts the seller owned that they logged at least one activity with, "
+            "over the calendar quarters of the period they were in seat: each account counts for the quarters "
+            "the seller owned it (the CRM's account ownership history, else since the account was created).",
         ),
         MetricDefinition(
             key="contacts_per_opportunity", task_key="multithreading", name="Contacts per opportunity",
@@ -602,7 +752,8 @@ METRICS: dict[str, MetricDefinition] = {
             expression=lambda t: t.mean_days_between_touches,
             phrase="leave {v} between touches on an open deal",
             description="Average days between consecutive activities on an opportunity while it was open, over "
-            "the deals won in the period with at least two (deals lost early would otherwise shorten it).",
+            "the deals open at some time in the period (won, lost or still open) with at least two activities "
+            "in the period while open.",
             log_scale=True,
         ),
         MetricDefinition(
@@ -618,7 +769,7 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition(
             key="win_rate", task_key="closing", name="Win rate",
             unit="share", higher_is_better=True, requires=_CLOSED,
-            expression=lambda t: _ratio(t.n_won, t.n_won + t.n_lost),
+            expression=win_rate_of,
             phrase="win {v} of the deals they close out",
             description="Deals won as a share of deals won or lost in the period.",
         ),
@@ -636,8 +787,9 @@ METRICS: dict[str, MetricDefinition] = {
             requires=(*_CLOSED, *_HIST, "opportunity_stage_history.close_date"),
             expression=lambda t: t.mean_close_date_pushes,
             phrase="move a deal's close date {v} times",
-            description="Times an opportunity's expected close date was changed (the distinct close dates in its "
-            "history, less the first), averaged over the seller's opportunities closed in the period or still open.",
+            description="Times an opportunity's expected close date was changed (each change from one history "
+            "entry to the next, in time order, not counting the actual date set when the deal closed), averaged "
+            "over the seller's opportunities closed in the period or still open.",
         ),
         MetricDefinition(
             key="stale_open_share", task_key="pipeline_hygiene", name="Open deals past their close date",
@@ -653,6 +805,7 @@ METRICS: dict[str, MetricDefinition] = {
             phrase="log {v} activities a week",
             description="Calls, emails, meetings and tasks the seller logged in the period, per week in seat.",
             log_scale=True,
+            per_time_in_seat=True,
         ),
     ]
 }
@@ -702,8 +855,9 @@ CATEGORICAL_FEATURES: dict[str, tuple[str, str]] = {
 def seller_metrics(inv: StoreInventory, period: Period) -> tuple[ir.Table, dict[str, list[str]]]:
     """Every available metric and book feature per CRM user, plus the outcome facts.
 
-    Returns the table (user_id, person_employee_id, active_days, won_amount, quota?, n_won, n_lost, one column
-    per available metric key, one per available book feature, segment?, account_region?) and, for each
+    Returns the table (user_id, person_employee_id, active_days, first_seen_at, the seller's own numbers
+    (won_amount, n_won, n_lost, n_created, n_open, numbers_win_rate, quota?, attainment?), one column per available
+    metric key, one per available book feature, segment?, account_region?) and, for each
     unavailable metric or feature, the "table.column" data it lacks.
     """
     if "crm_users" not in inv.tables or "opportunities" not in inv.tables:
@@ -723,8 +877,12 @@ def seller_metrics(inv: StoreInventory, period: Period) -> tuple[ir.Table, dict[
             missing[f"feature:{feature.key}"] = lacking
             continue
         columns[f"feature_{feature.key}"] = feature.expression(facts).cast("float64")
-    keep = ["user_id", "person_employee_id", "active_days", "won_amount", "n_won", "n_lost", "n_created"]
+    keep = ["user_id", "person_employee_id", "active_days", "first_seen_at", "won_amount", "n_won", "n_lost",
+            "n_created", "n_open"]
     keep += [c for c in ("quota", "segment", "account_region", "n_activities") if c in facts.columns]
+    columns["numbers_win_rate"] = win_rate_of(facts)
+    if "quota" in facts.columns:
+        columns["attainment"] = attainment_of(facts)
     # Ordered, so that every engine hands the sellers over in the same order and the statistics (clustering
     # samples in particular) come out the same for the same data.
     return facts.select(*keep, **columns).order_by("user_id"), missing

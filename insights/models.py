@@ -278,6 +278,17 @@ class SellerDiagnostic(models.Model):
     outcome_percentile = models.FloatField(null=True, blank=True)
     won_amount = models.FloatField(null=True, blank=True)
     features = models.JSONField(default=dict)
+    # The seller's own numbers for the run's period, as a CRM report by owner shows them (definitions in
+    # insights.metrics.seller_number_aggregates, win_rate_of, attainment_of and seller_quota_facts).
+    opportunities_created = models.PositiveIntegerField(default=0)
+    opportunities_won = models.PositiveIntegerField(default=0)
+    opportunities_lost = models.PositiveIntegerField(default=0)
+    opportunities_open = models.PositiveIntegerField(default=0, help_text="Open when the CRM data was exported.")
+    win_rate = models.FloatField(null=True, blank=True, help_text="Won / (won + lost); empty when nothing closed.")
+    quota = models.FloatField(null=True, blank=True, help_text="Quota for the period, prorated by days.")
+    attainment = models.FloatField(null=True, blank=True, help_text="Won amount / quota.")
+    currencies = models.JSONField(default=list, blank=True, help_text="Currencies of the opportunities counted.")
+    seat_start = models.DateField(null=True, blank=True, help_text="HR hire date, else the first CRM record.")
 
     class Meta:
         ordering = ["seller__last_name", "seller__first_name"]
@@ -286,6 +297,14 @@ class SellerDiagnostic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seller_id} in run {self.run_id}"
+
+    @property
+    def currency_text(self) -> str:
+        """The currencies the seller's amounts are in, in words: "EUR", or "EUR and USD, added up unconverted"."""
+        found = [str(c) for c in self.currencies or []]
+        if len(found) < 2:
+            return found[0] if found else ""
+        return f"{', '.join(found[:-1])} and {found[-1]}, added up unconverted"
 
 
 class SellerTaskGap(models.Model):

@@ -410,11 +410,52 @@ class OrgManager:
     not_equipped: list[str]
 
 
+@dataclass(frozen=True)
+class TeamNumbers:
+    """A team's own numbers for the period: the sums of its sellers' (SellerDiagnostic), win rate and attainment
+    worked out from the sums (attainment over the sellers with a quota only)."""
+
+    created: int = 0
+    won: int = 0
+    lost: int = 0
+    open: int = 0
+    won_amount: float = 0.0
+    quota: float | None = None
+    attainment: float | None = None
+    quota_missing: int = 0  # sellers without a quota for the period
+    currencies: tuple[str, ...] = ()
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.won / (self.won + self.lost) if self.won + self.lost else None
+
+    @property
+    def currency_text(self) -> str:
+        if len(self.currencies) < 2:
+            return self.currencies[0] if self.currencies else ""
+        return f"{', '.join(self.currencies[:-1])} and {self.currencies[-1]}, added up unconverted"
+
+    @classmethod
+    def of(cls, diagnostics: list[SellerDiagnostic]) -> TeamNumbers:
+        with_quota = [d for d in diagnostics if d.quota]
+        quota = sum(d.quota or 0.0 for d in with_quota) if with_quota else None
+        won_with_quota = sum(d.won_amount or 0.0 for d in with_quota)
+        return cls(
+            created=sum(d.opportunities_created for d in diagnostics),
+            won=sum(d.opportunities_won for d in diagnostics), lost=sum(d.opportunities_lost for d in diagnostics),
+            open=sum(d.opportunities_open for d in diagnostics),
+            won_amount=sum(d.won_amount or 0.0 for d in diagnostics), quota=quota,
+            attainment=won_with_quota / quota if quota else None, quota_missing=len(diagnostics) - len(with_quota),
+            currencies=tuple(sorted({str(c) for d in diagnostics for c in d.currencies or []})),
+        )
+
+
 @dataclass
 class TeamView:
     manager: Person
     run: AnalysisRun | None
     members: list[TeamMember] = field(default_factory=list)
+    totals: TeamNumbers = field(default_factory=TeamNumbers)
     managers: list[OrgManager] = field(default_factory=list)
     needs: list[ManagerNeed] = field(default_factory=list)
     skills: list[CoachingSkill] = field(default_factory=list)
@@ -449,6 +490,7 @@ def manager_team(*, user: Any, person_id: int, run: AnalysisRun | None) -> TeamV
                        for g in gaps[d.pk]])
         for d in diagnostics
     ]
+    view.totals = TeamNumbers.of(diagnostics)
     view.needs = manager_coaching_needs(user=user, manager=manager, run=run)
     equipped = equipped_task_keys([manager.pk]).get(manager.pk, set())
     tasks = {t.pk: t for t in SellingTask.objects.filter(pk__in=[n.task_id for n in view.needs])}

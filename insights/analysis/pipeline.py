@@ -25,7 +25,9 @@ from insights.analysis.types import (
     EngineInputs,
     EvidenceOut,
     Progress,
+    SellerNumbers,
     SellerOut,
+    SellerRecord,
     SituationGaps,
     SituationOut,
     TaskSpec,
@@ -36,6 +38,7 @@ from insights.metrics import (
     MetricDefinition,
     Period,
     StoreInventory,
+    currency_breakdown,
     inspect_store,
     seller_metrics,
 )
@@ -119,16 +122,41 @@ def period_ending_before(as_of: dt.date, *, years: int = 1) -> Period:
     return Period(start=start, end=end, as_of=as_of)
 
 
-def _tenure_months(record_hire: dt.date | None, period: Period, active_days: float) -> float:
-    if record_hire is not None:
-        return max((period.end - record_hire).days / DAYS_PER_MONTH, 0.0)
-    if active_days < period.days - 1:
-        return active_days / DAYS_PER_MONTH  # first seen in the CRM during the period
-    return math.nan
+def seat_span(record: SellerRecord, period: Period, first_seen: dt.datetime | dt.date | None
+              ) -> tuple[dt.date | None, dt.date]:
+    """When the seller's time in seat starts (the HR hire date, else their first record in the CRM; None when
+    neither is known) and the last day of it the period covers (the period's end, or the day before they left)."""
+    start = record.hire_date
+    if start is None and first_seen is not None:
+        start = first_seen.date() if isinstance(first_seen, dt.datetime) else first_seen
+    end = period.end
+    if record.end_date is not None:
+        end = min(end, record.end_date - dt.timedelta(days=1))
+    return start, end
+
+
+def _tenure_months(seat_start: dt.date | None, seat_end: dt.date) -> float:
+    """Months in seat at the end of the period (or when they left); NaN when the start is unknown."""
+    if seat_start is None:
+        return math.nan
+    return max((seat_end - seat_start).days / DAYS_PER_MONTH, 0.0)
+
+
+def _seat_days(seat_start: dt.date | None, seat_end: dt.date, period: Period, crm_days: float) -> float:
+    """Days of the period in seat: from the later of the period's start and the seat's start to the seat's end;
+    the CRM's own count (`active_days`) when the start is unknown."""
+    start = max(seat_start, period.start) if seat_start is not None else None
+    if start is None or start > seat_end:  # unknown, or HR dates that contradict the CRM's records
+        return crm_days
+    return float((seat_end - start).days + 1)
 
 
 def select_sellers(frame: SellerFrame, inputs: EngineInputs) -> tuple[SellerFrame, list[str]]:
-    """The CRM users the analysis covers, with their person fields added; notes on who was left out and why."""
+    """The CRM users the analysis covers, with their person fields added; notes on who was left out and why.
+
+    Sellers who have left count like everyone else, for their time in seat (they are marked `has_left`: they
+    take part in the evidence but get no diagnostic). Rates per time in seat are rescaled to the HR time in
+    seat where HR knows it (hire date, leaving date)."""
     notes = list(inputs.excluded_notes)
     employee_ids = frame["person_employee_id"]
     activity = frame["n_created"] + frame["n_won"] + frame["n_lost"]
@@ -143,23 +171,46 @@ def select_sellers(frame: SellerFrame, inputs: EngineInputs) -> tuple[SellerFram
             f"{'are' if unlinked_active != 1 else 'is'} not linked to a person in the HR data and "
             f"{'were' if unlinked_active != 1 else 'was'} left out."
         )
-    idle = int((linked & ~active).sum())
+    current = np.array([linked[i] and not inputs.sellers[str(e)].has_left for i, e in enumerate(employee_ids)],
+                       dtype=bool)
+    idle = int((current & ~active).sum())
     if idle:
         notes.append(f"{idle} linked seller{'s' if idle != 1 else ''} had no opportunities or activities in the "
                      "period and were left out.")
-    rows = np.flatnonzero(linked & active)
+    # Someone who left before the period began was not in seat during it, whatever the CRM still shows.
+    gone = np.array([linked[i] and (r := inputs.sellers[str(e)]).end_date is not None
+                     and r.end_date <= inputs.period.start for i, e in enumerate(employee_ids)], dtype=bool)
+    rows = np.flatnonzero(linked & active & ~gone)
     selected = frame.take(rows)
     records = [inputs.sellers[str(e)] for e in selected["person_employee_id"]]
-    active_days = selected["active_days"]
+    first_seen = selected.get("first_seen_at")
+    spans = [seat_span(r, inputs.period, first_seen[i] if first_seen is not None else None)
+             for i, r in enumerate(records)]
+    crm_days = selected["active_days"]
+    seat_days = np.array([_seat_days(a, b, inputs.period, float(d)) for (a, b), d in zip(spans, crm_days,
+                                                                                         strict=True)], dtype=float)
+    # Rates per time in seat were divided by the CRM's days: put them over the HR time in seat instead. (The
+    # book features stay as the CRM shows the book: they form situations, and a new seller's book is the same
+    # book whatever their start date.)
+    rescale = crm_days / seat_days
+    for key in [m.key for m in METRICS.values() if m.per_time_in_seat]:
+        if key in selected:
+            selected.columns[key] = selected[key] * rescale
+    has_left = np.array([r.has_left for r in records], dtype=bool)
+    left = int(has_left.sum())
+    if left:
+        notes.append(f"{left} seller{'s' if left != 1 else ''} who left during or after the period "
+                     f"count{'' if left != 1 else 's'} in the evidence for {'their' if left != 1 else 'the'} time "
+                     "in seat, as everyone else does, but get no diagnostic.")
     selected.columns.update({
         "person_id": np.array([r.person_id for r in records], dtype=object),
         "manager_id": np.array([r.manager_id for r in records], dtype=object),
         "region": np.array([r.region for r in records], dtype=object),
         "job_title": np.array([r.job_title for r in records], dtype=object),
-        "tenure_months": np.array(
-            [_tenure_months(r.hire_date, inputs.period, float(d)) for r, d in zip(records, active_days, strict=True)],
-            dtype=float,
-        ),
+        "tenure_months": np.array([_tenure_months(a, b) for a, b in spans], dtype=float),
+        "seat_days": seat_days,
+        "seat_start": np.array([a for a, _ in spans], dtype=object),
+        "has_left": has_left,
     })
     return selected, notes
 
@@ -279,7 +330,7 @@ def compute_outcome(frame: SellerFrame, situations: list[SituationOut], inputs: 
                 return np.where(has_quota, won / np.where(has_quota, quota, 1.0), np.nan), "attainment", notes
     notes.append("Quotas are missing for most sellers, so success is won revenue per year in seat relative to "
                  "the median seller of the same situation.")
-    per_year = won / (frame["active_days"] / 365.25)
+    per_year = won / (frame["seat_days"] / 365.25)  # per year in seat, from the HR hire date where there is one
     outcome = np.full(frame.n, np.nan)
     for situation in situations:
         rows = np.array(situation.members, dtype=int)
@@ -321,8 +372,10 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     report(15, "Computing each seller's metrics from the CRM data")
     table, missing = seller_metrics(inventory, period)
     frame = SellerFrame.from_arrow(table.to_pyarrow())
+    currencies = _currencies(inventory, period)
     report(55, "Picking the sellers to analyse")
     frame, notes = select_sellers(frame, inputs)
+    notes.extend(currency_notes(currencies))
     availability: dict[str, dict[str, Any]] = {
         key: {"available": key not in missing, "missing": missing.get(key, []), "task": metric.task_key,
               "name": metric.name}
@@ -457,9 +510,11 @@ def analyse(con: Any, inputs: EngineInputs, *, progress: Progress | None = None,
     features = _features(frame)
     for situation in situations:
         rows = np.array(situation.members, dtype=int)
+        # Sellers who have left counted in the evidence; diagnostics and coaching are for those still here.
+        rows = rows[~frame["has_left"][rows]]
         outcome_percentile[rows] = mid_rank_percentiles(y_all[rows])
         members = _seller_outs(frame, rows, situation.key, how, outcome, outcome_percentile, features,
-                               settings.ramp_months)
+                               settings.ramp_months, currencies)
         metrics_for = {
             task_id: METRICS[item.metric_key]
             for task_id, item in evidence_by_situation[situation.key].items() if item.available
@@ -517,13 +572,14 @@ def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int,
 
 
 def _seller_outs(frame: SellerFrame, rows: np.ndarray, situation_key: str, how: np.ndarray, outcome: np.ndarray,
-                 outcome_percentile: np.ndarray, features: list[dict[str, Any]], ramp_months: float
-                 ) -> list[SellerOut]:
+                 outcome_percentile: np.ndarray, features: list[dict[str, Any]], ramp_months: float,
+                 currencies: dict[str, list[str]] | None = None) -> list[SellerOut]:
     """The sellers at `rows` of the frame, as plain values (the columns are read once, not seller by seller)."""
     tenure = frame["tenure_months"][rows].tolist()
     outcomes = outcome[rows].tolist()
     percentiles = outcome_percentile[rows].tolist()
     won = np.nan_to_num(frame["won_amount"][rows]).tolist()
+    numbers = _seller_numbers(frame, rows, currencies or {})
     return [
         SellerOut(
             person_id=int(person_id), crm_user_id=str(user_id), situation_key=situation_key,
@@ -531,14 +587,62 @@ def _seller_outs(frame: SellerFrame, rows: np.ndarray, situation_key: str, how: 
             region=str(region or ""), tenure_months=t if math.isfinite(t) else None,
             is_ramping=math.isfinite(t) and t < ramp_months,
             outcome=o if math.isfinite(o) else None, outcome_percentile=p if math.isfinite(p) else None,
-            won_amount=w, features=features[i],
+            won_amount=w, features=features[i], numbers=own,
         )
-        for i, person_id, user_id, assigned_by, manager_id, region, t, o, p, w in zip(
+        for i, person_id, user_id, assigned_by, manager_id, region, t, o, p, w, own in zip(
             rows.tolist(), frame["person_id"][rows].tolist(), frame["user_id"][rows].tolist(), how[rows].tolist(),
             frame["manager_id"][rows].tolist(), frame["region"][rows].tolist(), tenure, outcomes, percentiles, won,
+            numbers, strict=True,
+        )
+    ]
+
+
+def _seller_numbers(frame: SellerFrame, rows: np.ndarray, currencies: dict[str, list[str]]
+                    ) -> list[SellerNumbers]:
+    """The sellers' own numbers (computed by the store query, insights.metrics.seller_number_aggregates)."""
+
+    def optional(name: str) -> list[float | None]:
+        column = frame.get(name)
+        if column is None:
+            return [None] * len(rows)
+        return [v if math.isfinite(v) else None for v in column[rows].tolist()]
+
+    def count(name: str) -> list[int]:
+        return [int(v) for v in np.nan_to_num(frame[name][rows]).tolist()]
+
+    return [
+        SellerNumbers(created=c, won=w, lost=lo, open=op, won_amount=amount, win_rate=rate, quota=q, attainment=att,
+                      currencies=tuple(currencies.get(str(user), ())), seat_start=start)
+        for c, w, lo, op, amount, rate, q, att, user, start in zip(
+            count("n_created"), count("n_won"), count("n_lost"), count("n_open"),
+            np.nan_to_num(frame["won_amount"][rows]).tolist(), optional("numbers_win_rate"), optional("quota"),
+            optional("attainment"), frame["user_id"][rows].tolist(), frame["seat_start"][rows].tolist(),
             strict=True,
         )
     ]
+
+
+def _currencies(inventory: StoreInventory, period: Period) -> dict[str, list[str]]:
+    """Per CRM user, the currencies of the opportunities their numbers count, in order of use (most first)."""
+    breakdown = currency_breakdown(inventory, period)
+    if breakdown is None:
+        return {}
+    per_user: dict[str, list[tuple[int, str]]] = {}
+    for row in breakdown.to_pyarrow().to_pylist():
+        per_user.setdefault(str(row["user_id"]), []).append((-int(row["n_opportunities"]), str(row["currency"])))
+    return {user: [c for _, c in sorted(pairs)] for user, pairs in per_user.items()}
+
+
+def currency_notes(currencies: dict[str, list[str]]) -> list[str]:
+    """A note for the run when the opportunities are in more than one currency: the store holds no exchange
+    rates, so amounts are added up as they are, and people must be told."""
+    found = sorted({c for values in currencies.values() for c in values})
+    if len(found) < 2:
+        return []
+    mixed = sum(1 for values in currencies.values() if len(values) > 1)
+    return [f"The opportunities are in {len(found)} currencies ({', '.join(found)}) and the CRM data has no "
+            "exchange rates, so amounts are not converted: won revenue, deal sizes, quotas and attainment add "
+            f"them up as they are. {mixed} CRM user{'s have' if mixed != 1 else ' has'} deals in more than one."]
 
 
 def _features(frame: SellerFrame) -> list[dict[str, Any]]:

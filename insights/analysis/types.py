@@ -26,6 +26,8 @@ class SellerRecord:
     region: str
     hire_date: dt.date | None
     job_title: str = ""
+    end_date: dt.date | None = None  # the day they left, for people who have left
+    has_left: bool = False  # left the company: counts in the evidence for their time in seat, no diagnostic
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,23 @@ class SellerOut:
     outcome_percentile: float | None
     won_amount: float
     features: dict[str, Any]
+    numbers: SellerNumbers | None = None
+
+
+@dataclass(frozen=True)
+class SellerNumbers:
+    """The seller's own numbers for the period (definitions: insights.metrics.seller_number_aggregates)."""
+
+    created: int
+    won: int
+    lost: int
+    open: int
+    won_amount: float
+    win_rate: float | None
+    quota: float | None
+    attainment: float | None
+    currencies: tuple[str, ...] = ()
+    seat_start: dt.date | None = None  # HR hire date, else the first CRM record
 
 
 @dataclass

@@ -51,6 +51,15 @@ def money(value: float | None) -> str:
     return "—" if value is None else money_words(float(value))
 
 
+@register.filter
+def amount(value: float | None) -> str:
+    """An exact amount, as a CRM report shows it: 1234567.5 -> "1,234,567.50", 12000 -> "12,000"."""
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{number:,.0f}" if number == round(number) else f"{number:,.2f}"
+
+
 @register.inclusion_tag("insights/_home_card.html", takes_context=True)
 def insights_home_card(context: dict[str, Any]) -> dict[str, Any]:
     """The home page card: a manager's team needs or a seller's coaching priorities, with a link to the page."""

@@ -99,3 +99,17 @@ def analysed(company: Any, tmp_path: Path, settings: Any) -> Analysed:
 
 def period() -> tuple[dt.date, dt.date]:
     return synthetic.PERIOD_START, synthetic.PERIOD_END
+
+
+@pytest.fixture
+def api_as(company: Any) -> Any:
+    """api_as("nora"): a test client that calls the API with a token of that persona."""
+    from django.test import Client
+
+    from accounts.services import api_token_create
+
+    def client(who: str) -> Client:
+        _, raw = api_token_create(user=company.user(who), name="test")
+        return Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
+
+    return client

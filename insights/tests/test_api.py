@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from accounts.services import api_token_create
 from insights.models import AnalysisRun, SellerDiagnostic
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_as(company):
-    def client(who: str) -> Client:
-        _, raw = api_token_create(user=company.user(who), name="test")
-        return Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
-
-    return client
 
 
 def test_situations_list_by_role(analysed, api_as):

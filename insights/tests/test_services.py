@@ -341,7 +341,10 @@ def test_the_snapshot_rows_are_the_rows_the_orm_would_write(analysed):
             run=orm, seller_id=s.person_id, crm_user_id=s.crm_user_id, situation_id=situation_of[s.situation_key],
             assigned_by=s.assigned_by, manager_id=s.manager_id, region=s.region, tenure_months=s.tenure_months,
             is_ramping=s.is_ramping, outcome=s.outcome, outcome_percentile=s.outcome_percentile,
-            won_amount=s.won_amount, features=s.features,
+            won_amount=s.won_amount, features=s.features, opportunities_created=s.numbers.created,
+            opportunities_won=s.numbers.won, opportunities_lost=s.numbers.lost, opportunities_open=s.numbers.open,
+            win_rate=s.numbers.win_rate, quota=s.numbers.quota, attainment=s.numbers.attainment,
+            currencies=list(s.numbers.currencies), seat_start=s.numbers.seat_start,
         )
         for s in result.sellers
     ])
@@ -380,8 +383,8 @@ def test_the_snapshot_rows_are_the_rows_the_orm_would_write(analysed):
     assert rows(SellerDiagnostic, fast) == rows(SellerDiagnostic, orm)
     assert rows(CoachingNeed, fast) == rows(CoachingNeed, orm)
     assert rows(TeamComparison, fast) == rows(TeamComparison, orm)
-    for model, column in [(SellerDiagnostic, "features"), (CoachingNeed, "seller_ids"),
-                          (TeamComparison, "task_percentiles")]:
+    for model, column in [(SellerDiagnostic, "features"), (SellerDiagnostic, "currencies"),
+                          (CoachingNeed, "seller_ids"), (TeamComparison, "task_percentiles")]:
         assert raw_json(model, column, fast) == raw_json(model, column, orm)
     seller_of = dict(SellerDiagnostic.objects.values_list("id", "seller_id"))
 
