@@ -55,8 +55,9 @@ def reporting_paths_rebuild() -> int:
 def _derived_sales_roles(people: list[Person]) -> dict[int, set[str]]:
     """Sales roles that follow from the org chart, by person pk.
 
-    A salesperson with no active reports is a seller; with active reports, a sales manager; with reports who
-    themselves manage people, also a senior sales leader.
+    A salesperson with no active reports is a seller, unless they have become a people manager (a
+    `manager_since` date, before their team arrives): then, as with active reports, a sales manager; with
+    reports who themselves manage people, also a senior sales leader.
     """
     active = {p.pk: p for p in people if p.status != EmploymentStatus.INACTIVE}
     reports: dict[int, list[int]] = defaultdict(list)
@@ -68,7 +69,7 @@ def _derived_sales_roles(people: list[Person]) -> dict[int, set[str]]:
         if person.function != Function.SALES:
             continue
         direct = reports.get(pk, [])
-        if not direct:
+        if not direct and person.manager_since is None:
             roles[pk] = {Role.SELLER}
             continue
         roles[pk] = {Role.SALES_MANAGER}
@@ -102,7 +103,7 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
     - never touches `manual` grants.
     Returns counts of what changed.
     """
-    people = list(Person.objects.only("pk", "email", "status", "function", "manager_id", "user_id"))
+    people = list(Person.objects.only("pk", "email", "status", "function", "manager_id", "manager_since", "user_id"))
     users_by_pk = {u.pk: u for u in User.objects.only("pk", "email", "is_active")}
     taken_emails = {u.email for u in users_by_pk.values()}
     protected = _protected_user_pks()
@@ -189,3 +190,25 @@ def access_sync(*, hr_partner_units: dict[int, list[int]] | None = None) -> dict
         "roles_added": added,
         "roles_removed": removed,
     }
+
+
+_SALES_ROLES = {Role.SELLER, Role.SALES_MANAGER, Role.SENIOR_SALES_LEADER}
+
+
+@transaction.atomic
+def sales_roles_refresh(*, people: list[Person]) -> None:
+    """Re-derive the org-chart sales roles of these people now (after a promotion recorded in the app), the way
+    `access_sync` does after an import: a promoted seller is a sales manager at once. Manual grants stay."""
+    everyone = list(Person.objects.only("pk", "status", "function", "manager_id", "manager_since", "user_id"))
+    derived = _derived_sales_roles(everyone)
+    for person in people:
+        if person.user_id is None:
+            continue
+        wanted = derived.get(person.pk, set())
+        grants = {g.role: g for g in RoleGrant.objects.filter(user_id=person.user_id, role__in=_SALES_ROLES)}
+        stale = [g.pk for role, g in grants.items() if g.source == RoleGrant.Source.DERIVED and role not in wanted]
+        RoleGrant.objects.filter(pk__in=stale).delete()
+        RoleGrant.objects.bulk_create([
+            RoleGrant(user_id=person.user_id, role=role, source=RoleGrant.Source.DERIVED)
+            for role in wanted if role not in grants
+        ])

@@ -66,6 +66,46 @@ def taken_or_certified(person_ids: Iterable[int], *, today: dt.date, cfg: Progra
     return pairs
 
 
+def rules_due_on(
+    track: Track, *, manager_since: dt.date, catch_up: bool, today: dt.date, cfg: ProgramSettings, base_due: int
+) -> dt.date:
+    """When the automatic rules make a track due: `due_within_days` after the promotion; for a caught-up
+    manager at least `catch_up_due_days` from today (later tracks as much later as their usual time is longer
+    than the first track's, `base_due`)."""
+    due = manager_since + dt.timedelta(days=track.due_within_days)
+    if catch_up:
+        due = max(due, today + dt.timedelta(days=cfg.catch_up_due_days + track.due_within_days - base_due))
+    return due
+
+
+def promotion_preview(*, manager_since: dt.date, sales: bool, today: dt.date) -> dict[str, Any]:
+    """What the automatic rules will enrol someone in who becomes a people manager on `manager_since` (a sales
+    person or a manager of sellers when `sales`): {"enrolled": bool, "tracks": [{"name", "courses", "due"}],
+    "note"}; plain values, so an HR import record can keep it."""
+    cfg = ProgramSettings.load()
+    if manager_since > today + dt.timedelta(days=cfg.fundamentals_start_within_days):
+        return {"enrolled": False, "tracks": [], "note": (
+            f"Enrolled automatically {cfg.fundamentals_start_within_days} days before the promotion date.")}
+    if manager_since < today - dt.timedelta(days=cfg.catch_up_lookback_days):
+        return {"enrolled": False, "tracks": [], "note": (
+            "Promoted too long ago to be enrolled automatically: HR enrols them from the catch-up page.")}
+    tracks = list(Track.objects.filter(is_active=True).order_by("position", "pk"))
+    base_due = tracks[0].due_within_days if tracks else 0
+    recent = manager_since >= today - dt.timedelta(days=cfg.fundamentals_start_within_days)
+    planned = []
+    for track in tracks:
+        if track.audience == Track.Audience.SENIOR_LEADERS or (
+            track.audience == Track.Audience.SALES_MANAGERS and not sales
+        ):
+            continue
+        due = rules_due_on(
+            track, manager_since=manager_since, catch_up=not recent, today=today, cfg=cfg, base_due=base_due
+        )
+        count = Course.objects.filter(track=track, is_active=True).count()
+        planned.append({"name": track.name, "courses": count, "due": f"{due.day} {due:%b %Y}"})
+    return {"enrolled": True, "tracks": planned, "note": ""}
+
+
 @dataclass
 class PlannedTrack:
     track: Track

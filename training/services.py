@@ -24,8 +24,9 @@ from core.services import audit_log
 from development.services import xapi_record_completion
 from people.models import EmploymentStatus, Person
 from people.scoping import scope_for
+from people.services import sales_roles_refresh
 from training import emails
-from training.catch_up import CatchUpPlan, catch_up_plan, taken_or_certified, track_applies
+from training.catch_up import CatchUpPlan, catch_up_plan, rules_due_on, taken_or_certified, track_applies
 from training.models import (
     Booking,
     CalendarFeed,
@@ -331,11 +332,10 @@ def enrolment_rules_apply(
                 cohort_after = max(cohort_after, cohort.ends_on + dt.timedelta(days=1))
             if not missing:
                 continue
-            due = person.manager_since + dt.timedelta(days=track.due_within_days)
-            if source == Enrolment.Source.CATCH_UP:
-                due = max(
-                    due, today + dt.timedelta(days=cfg.catch_up_due_days + track.due_within_days - base_due)
-                )
+            due = rules_due_on(
+                track, manager_since=person.manager_since, catch_up=not recent, today=today, cfg=cfg,
+                base_due=base_due,
+            )
             for course in missing:
                 enrolment = Enrolment.objects.create(
                     person=person,
@@ -430,6 +430,8 @@ def person_promote(
             "job_title": person.job_title,
         },
     )
+    # They are a manager in the app at once (role, navigation, home page), not at the next HR import.
+    sales_roles_refresh(people=[person])
     enrolment_rules_apply(today=timezone.localdate(), people=[person], actor=actor)
     return person
 

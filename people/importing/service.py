@@ -21,6 +21,7 @@ from accounts.models import User
 from core.services import audit_log
 from people.importing.columns import FunctionSource
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
+from people.importing.promotions import promotions_preview
 from people.importing.reading import FileRejected, Issue, read_sheet
 from people.importing.scope import ImportScope, import_scope
 from people.importing.state import Snapshot
@@ -207,6 +208,7 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
             for outcome in ("created", "updated", "unchanged", "deactivated", "reactivated"):
                 setattr(record, outcome, changes.count(outcome))
             record.changes = changes.summary()
+            record.changes["promotions"] = promotions_preview(changes, today=today)
             record.warnings = [issue.as_dict() for issue in warnings]
             record.errors = []
             record.status = PeopleImport.Status.SUCCEEDED
