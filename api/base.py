@@ -3,6 +3,7 @@
 What it adds to django-ninja:
 - every operation authenticates itself (token or session, see api.auth), so the API's URLs are exempt from
   Django's LoginRequiredMiddleware, which would otherwise answer token clients with a redirect to the sign-in page;
+- a request whose text holds a NUL character answers 422 before any endpoint runs (api.text);
 - the error body (api.errors) also for what happens outside operations: unknown URLs under /api/v1/, methods an
   endpoint does not accept, and the OpenAPI schema asked for without credentials;
 - the docs page loads Swagger UI from django-ninja's bundled static files (never a CDN) and stays a sign-in page.
@@ -28,6 +29,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from api.auth import SAFE_METHODS, authenticate_request
 from api.errors import NOT_FOUND_MESSAGE, UNAUTHORIZED_MESSAGE, error_response
+from api.text import refuse_nul
 
 View = Callable[..., HttpResponseBase]
 
@@ -131,7 +133,7 @@ class PromotedAPI(NinjaAPI):
             view = pattern.callback
             if pattern.name == "openapi-json":
                 view = _requires_credentials(view)
-            pattern.callback = _json_errors(view)
+            pattern.callback = _json_errors(refuse_nul(view))
         # [\s\S], not `.`: a path with a line break (%0A) must not slip past to the HTML 404.
         patterns.append(re_path(r"^(?P<rest>[\s\S]*)\Z", _unknown_endpoint, name="unknown-endpoint"))
         return patterns, app_name, namespace
