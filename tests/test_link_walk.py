@@ -1,59 +1,17 @@
 """Every link a page shows opens for the person it is shown to: for each persona, a breadth-first walk from the home
 page over every same-site link finds no 404 and no server error.
 
-The walk follows at most PER_KIND links of one kind (route and query parameters) and MAX_PAGES pages per persona:
-sixty sellers' diagnostics are one kind of page, and the walk must stay fast.
+The walk (tests.world.walk) follows at most three links of one kind (route and query parameters) and 300 pages per
+persona: sixty sellers' diagnostics are one kind of page, and the walk must stay fast.
 """
 
 from __future__ import annotations
-
-from collections import Counter, deque
-from dataclasses import dataclass, field
 
 import pytest
 from django.test import Client
 
 from tests.factories import DEFAULT_PASSWORD
-from tests.world import PERSONAS, page_kind, populate, same_site_links
-
-MAX_PAGES = 300
-PER_KIND = 3
-
-
-@dataclass
-class Walk:
-    opened: dict[str, int] = field(default_factory=dict)  # url -> status
-    broken: list[str] = field(default_factory=list)  # "status url (linked from page)"
-
-
-def walk(client: Client, start: str = "/") -> Walk:
-    result = Walk()
-    queue: deque[tuple[str, str]] = deque([(start, "(start)")])
-    seen = {start}
-    kinds: Counter[str] = Counter()
-    while queue and len(result.opened) < MAX_PAGES:
-        url, linked_from = queue.popleft()
-        kind = page_kind(url)
-        if kinds[kind] >= PER_KIND:
-            continue
-        kinds[kind] += 1
-        response = client.get(url)
-        result.opened[url] = response.status_code
-        if response.status_code == 404 or response.status_code >= 500:
-            result.broken.append(f"{response.status_code} {url} (linked from {linked_from})")
-            continue
-        targets: list[str] = []
-        if response.status_code in (301, 302, 303, 307, 308):
-            targets = [response["Location"]]
-        elif response.get("Content-Type", "").startswith("text/html"):
-            targets = list(same_site_links(response.content.decode(), url))
-        if url.startswith("/admin/"):
-            continue  # Django's own admin pages: opened when linked, their own links are Django's
-        for target in targets:
-            if target not in seen:
-                seen.add(target)
-                queue.append((target, url))
-    return result
+from tests.world import PERSONAS, populate, walk
 
 
 @pytest.fixture

@@ -7,13 +7,16 @@ Used by the link walk (tests/test_link_walk.py) and the browser tests that check
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from django.apps import apps
+from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -102,3 +105,44 @@ def page_kind(url: str) -> str:
         name = parts.path
     keys = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
     return name + ("?" + "&".join(keys) if keys else "")
+
+
+@dataclass
+class Walk:
+    opened: dict[str, int] = field(default_factory=dict)  # url -> status
+    broken: list[str] = field(default_factory=list)  # "status url (linked from page)"
+    pages: list[str] = field(default_factory=list)  # the HTML pages that opened (200), in the order opened
+
+
+def walk(client: Client, start: str = "/", *, per_kind: int = 3, max_pages: int = 300) -> Walk:
+    """Open every same-site link breadth-first from `start`, at most `per_kind` of one kind and `max_pages` in all.
+    A 404 or a server error is recorded with the page that linked it, and not followed further."""
+    result = Walk()
+    queue: deque[tuple[str, str]] = deque([(start, "(start)")])
+    seen = {start}
+    kinds: Counter[str] = Counter()
+    while queue and len(result.opened) < max_pages:
+        url, linked_from = queue.popleft()
+        kind = page_kind(url)
+        if kinds[kind] >= per_kind:
+            continue
+        kinds[kind] += 1
+        response = client.get(url)
+        result.opened[url] = response.status_code
+        if response.status_code == 404 or response.status_code >= 500:
+            result.broken.append(f"{response.status_code} {url} (linked from {linked_from})")
+            continue
+        targets: list[str] = []
+        if response.status_code in (301, 302, 303, 307, 308):
+            targets = [response["Location"]]
+        elif response.get("Content-Type", "").startswith("text/html"):
+            targets = list(same_site_links(response.content.decode(), url))
+            if response.status_code == 200:
+                result.pages.append(url)
+        if url.startswith("/admin/"):
+            continue  # Django's own admin pages: opened when linked, their own links are Django's
+        for target in targets:
+            if target not in seen:
+                seen.add(target)
+                queue.append((target, url))
+    return result
