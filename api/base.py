@@ -8,7 +8,7 @@ What it adds to django-ninja:
   endpoint does not accept, and the OpenAPI schema asked for without credentials;
 - the docs page loads Swagger UI from django-ninja's bundled static files (never a CDN) and stays a sign-in page.
 - the OpenAPI schema documents the error answers that come from outside an operation's own code (see
-  `_document_framework_errors`).
+  `_document_framework_errors`), and is generated once per process (`_generated_once`), not per request.
 """
 
 from __future__ import annotations
@@ -72,6 +72,25 @@ def _json_errors(view: View) -> View:
     return wrapped
 
 
+def _generated_once(view: View) -> View:
+    """Keep the OpenAPI schema's answer for the life of the process: the schema depends only on the code, the
+    same for every caller, and generating it takes seconds, which the docs page waited for on every visit."""
+    answers: dict[str, tuple[bytes, str]] = {}
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        key = json.dumps(kwargs, sort_keys=True, default=str)
+        if key not in answers:
+            response = view(request, *args, **kwargs)
+            if not isinstance(response, HttpResponse) or response.status_code != 200:
+                return response
+            answers[key] = (response.content, response["Content-Type"])
+        content, content_type = answers[key]
+        return HttpResponse(content, content_type=content_type)
+
+    return wrapped
+
+
 def _requires_credentials(view: View) -> View:
     """The OpenAPI schema answers only callers who could use the API: by token or session, else 401."""
 
@@ -132,7 +151,7 @@ class PromotedAPI(NinjaAPI):
                 continue  # the docs page is a page: signing in is a redirect, as everywhere else
             view = pattern.callback
             if pattern.name == "openapi-json":
-                view = _requires_credentials(view)
+                view = _requires_credentials(_generated_once(view))
             pattern.callback = _json_errors(refuse_nul(view))
         # [\s\S], not `.`: a path with a line break (%0A) must not slip past to the HTML 404.
         patterns.append(re_path(r"^(?P<rest>[\s\S]*)\Z", _unknown_endpoint, name="unknown-endpoint"))

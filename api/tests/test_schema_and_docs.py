@@ -153,3 +153,29 @@ def test_the_schema_served_is_the_one_with_the_framework_errors(login):
     served = _schema(login("sam"))
     assert served["paths"]["/api/v1/tokens"]["post"]["responses"]["400"]["description"].startswith(
         "The body is not JSON")
+
+
+def test_the_schema_is_generated_once_and_the_docs_page_shows_text_at_once(login, monkeypatch):
+    # The docs page waited seconds for the schema on every visit: it is now generated once per process.
+    from api.urls import api
+
+    calls = []
+    real = type(api).get_openapi_schema
+
+    def counting(self, **kwargs):
+        calls.append(kwargs)
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(type(api), "get_openapi_schema", counting)
+    client = login("nora")
+    answers = [client.get("/api/v1/openapi.json") for _ in range(3)]
+    assert all(a.status_code == 200 for a in answers)
+    assert answers[0].content == answers[2].content
+    assert json.loads(answers[2].content)["info"]["title"] == "Promoted API"
+    assert len(calls) <= 1, calls  # none when an earlier test in this process already generated it
+    # Signed out, the schema still answers 401 (the cache sits behind the credentials check).
+    client.logout()
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    # The page says what is happening while Swagger UI fetches and draws the endpoints.
+    html = login("sam").get("/api/v1/docs").content.decode()
+    assert "Loading the list of endpoints" in html
