@@ -245,7 +245,7 @@ def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
     return joined.select(*facts.columns, close_date_pushes=joined.close_date_pushes.fill_null(0))
 
 
-def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
+def opportunity_facts(inv: StoreInventory, period: Period, *, with_history: bool = True) -> ir.Table:
     """One row per opportunity with what the metrics need.
 
     Columns: opportunity_id, owner_user_id, account_id, amount (float), is_won, is_closed, created_at, close_date,
@@ -275,7 +275,7 @@ def opportunity_facts(inv: StoreInventory, period: Period) -> ir.Table:
         # The first instant after its close date (null while open): activities before it were on an open deal.
         close_end=ibis.ifelse(o.is_closed.fill_null(False), _date_end(o.close_date), ibis.null()),
     )
-    history = stage_history_facts(inv)
+    history = stage_history_facts(inv) if with_history else None
     if history is None:
         return facts
     joined = facts.left_join(history, facts.opportunity_id == history.opportunity_id)
@@ -387,7 +387,7 @@ def currency_breakdown(inv: StoreInventory, period: Period) -> ir.Table | None:
     """
     if not inv.has("opportunities.currency"):
         return None
-    o = opportunity_facts(inv, period)
+    o = opportunity_facts(inv, period, with_history=False)
     counted = o.filter(o.created_in_period | o.won_in_period | o.lost_in_period | o.open_at_as_of)
     counted = counted.filter(counted.currency.notnull())
     return counted.group_by(user_id=counted.owner_user_id, currency=counted.currency).aggregate(
