@@ -141,7 +141,13 @@ def csv_error(error: Exception, *, name: str) -> Issue | None:
     text = str(error)
     line = _CSV_ERROR_LINE.search(text)
     if line is None:
-        return None
+        if "CSV Parser state machine reached an invalid state" not in text:
+            return None
+        # DuckDB names no line for this one (a lone carriage return inside a line, for one).
+        return Issue(file=name, message=(
+            "is not a well-formed CSV file: a quote or a line break is out of place in it (a carriage return "
+            "inside a line, or a quote inside a value that is not doubled). Export the file again"
+        ))
     counts = _COLUMN_COUNT.search(text)
     if counts:
         what = f"the header names {counts.group(1)} columns but this row has {counts.group(2)}"

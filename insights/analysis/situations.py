@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.impute import KNNImputer
 from sklearn.metrics import calinski_harabasz_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
@@ -28,6 +29,10 @@ NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 TEXT_OPS = {"eq", "ne", "contains"}
 FIT_SAMPLE = 4000
 SILHOUETTE_SAMPLE = 1200
+IMPUTE_NEIGHBOURS = 5
+KMEANS_STARTS = 2  # k-means++ starts per k while choosing k
+BIMODAL_SAMPLE = 2000
+MIN_SUBGROUP = 10  # sellers in each part when a situation found by splitting is split again
 MIN_GROUP = 8  # sellers: the smallest group a mixed situation may be split into
 BIMODAL_SEPARATION = 3.0  # Ashman's D: two groups of one book feature that barely overlap
 MAX_VALLEY = 0.5  # at most this many sellers between the two groups as around the sparser group's centre
@@ -111,7 +116,12 @@ class BookSpace:
 
 
 def book_space(frame: SellerFrame, rows: np.ndarray) -> BookSpace:
-    """The book features of `rows` that have values, transformed, imputed and standardised."""
+    """The book features of `rows` that have values, transformed, imputed and standardised.
+
+    A missing value (a new seller with no won deal has no sales cycle yet) is taken from the sellers whose other
+    features are nearest (scikit-learn's KNNImputer, on the standardised features): the overall median would
+    place such a seller between the kinds of book, often in the wrong one.
+    """
     keys: list[str] = []
     columns: list[np.ndarray] = []
     for key, feature in BOOK_FEATURES.items():
@@ -122,16 +132,35 @@ def book_space(frame: SellerFrame, rows: np.ndarray) -> BookSpace:
         ok = np.isfinite(col)
         if ok.sum() < max(2, 0.5 * len(col)):
             continue
-        col = np.where(ok, col, np.median(col[ok]))
         if feature.log_scale:
-            col = np.log1p(np.clip(col, 0, None))
+            col = np.where(ok, np.log1p(np.clip(col, 0, None)), np.nan)
         keys.append(key)
         columns.append(col)
     values = np.column_stack(columns) if columns else np.zeros((len(rows), 0))
-    center = values.mean(axis=0) if len(rows) else np.zeros(values.shape[1])
-    scale = values.std(axis=0) if len(rows) else np.ones(values.shape[1])
+    center = np.nanmean(values, axis=0) if len(rows) and columns else np.zeros(values.shape[1])
+    scale = np.nanstd(values, axis=0) if len(rows) and columns else np.ones(values.shape[1])
     scale = np.where(scale > 1e-9, scale, 1.0)
+    values = _impute(values, center, scale)
     return BookSpace(keys=keys, values=values, center=center, scale=scale)
+
+
+def _impute(values: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Missing values from the IMPUTE_NEIGHBOURS nearest sellers with the value (median where none is near)."""
+    missing = ~np.isfinite(values)
+    if not missing.any():
+        return values
+    z = (values - center) / scale
+    filled = z.copy()
+    incomplete = missing.any(axis=1)
+    if (~incomplete).sum() >= IMPUTE_NEIGHBOURS:
+        # Neighbours among complete sellers (a sample of them at scale): their values, not other guesses.
+        complete = np.flatnonzero(~incomplete)
+        if len(complete) > FIT_SAMPLE:
+            complete = complete[np.linspace(0, len(complete) - 1, FIT_SAMPLE).astype(int)]
+        imputer = KNNImputer(n_neighbors=IMPUTE_NEIGHBOURS).fit(z[complete])
+        filled[incomplete] = imputer.transform(z[incomplete])
+    filled = np.where(np.isfinite(filled), filled, 0.0)  # still missing: the mean
+    return filled * scale + center
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -175,21 +204,21 @@ def split_once(x: np.ndarray, *, max_k: int, min_size: int, seed: int) -> np.nda
     if float(np.ptp(xs, axis=0).max()) < 1e-9:
         return None
     sample_min = max(2, math.ceil(min_size * len(fit_rows) / n))
-    best: tuple[float, int, np.ndarray] | None = None
+    best: tuple[float, int, KMeans] | None = None
     for k in range(2, max_k + 1):
-        labels, _, _ = kmeans(xs, k, seed)
+        model = KMeans(n_clusters=k, n_init=KMEANS_STARTS, random_state=seed).fit(xs)
+        labels = model.labels_
         if len(set(labels.tolist())) < k or np.bincount(labels, minlength=k).min() < sample_min:
             continue
         score = float(calinski_harabasz_score(xs, labels))
         if best is None or score > best[0]:
-            best = (score, k, labels)
+            best = (score, k, model)
     if best is None:
         return None
-    _, k, labels = best
-    if _structure_margin(xs, labels, k, seed) < MIN_STRUCTURE:
+    _, k, model = best
+    if _structure_margin(xs, model.labels_.astype(int), k, seed) < MIN_STRUCTURE:
         return None
-    model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(xs)
-    labels = model.predict(x).astype(int)
+    labels = model.predict(x).astype(int) if len(x) > len(xs) else model.labels_.astype(int)
     if np.bincount(labels, minlength=k).min() < min_size:
         return None
     return labels
@@ -221,9 +250,15 @@ def discover(z: np.ndarray, weights: np.ndarray, *, max_k: int, min_size: int, s
         room = max_k - len(done) - len(queue)
         if room < 2:
             done.append(node)
-            exhausted = exhausted and len(node) < 2 * max(min_size, 2)
+            exhausted = exhausted and len(node) < 2 * max(min_size, MIN_SUBGROUP)
             continue
-        labels = split_once(_own_scale(z[node], weights), max_k=room, min_size=min_size, seed=seed)
+        # Below the top, a group is looked at on its own (tight) spread, where a handful of sellers with unusual
+        # medians (few won deals) would look like structure: its parts need MIN_SUBGROUP sellers.
+        # Two or three parts at a time below the top: a group with more kinds in it splits again.
+        top = len(node) == n
+        least = min_size if top else max(min_size, MIN_SUBGROUP)
+        labels = split_once(_own_scale(z[node], weights), max_k=room if top else min(room, 3), min_size=least,
+                            seed=seed)
         if labels is None:
             done.append(node)
             continue
@@ -264,22 +299,27 @@ def _bimodal_feature(values: np.ndarray, seed: int, min_size: int) -> tuple[np.n
     """Two clearly separate groups in one feature (analysis scale): a two-component Gaussian mixture beats one
     by BIC, each component holds at least `min_size` sellers, and Ashman's D (separation of the means over their
     pooled spread) is at least BIMODAL_SEPARATION, with a valley between them. Returns the groups and D."""
-    x = values.reshape(-1, 1)
-    if len(x) < 2 * min_size or float(np.ptp(x)) < 1e-9:
+    everyone = values.reshape(-1, 1)
+    if len(everyone) < 2 * min_size or float(np.ptp(everyone)) < 1e-9:
+        return None
+    # Fitted on an even sample at scale (the shape of one feature shows in a couple of thousand sellers).
+    step = max(1, len(everyone) // BIMODAL_SAMPLE)
+    x = np.sort(everyone, axis=0)[::step]
+    if not _two_groups_plausible(x.ravel(), max(2, min_size // step)):
         return None
     one = GaussianMixture(1, random_state=seed).fit(x)
-    two = GaussianMixture(2, n_init=2, random_state=seed).fit(x)
+    two = GaussianMixture(2, random_state=seed).fit(x)
     if two.bic(x) >= one.bic(x):
         return None
     means = two.means_.ravel()
     variances = two.covariances_.ravel()
     separation = math.sqrt(2) * abs(means[0] - means[1]) / math.sqrt(variances.sum())
-    groups = two.predict(x).astype(int)
+    groups = two.predict(everyone).astype(int)
     if separation < BIMODAL_SEPARATION or np.bincount(groups, minlength=2).min() < min_size:
         return None
     # A real valley between the groups: a uniform spread also gives two compact halves with a large D, but as
     # many sellers between them as around each.
-    values = x.ravel()
+    values = everyone.ravel()
     half = 0.25 * math.sqrt(variances.mean())
     around = [int((np.abs(values - m) < half).sum()) for m in means]
     between = int((np.abs(values - means.mean()) < half).sum())
@@ -288,6 +328,33 @@ def _bimodal_feature(values: np.ndarray, seed: int, min_size: int) -> tuple[np.n
     if means[groups[0]] != means.min():  # the group with the lower values first, whatever the fit's order
         groups = 1 - groups
     return groups, separation
+
+
+def _two_groups_plausible(ordered: np.ndarray, min_size: int) -> bool:
+    """A quick screen before the mixture fits: the best split of the sorted values into two (the largest
+    between-group variance, as 2-means finds in one dimension) must already show the separation and the valley
+    `_bimodal_feature` asks for; most features of most situations stop here."""
+    n = len(ordered)
+    if n < 2 * min_size:
+        return False
+    total = np.cumsum(ordered)
+    left = np.arange(1, n)
+    m0 = total[:-1] / left
+    m1 = (total[-1] - total[:-1]) / (n - left)
+    between = left * (n - left) * (m0 - m1) ** 2
+    between[: min_size - 1] = -1.0
+    between[n - min_size:] = -1.0
+    cut = int(np.argmax(between)) + 1
+    low, high = ordered[:cut], ordered[cut:]
+    pooled = float(low.var() + high.var())
+    if pooled <= 0:
+        return True
+    means = np.array([low.mean(), high.mean()])
+    if math.sqrt(2) * abs(means[1] - means[0]) / math.sqrt(pooled) < BIMODAL_SEPARATION:
+        return False
+    half = 0.25 * math.sqrt(pooled / 2)
+    around = [int((np.abs(ordered - m) < half).sum()) for m in means]
+    return int((np.abs(ordered - means.mean()) < half).sum()) <= MAX_VALLEY * max(min(around), 1)
 
 
 def _feature_groups_words(key: str, raw: np.ndarray, groups: np.ndarray) -> str:

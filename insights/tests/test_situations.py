@@ -221,4 +221,5 @@ def test_one_kind_of_book_with_an_even_spread_is_not_mixed():
     frame = SellerFrame.from_rows(rows)
     assert sit.mixed_book(frame, np.arange(200), seed=1) is None
     situations, _ = assign_situations(frame, inputs())
-    assert len(situations) == 1 and situations[0].mixed == ""
+    assert len(situations) == 1
+    assert situations[0].mixed == ""
