@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,9 @@ DOC_END = "<!-- calibration:end -->"
 FIRST_SEED = 1000
 SELLERS_PER_KIND = (25, 45)
 ACTIVITIES_PER_SELLER = 400
-TARGETS = {"nulls_critical": 0.05, "strong_top_three": 0.95, "coverage": 0.90, "purity": 0.9}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from crm_import import replace_section  # noqa: E402
 
 
 def worker(seeds: list[int], out: Path) -> None:
@@ -146,16 +147,6 @@ def _pct(value: object) -> str:
     return "—" if value is None else f"{float(value):.0%}" if isinstance(value, int | float) else str(value)
 
 
-def write_docs(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if DOC_START in text:
-        text = re.sub(re.escape(DOC_START) + ".*?" + re.escape(DOC_END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n### Calibration\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"Wrote {DOC}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--companies", type=int, default=50)
@@ -194,7 +185,7 @@ def main() -> None:
     if any(codes):
         sys.exit(f"A worker failed (exit codes {codes}).")
     if args.write_docs:
-        write_docs(doc_section(summary, wall))
+        replace_section(doc_section(summary, wall), DOC_START, DOC_END, DOC)
 
 
 if __name__ == "__main__":

@@ -372,16 +372,16 @@ def write_docs(results: list[dict[str, object]]) -> None:
     replace_section(render(results), DOC_START, DOC_END)
 
 
-def replace_section(section: str, start: str, end: str) -> None:
-    """Put `section` (which begins with `start` and ends with `end`) in docs/performance.md in place of the text
-    between those markers, or at the end of the file."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+def replace_section(section: str, start: str, end: str, doc: Path = DOC) -> None:
+    """Put `section` (which begins with `start` and ends with `end`) in `doc` (docs/performance.md) in place of
+    the text between those markers, or at the end of the file."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
     if start in text:
         text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"Wrote {DOC}")
+    doc.write_text(text, encoding="utf-8")
+    print(f"Wrote {doc}")
 
 
 def main() -> None:
