@@ -506,10 +506,9 @@ def ownership_quarter_bits(inv: StoreInventory, period: Period) -> ir.Table | No
     return spans.group_by(["account_id", "owner"]).aggregate(owned_bits=spans.bits.bit_or())
 
 
-def seller_ownership_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
+def seller_ownership_facts(inv: StoreInventory, period: Period, owned: ir.Table | None) -> ir.Table | None:
     """Per seller, how many accounts they owned in each of the period's calendar quarters (`owned_q<k>`, quarter
-    k of `quarter_blocks`, latest first), from `ownership_quarter_bits`. Columns: user_id, owned_q0 ..."""
-    owned = ownership_quarter_bits(inv, period)
+    k of `quarter_blocks`, latest first), from `owned` (`ownership_quarter_bits`). Columns: user_id, owned_q0 ..."""
     if owned is None:
         return None
     blocks = quarter_blocks(period)
@@ -518,7 +517,8 @@ def seller_ownership_facts(inv: StoreInventory, period: Period) -> ir.Table | No
     })
 
 
-def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | None:
+def seller_activity_facts(inv: StoreInventory, period: Period, owned_bits: ir.Table | None = None
+                          ) -> ir.Table | None:
     """Per activity owner, over the period: activity count, first activity, and the sum over the period's calendar
     quarters of how many of the accounts they owned in that quarter (`ownership_quarter_bits`) they touched.
 
@@ -530,7 +530,8 @@ def seller_activity_facts(inv: StoreInventory, period: Period) -> ir.Table | Non
         return None
     a = inv.tables["activities"]
     a = a.filter(a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts))
-    owned_bits = ownership_quarter_bits(inv, period) if inv.has("activities.account_id") else None
+    if not inv.has("activities.account_id"):
+        owned_bits = None
     if owned_bits is None:
         return a.group_by(user_id=a.owner_user_id).aggregate(
             n_activities=a.count(), first_activity_at=a.occurred_at.min()
@@ -606,8 +607,11 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
     per_opp = opportunity_activity_facts(inv, period, opps)
     if per_opp is not None:
         parts.append(seller_opportunity_activity_facts(inv, period, opps, materialise(inv, per_opp)))
-    for part in (seller_account_facts(inv), seller_ownership_facts(inv, period), seller_activity_facts(inv, period),
-                 seller_quota_facts(inv, period)):
+    owned = ownership_quarter_bits(inv, period)
+    if owned is not None:
+        owned = materialise(inv, owned)  # read twice: for the accounts owned and for the ones touched
+    for part in (seller_account_facts(inv), seller_ownership_facts(inv, period, owned),
+                 seller_activity_facts(inv, period, owned), seller_quota_facts(inv, period)):
         if part is not None:
             parts.append(part)
     result = users
