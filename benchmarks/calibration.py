@@ -68,12 +68,12 @@ def worker(seeds: list[int], out: Path) -> None:
         shutil.copy(template, database)
         connections["default"].settings_dict["NAME"] = str(database)
         settings.ANALYTICS_URL = f"duckdb://{company_dir / 'analytics.duckdb'}"
-        company = random_company(seed)
-        roster = company_roster(company, seed, sellers=SELLERS_PER_KIND)
         only = calibration.OPPORTUNITIES_ONLY if seed % 5 == 0 else None
-        record: dict[str, object] = {"seed": seed, "kinds": len(company.keys), "quota_share": company.quota_share,
-                                     "opportunities_only": only is not None, "sellers": len(roster.situations)}
+        record: dict[str, object] = {"seed": seed, "opportunities_only": only is not None}
         try:
+            company = random_company(seed)
+            roster = company_roster(company, seed, sellers=SELLERS_PER_KIND)
+            record.update(kinds=len(company.keys), quota_share=company.quota_share, sellers=len(roster.situations))
             files, truth = calibration.generate(company, roster, company_dir / "export", seed=seed,
                                                 activities=ACTIVITIES_PER_SELLER * len(roster.situations),
                                                 only=only)

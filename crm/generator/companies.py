@@ -59,12 +59,14 @@ def _positions(kinds: int, rng: np.random.Generator) -> np.ndarray:
     low = np.log([b[0] for b in BOUNDS])
     high = np.log([b[1] for b in BOUNDS])
     near = np.log(np.array(NEAR_FACTORS))
-    for _ in range(500):
+    # Many kinds may not fit the bounds with the far kind that far: it comes nearer step by step.
+    for attempt in range(2000):
+        far = FAR_POWER - 0.5 * (attempt // 500)
         points = [rng.uniform(low + 0.3 * (high - low), high - 0.3 * (high - low))]
         for k in range(1, kinds):
             step = rng.uniform(near[:, 0], near[:, 1]) * rng.choice([-1.0, 1.0], size=len(near))
             if k == 1:
-                step *= FAR_POWER
+                step *= far
             base = points[0] if k == 1 else points[int(rng.integers(1, k))]
             points.append(base + step)
         p = np.array(points)

@@ -32,7 +32,7 @@ from insights.analysis.types import EngineSettings
 from insights.metrics import METRICS
 
 STRONG = 0.25
-MIN_FOR_RANKING = 40
+MIN_FOR_RANKING = 20
 OPPORTUNITIES_ONLY = {"User.csv", "UserRole.csv", "Account.csv", "Opportunity.csv", "OpportunityHistory.csv",
                       "ForecastingQuota.csv"}
 
