@@ -149,7 +149,10 @@ class PlanOut(Schema):
 class PlanRowOut(Schema):
     manager: PersonRef
     percent: int
-    fundamentals_done: int
+    fundamentals_done: int = Field(..., description="Fundamentals mastered (every competency shown by accepted "
+                                   "evidence, or exempted by HR); completing a course is not enough.")
+    fundamentals_completed: int = Field(..., description="Fundamentals completed (attended or imported), mastered "
+                                        "or not.")
     fundamentals_total: int
     fundamentals_overdue: int
     modules_done: int

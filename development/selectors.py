@@ -27,9 +27,10 @@ from development.models import (
     XapiOutbox,
 )
 from development.permissions import relation_to
+from development.progress import Standing, course_done, fundamentals_courses, fundamentals_standing, mastered_by_manager
 from people.models import EmploymentStatus, Person
 from people.scoping import scope_for, visible_people
-from training.models import Booking, Competency, Course, Enrolment, Track
+from training.models import Booking, Competency, Course, Enrolment
 
 ACTIVE_STATUSES = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
 
@@ -52,15 +53,6 @@ def mastered_competencies(*, manager: Person) -> dict[int, dt.datetime]:
         if decided_at is not None:
             mastered.setdefault(competency_id, decided_at)
     return mastered
-
-
-def _mastered_by_manager(manager_ids: Iterable[int]) -> dict[int, set[int]]:
-    result: dict[int, set[int]] = defaultdict(set)
-    for manager_id, competency_id in MasteryEvidence.objects.filter(
-        manager_id__in=list(manager_ids), status=MasteryEvidence.Status.ACCEPTED
-    ).values_list("manager_id", "competency_id"):
-        result[manager_id].add(competency_id)
-    return result
 
 
 def coaching_tasks_mastered(*, manager: Person) -> set[str]:
@@ -217,9 +209,11 @@ class CourseProgress:
     @property
     def done(self) -> bool:
         """Mastered when the course has competencies (attendance alone is not enough); else completed."""
-        if self.competencies:
-            return self.competencies_mastered == len(self.competencies)
-        return self.completed_on is not None or self.exempted
+        return course_done(
+            competency_ids={c.competency.pk for c in self.competencies},
+            mastered={c.competency.pk for c in self.competencies if c.mastered},
+            completed=self.completed_on is not None, exempted=self.exempted,
+        )
 
     @property
     def exempted(self) -> bool:
@@ -284,6 +278,7 @@ class PlanView:
     check_ins: list[PlanCheckIn]
     uncovered_needs: list[dict[str, Any]]
     today: dt.date
+    standing: Standing
 
     @property
     def can_manage(self) -> bool:
@@ -295,7 +290,12 @@ class PlanView:
 
     @property
     def fundamentals_done(self) -> int:
-        return sum(1 for f in self.fundamentals if f.completed_on is not None or f.exempted)
+        """Fundamentals mastered (done); `fundamentals_completed` counts attendance and completions."""
+        return self.standing.mastered
+
+    @property
+    def fundamentals_completed(self) -> int:
+        return self.standing.completed
 
     @property
     def fundamentals_overdue(self) -> int:
@@ -307,7 +307,9 @@ class PlanView:
         if total == 0:
             return "No fundamentals courses defined"
         if self.fundamentals_done == total:
-            return "Complete"
+            return "All mastered"
+        if self.fundamentals_completed == total:
+            return "All completed, not all mastered"
         if self.fundamentals_overdue:
             return "Overdue"
         if not any(f.enrolment for f in self.fundamentals):
@@ -324,7 +326,7 @@ class PlanView:
 
     @property
     def percent(self) -> int:
-        parts = [1.0 if (f.completed_on is not None or f.exempted) else 0.0 for f in self.fundamentals]
+        parts = [1.0 if f.done else 0.0 for f in self.fundamentals]
         parts += [m.progress.fraction for m in self.modules]
         return round(100 * sum(parts) / len(parts)) if parts else 0
 
@@ -334,14 +336,6 @@ class PlanView:
         dates += [f.enrolment.due_on for f in self.fundamentals
                   if f.enrolment is not None and f.enrolment.status == Enrolment.Status.ENROLLED]
         return min(dates) if dates else None
-
-
-def _fundamentals_courses() -> list[Course]:
-    return list(
-        Course.objects.filter(is_active=True, track__is_active=True, track__audience=Track.Audience.ALL_MANAGERS)
-        .select_related("track").prefetch_related("competencies")
-        .order_by("track__position", "position", "title")
-    )
 
 
 def _latest_enrolments(enrolments: Iterable[Enrolment]) -> dict[int, Enrolment]:
@@ -423,7 +417,7 @@ def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | Non
                               [state(c) for c in course.competencies.all()], bookings,
                               enrolment.days_overdue(today) if enrolment is not None else 0)
 
-    fundamentals = [progress(course) for course in _fundamentals_courses()]
+    fundamentals = [progress(course) for course in fundamentals_courses()]
     all_reasons = [r for m in modules for r in m.reasons] + list(plan.uncovered_needs)
     visible = _visible_seller_ids(user, all_reasons)
     module_rows = [
@@ -452,6 +446,7 @@ def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | Non
         check_ins=list(plan.check_ins.select_related("author", "author__person")[:20]),
         uncovered_needs=_scoped_reasons(list(plan.uncovered_needs), visible),
         today=today,
+        standing=fundamentals_standing([manager.pk])[manager.pk],
     )
 
 
@@ -461,7 +456,8 @@ class PlanRow:
 
     manager: Person
     fundamentals_total: int
-    fundamentals_done: int
+    fundamentals_done: int  # mastered
+    fundamentals_completed: int
     fundamentals_overdue: int
     modules_total: int
     modules_done: int
@@ -493,7 +489,7 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
         .order_by("last_name", "first_name", "pk")
     )
     ids = [m.pk for m in managers]
-    fundamentals = {c.pk for c in _fundamentals_courses()}
+    fundamentals = {c.pk for c in fundamentals_courses()}
     by_person: dict[int, list[Enrolment]] = defaultdict(list)
     for enrolment in Enrolment.objects.filter(person_id__in=ids).only(
         "person_id", "course_id", "status", "due_on", "enrolled_on", "completed_on"
@@ -510,7 +506,8 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
         Q(still_indicated=True) | Q(source=PlanModule.Source.LEADER)
     ).select_related("plan").prefetch_related("course__competencies"):
         modules[module.plan.manager_id].append(module)
-    mastered = _mastered_by_manager(ids)
+    mastered = mastered_by_manager(ids)
+    standings = fundamentals_standing(ids)
     awaiting = dict(
         MasteryEvidence.objects.filter(manager_id__in=ids, status__in=[
             MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.IN_REVIEW])
@@ -527,13 +524,17 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
                 return True
             return course_id in imported.get(pid, set())
 
-        f_done = sum(1 for cid in fundamentals if completed(cid))
+        standing = standings[manager.pk]
         f_overdue = sum(1 for cid in fundamentals if cid in per and per[cid].days_overdue(today))
         m_done = m_overdue = 0
         next_due: dt.date | None = None
         for module in modules.get(manager.pk, []):
-            required = {c.pk for c in module.course.competencies.all()}
-            done = required <= mastered.get(manager.pk, set()) if required else completed(module.course_id)
+            module_enrolment = per.get(module.course_id)
+            done = course_done(
+                competency_ids={c.pk for c in module.course.competencies.all()},
+                mastered=mastered.get(manager.pk, set()), completed=completed(module.course_id),
+                exempted=module_enrolment is not None and module_enrolment.status == Enrolment.Status.EXEMPTED,
+            )
             if done:
                 m_done += 1
             else:
@@ -541,7 +542,8 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
                 next_due = module.due_on if next_due is None else min(next_due, module.due_on)
         plan = getattr(manager, "development_plan", None)
         rows.append(PlanRow(
-            manager=manager, fundamentals_total=len(fundamentals), fundamentals_done=f_done,
+            manager=manager, fundamentals_total=standing.total, fundamentals_done=standing.mastered,
+            fundamentals_completed=standing.completed,
             fundamentals_overdue=f_overdue, modules_total=len(modules.get(manager.pk, [])), modules_done=m_done,
             modules_overdue=m_overdue, competencies_mastered=len(mastered.get(manager.pk, set())),
             awaiting_review=awaiting.get(manager.pk, 0),

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Role
+from development.progress import Standing, fundamentals_standing
 from people.models import EmploymentStatus, Function, OrgUnit, Person
 from people.scoping import scope_for, visible_people
 from training.models import (
@@ -178,6 +179,7 @@ class EnrolmentProgress:
 class PersonProgress:
     person: Person
     items: list[EnrolmentProgress] = field(default_factory=list)
+    fundamentals: Standing | None = None  # fundamentals completed and mastered (development.progress)
     pull_outs: int = 0
     deferrals: int = 0
     pending_deferrals: int = 0
@@ -343,6 +345,9 @@ def progress_for(people: QuerySet[Person], *, today: dt.date | None = None) -> l
         entry.deferrals += sum(1 for d in its if d.status != Deferral.Status.REJECTED)
         entry.pull_outs += sum(1 for d in its if d.is_pull_out)
         entry.pending_deferrals += sum(1 for d in its if d.status == Deferral.Status.PENDING)
+    standings = fundamentals_standing(result)
+    for pid, person_entry in result.items():
+        person_entry.fundamentals = standings[pid]
     return list(result.values())
 
 

@@ -236,7 +236,7 @@ def test_index_runs_a_fixed_number_of_queries(login, company, stub_needs, django
         DevelopmentPlan.objects.create(manager=manager)
     reporting_paths_rebuild()
     client = login("vera")
-    with django_assert_max_num_queries(18):  # 16 measured, with 3 or 28 managers alike
+    with django_assert_max_num_queries(23):  # 21 measured, with 3 or 28 managers alike
         response = client.get("/development/")
     assert response.content.decode().count("/development/plans/") >= 28
 
@@ -275,6 +275,6 @@ def test_plan_page_runs_a_fixed_number_of_queries(login, company, needs, django_
     client = login("dirk")
     client.post(f"/development/plans/{company.nora.pk}/check-ins/", {"note": "First check-in on the plan."})
     client.get(url_plan(company.nora))
-    with django_assert_max_num_queries(26):  # 22 measured
+    with django_assert_max_num_queries(31):  # 27 measured
         page = client.get(url_plan(company.nora)).content.decode()
     assert page.count("/development/evidence/") >= 4
