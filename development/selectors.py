@@ -248,6 +248,14 @@ class CourseProgress:
         return "" if self.enrolment is not None else "badge--muted"
 
 
+def module_due_on(module: PlanModule, enrolment: Enrolment | None) -> dt.date:
+    """A module's due date: its open enrolment's, when the manager is enrolled (one date on the plan and on the
+    training pages), else the plan's own."""
+    if enrolment is not None and enrolment.status == Enrolment.Status.ENROLLED:
+        return enrolment.due_on
+    return module.due_on
+
+
 @dataclass
 class ModuleProgress:
     module: PlanModule
@@ -257,11 +265,11 @@ class ModuleProgress:
 
     @property
     def due_on(self) -> dt.date:
-        return self.module.due_on
+        return module_due_on(self.module, self.progress.enrolment)
 
     @property
     def overdue_days(self) -> int:
-        return 0 if self.progress.done else self.module.days_overdue(self.today)
+        return 0 if self.progress.done else max(0, (self.today - self.due_on).days)
 
 
 @dataclass
@@ -538,8 +546,9 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
             if done:
                 m_done += 1
             else:
-                m_overdue += 1 if module.due_on < today else 0
-                next_due = module.due_on if next_due is None else min(next_due, module.due_on)
+                due_on = module_due_on(module, module_enrolment)
+                m_overdue += 1 if due_on < today else 0
+                next_due = due_on if next_due is None else min(next_due, due_on)
         plan = getattr(manager, "development_plan", None)
         rows.append(PlanRow(
             manager=manager, fundamentals_total=standing.total, fundamentals_done=standing.mastered,

@@ -36,6 +36,7 @@ from development.permissions import can_manage_plan, can_review, relation_to
 from development.recommendations import NeedsResult, recommend_courses, team_coaching_needs
 from people.models import Person
 from people.scoping import scope_for, visible_people
+from training.catch_up import course_due_on
 from training.models import Booking, Competency, Course, Enrolment
 
 logger = logging.getLogger("promoted.development")
@@ -251,15 +252,12 @@ class PlanRefresh:
     added: list[PlanModule] = field(default_factory=list)
 
 
-def _course_due_on(course: Course, today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=course.track.due_within_days)
-
-
 @transaction.atomic
 def plan_refresh(*, user: Any, manager: Person, force: bool = False, today: dt.date | None = None) -> PlanRefresh:
     """Read the manager's team coaching needs (as `user` sees them) into their plan.
 
-    New modules get a due date of the recommendation date plus their track's `due_within_days`; modules the
+    New modules are due when the manager's open enrolment in the course is due, or else by the program's rule
+    (`training.catch_up.course_due_on`: the track's `due_within_days` after the promotion); modules the
     needs no longer call for stay on the plan, marked as no longer indicated. Skipped (refreshed=False) when the
     plan was refreshed within PLAN_REFRESH_INTERVAL, unless `force`.
     """
@@ -281,7 +279,7 @@ def plan_refresh(*, user: Any, manager: Person, force: bool = False, today: dt.d
         if module is None:
             module, created = PlanModule.objects.get_or_create(
                 plan=plan, course=rec.course,
-                defaults={"recommended_on": today, "due_on": _course_due_on(rec.course, today),
+                defaults={"recommended_on": today, "due_on": _module_due_on(manager, rec.course, today),
                           "reasons": rec.reasons, "rank": rank, "source": PlanModule.Source.TEAM_NEEDS},
             )
             if created:
@@ -305,6 +303,11 @@ def plan_refresh(*, user: Any, manager: Person, force: bool = False, today: dt.d
     return PlanRefresh(plan=plan, refreshed=True, needs=needs, added=added)
 
 
+def _module_due_on(manager: Person, course: Course, today: dt.date) -> dt.date:
+    enrolment = Enrolment.objects.filter(person=manager, course=course, status=Enrolment.Status.ENROLLED).first()
+    return enrolment.due_on if enrolment is not None else course_due_on(manager, course, today=today)
+
+
 def _require_plan_manager(actor: Any, manager: Person) -> None:
     if not can_manage_plan(actor, manager):
         raise PermissionDenied("Only this manager's leaders or HR can change their plan.")
@@ -312,7 +315,8 @@ def _require_plan_manager(actor: Any, manager: Person) -> None:
 
 @transaction.atomic
 def plan_module_set_due(*, actor: Any, module: PlanModule, due_on: dt.date, reason: str = "") -> PlanModule:
-    """A leader or HR sets when a module is due."""
+    """A leader or HR sets when a module is due; the manager's open enrolment in the course moves with it, so
+    the plan and the training pages show one due date."""
     manager = module.plan.manager
     _require_plan_manager(actor, manager)
     if due_on < timezone.localdate():
@@ -320,6 +324,8 @@ def plan_module_set_due(*, actor: Any, module: PlanModule, due_on: dt.date, reas
     previous = module.due_on
     module.due_on = due_on
     module.save(update_fields=["due_on", "updated_at"])
+    Enrolment.objects.filter(person=manager, course=module.course, status=Enrolment.Status.ENROLLED).update(
+        due_on=due_on, updated_at=timezone.now())
     audit_log(actor=actor, action="development.plan.due_date_changed", target=module,
               summary=f"{manager.full_name}: {module.course.title} due {due_on:%Y-%m-%d} (was {previous:%Y-%m-%d})",
               details={"from": previous.isoformat(), "to": due_on.isoformat(), "reason": reason})

@@ -78,6 +78,22 @@ def rules_due_on(
     return due
 
 
+def course_due_on(person: Person, course: Course, *, today: dt.date) -> dt.date:
+    """When `course` is due for `person` by the program's rules (the one rule every page and plan uses when there
+    is no enrolment yet): its track's `due_within_days` after the promotion (`rules_due_on`); without a
+    promotion date, that many days from today. An enrolment's own `due_on` always wins once it exists."""
+    track = course.track
+    if person.manager_since is None:
+        return today + dt.timedelta(days=track.due_within_days)
+    cfg = ProgramSettings.load()
+    first = Track.objects.filter(is_active=True).order_by("position", "pk").first()
+    recent = person.manager_since >= today - dt.timedelta(days=cfg.fundamentals_start_within_days)
+    return rules_due_on(
+        track, manager_since=person.manager_since, catch_up=not recent, today=today, cfg=cfg,
+        base_due=first.due_within_days if first is not None else 0,
+    )
+
+
 def promotion_preview(*, manager_since: dt.date, sales: bool, today: dt.date) -> dict[str, Any]:
     """What the automatic rules will enrol someone in who becomes a people manager on `manager_since` (a sales
     person or a manager of sellers when `sales`): {"enrolled": bool, "tracks": [{"name", "courses", "due"}],

@@ -83,6 +83,37 @@ def test_refresh_is_throttled_and_due_dates_stay_put(company, nora_needs):
     assert module.due_on == timezone.localdate() + dt.timedelta(days=30)
 
 
+def test_a_module_has_one_due_date_on_the_plan_the_list_and_the_training_pages(company, nora_needs):
+    """The plan read the module's own date (recommendation day + 270) beside 'training due <enrolment's date>';
+    now the enrolment's date is the module's, and moving it on the plan moves the enrolment."""
+    today = timezone.localdate()
+    course = Course.objects.get(key="sales-leadership")
+    enrolment = Enrolment.objects.create(person=company.nora, course=course, enrolled_on=today - dt.timedelta(days=9),
+                                         due_on=today + dt.timedelta(days=8))
+    refresh(company)
+    module = PlanModule.objects.get(plan__manager=company.nora, course=course)
+    assert module.due_on == enrolment.due_on
+    # An older module date (set before the enrolment existed) gives way to the enrolment's.
+    PlanModule.objects.filter(pk=module.pk).update(due_on=today + dt.timedelta(days=270))
+    view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+    row = next(m for m in view.modules if m.module.pk == module.pk)
+    assert row.due_on == enrolment.due_on
+    overview = {r.manager.first_name: r for r in selectors.plans_overview(user=company.user("dirk"))}
+    assert overview["Nora"].next_due == enrolment.due_on
+    services.plan_module_set_due(actor=company.user("dirk"), module=module, due_on=today + dt.timedelta(days=40))
+    enrolment.refresh_from_db()
+    assert enrolment.due_on == today + dt.timedelta(days=40)
+
+
+def test_a_new_module_is_due_by_the_program_rule_after_the_promotion(company, nora_needs):
+    today = timezone.localdate()
+    company.nora.manager_since = today - dt.timedelta(days=30)
+    company.nora.save(update_fields=["manager_since"])
+    refresh(company)
+    module = PlanModule.objects.get(plan__manager=company.nora, course__key="sales-leadership")
+    assert module.due_on == company.nora.manager_since + dt.timedelta(days=270)  # the curriculum's window
+
+
 def test_modules_no_longer_indicated_are_kept_but_set_aside(company, stub_needs):
     needs = {company.nora.pk: [Need("pipeline_hygiene", "Pipeline hygiene", 1, [company.sam], "Pushes")]}
     stub_needs(needs)
