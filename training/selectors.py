@@ -163,6 +163,15 @@ ACTIVE_BOOKING = Q(
 
 @dataclass
 class EnrolmentProgress:
+    """Where one enrolment stands; the one definition every training and plan page reads:
+
+    - overdue: not completed and the due date has passed; `days_behind` is the days since the due date (only an
+      overdue enrolment is any days behind);
+    - at_risk: not yet due, but it will not be done in time as things stand (no session booked, only on the
+      waitlist, or the booked session is after the due date);
+    - behind: overdue or at risk.
+    """
+
     enrolment: Enrolment
     state: str  # completed, exempted, overdue, at_risk, on_track
     days_behind: int = 0
@@ -203,6 +212,11 @@ class PersonProgress:
     @property
     def behind(self) -> bool:
         return self.overdue > 0 or self.at_risk > 0
+
+    @property
+    def behind_count(self) -> int:
+        """Courses behind: overdue plus at risk."""
+        return self.overdue + self.at_risk
 
     @property
     def days_behind(self) -> int:
@@ -293,8 +307,10 @@ def _assess(
                 reasons.append(f"On the waitlist for {session_day:%d %b %Y}")
                 state = "at_risk" if state == "on_track" else state
             if session_day > enrolment.due_on:
-                days_behind = max(days_behind, (session_day - enrolment.due_on).days)
-                reasons.append(f"Booked session on {session_day:%d %b %Y} is after the due date")
+                # At risk, not behind: nobody is behind before the due date has passed.
+                late = (session_day - enrolment.due_on).days
+                reasons.append(f"Booked session on {session_day:%d %b %Y} is {late} day{'s' if late != 1 else ''} "
+                               "after the due date")
                 state = "at_risk" if state == "on_track" else state
     elif state == "overdue":
         reasons.append(f"{course.get_format_display()} not completed by {enrolment.due_on:%d %b %Y}")

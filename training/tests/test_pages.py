@@ -13,7 +13,7 @@ from people.services import reporting_paths_rebuild
 from tests.factories import PersonFactory, UserFactory
 from training import services
 from training.models import Booking, Certification, Course, Deferral, Enrolment
-from training.selectors import behind_report, leader_accountability
+from training.selectors import behind_report, leader_accountability, person_training
 from training.tests.conftest import make_program
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +359,27 @@ def test_hr_schedules_a_session_and_waiting_people_are_seated(
     page = client.get(response["Location"]).content.decode()
     assert "Sam Acme" in page
     assert "1 of 10 taken" in page
+
+
+def test_a_course_not_yet_due_is_at_risk_never_days_behind(login, company, scenario):
+    """A booked session after the due date made a course not yet due read '68 days behind'; only an overdue
+    course is days behind, and the overdue count sits beside the at-risk count."""
+    today = timezone.localdate()
+    booking = Booking.objects.filter(person=company.nora, session__course__track__key="sales-management",
+                                     status=Booking.Status.CONFIRMED).select_related("session").first()
+    assert booking is not None
+    Enrolment.objects.filter(pk=booking.enrolment_id).update(due_on=today + dt.timedelta(days=5))
+    progress = person_training(user=company.user("hana"), person_id=company.nora.pk)
+    assert progress is not None
+    item = next(i for i in progress.items if i.enrolment.pk == booking.enrolment_id)
+    assert item.state == "at_risk"
+    assert item.days_behind == 0
+    late = (timezone.localtime(booking.session.starts_at).date() - (today + dt.timedelta(days=5))).days
+    assert f"is {late} days after the due date" in " ".join(item.reasons)
+    assert progress.days_behind == 12  # the overdue e-learning course, 12 days past its due date
+    page = login("hana").get(f"/training/people/{company.nora.pk}/").content.decode()
+    assert page.count("days behind") == 1
+    assert "12 days behind" in page
+    mine = login("nora").get("/training/me/").content.decode()
+    assert f"{progress.overdue} overdue, {progress.at_risk} at risk" in mine
+    assert progress.at_risk >= 1
