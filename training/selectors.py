@@ -410,7 +410,7 @@ class MyTraining:
     person: Person
     progress: PersonProgress | None
     deferrals: list[Deferral]
-    certifications: list[Certification]
+    certifications: list[CertificateStatus]
     feed: CalendarFeed | None
     notices: list[Notice]
 
@@ -426,7 +426,7 @@ def my_training(*, user: Any) -> MyTraining:
         .select_related("booking__session__course", "requested_by_person", "moved_to__session")
         .order_by("-created_at")
     )
-    certs = latest_certifications(Person.objects.filter(pk=person.pk))
+    certs = certificate_statuses(Person.objects.filter(pk=person.pk), today=timezone.localdate())
     feed = CalendarFeed.objects.filter(person=person, revoked_at__isnull=True).first()
     return MyTraining(
         person, progress[0] if progress else None, deferrals, certs, feed, notices_for(user=user, limit=10)
@@ -834,6 +834,42 @@ def latest_certifications(people: QuerySet[Person]) -> list[Certification]:
 
 
 @dataclass
+class CertificateStatus:
+    """Where a certificate stands on a day; the one definition the compliance page and My training read."""
+
+    certificate: Certification
+    state: str  # expired, expiring, valid
+
+    @property
+    def label(self) -> str:
+        until = f"{self.certificate.expires_on.day} {self.certificate.expires_on:%b %Y}"
+        if self.state == "expired":
+            return f"Expired on {until}"
+        if self.state == "expiring":
+            return f"Expires on {until}"
+        return f"Valid until {until}"
+
+    @property
+    def badge(self) -> str:
+        return {"expired": "badge--bad", "expiring": "badge--warn"}.get(self.state, "badge--good")
+
+
+def certificate_status(cert: Certification, *, today: dt.date, window_days: int) -> CertificateStatus:
+    """Expired once its expiry date has passed; expiring when it expires within `window_days`; else valid."""
+    if cert.expires_on < today:
+        return CertificateStatus(cert, "expired")
+    if cert.expires_on <= today + dt.timedelta(days=window_days):
+        return CertificateStatus(cert, "expiring")
+    return CertificateStatus(cert, "valid")
+
+
+def certificate_statuses(people: QuerySet[Person], *, today: dt.date) -> list[CertificateStatus]:
+    """The latest certificate per person and compliance course, each with where it stands on `today`."""
+    window = ProgramSettings.load().expiring_window_days
+    return [certificate_status(c, today=today, window_days=window) for c in latest_certifications(people)]
+
+
+@dataclass
 class ComplianceView:
     expiring: list[Certification]
     expired: list[Certification]
@@ -850,10 +886,10 @@ def compliance(*, user: Any, today: dt.date | None = None) -> ComplianceView:
     people = visible_people(user).exclude(status=EmploymentStatus.INACTIVE)
     if not (access.runs_program or access.is_leader or access.is_manager):
         people = people.filter(pk=access.person_id or 0)
-    certs = latest_certifications(people)
-    horizon = today + dt.timedelta(days=window)
-    expired = [c for c in certs if c.expires_on < today]
-    expiring = [c for c in certs if today <= c.expires_on <= horizon]
+    statuses = certificate_statuses(people, today=today)
+    certs = [s.certificate for s in statuses]
+    expired = [s.certificate for s in statuses if s.state == "expired"]
+    expiring = [s.certificate for s in statuses if s.state == "expiring"]
     certified_pairs = {(c.person_id, c.course_id) for c in certs}
     never = [
         e

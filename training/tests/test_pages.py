@@ -383,3 +383,18 @@ def test_a_course_not_yet_due_is_at_risk_never_days_behind(login, company, scena
     mine = login("nora").get("/training/me/").content.decode()
     assert f"{progress.overdue} overdue, {progress.at_risk} at risk" in mine
     assert progress.at_risk >= 1
+
+
+def test_an_expired_certificate_reads_as_expired_wherever_it_is_shown(login, company, scenario):
+    """My training said 'valid until 2 Nov 2026' on 2 Dec 2026; one definition (certificate_status) now flags it
+    on My training as on the compliance page."""
+    today = timezone.localdate()
+    Certification.objects.filter(person=company.nora).update(expires_on=today - dt.timedelta(days=30))
+    expired_on = today - dt.timedelta(days=30)
+    mine = login("nora").get("/training/me/").content.decode()
+    assert f"Expired on {expired_on.day} {expired_on:%b %Y}" in mine
+    assert "valid until" not in mine.lower()
+    assert "Nora Acme" in login("hana").get("/training/compliance/?view=expired").content.decode()
+    Certification.objects.filter(person=company.nora).update(expires_on=today + dt.timedelta(days=200))
+    until = today + dt.timedelta(days=200)
+    assert f"Valid until {until.day} {until:%b %Y}" in login("nora").get("/training/me/").content.decode()
