@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -254,6 +255,12 @@ class CourseSellerTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.key}: {self.task_key}"
+
+    @property
+    def task_label(self) -> str:
+        """The key in words for pages ("follow_up" -> "Follow up"): training sits below insights and does not read
+        the task library's names."""
+        return self.task_key.replace("_", " ").capitalize()
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -533,6 +540,42 @@ class Deferral(TimeStampedModel):
     def is_escalated(self) -> bool:
         return self.escalated_at is not None
 
+    @property
+    def is_decided(self) -> bool:
+        return self.status != self.Status.PENDING
+
+    @staticmethod
+    def _name(user: Any) -> str:
+        person = getattr(user, "person", None)
+        return person.full_name if person is not None else getattr(user, "email", "someone")
+
+    def _decision_label(self, decision: str, decided_by: Any) -> str:
+        if decision == self.Decision.PENDING:
+            # A request one approver rejected is closed: the other approval is no longer asked for.
+            return "Not needed: the request is closed" if self.is_decided else "Pending"
+        label = self.Decision(decision).label
+        return f"{label} by {self._name(decided_by)}" if decided_by is not None else label
+
+    @property
+    def hr_decision_label(self) -> str:
+        return self._decision_label(self.hr_decision, self.hr_decided_by)
+
+    @property
+    def leader_decision_label(self) -> str:
+        return self._decision_label(self.leader_decision, self.leader_decided_by)
+
+    @property
+    def outcome_label(self) -> str:
+        """The request as it stands, with who decided: what every page and notification says about it."""
+        if self.status == self.Status.PENDING:
+            return "Waiting for approval"
+        if self.status == self.Status.REJECTED:
+            rejected_by = (self.hr_decided_by if self.hr_decision == self.Decision.REJECTED
+                           else self.leader_decided_by)
+            note = self.hr_note if self.hr_decision == self.Decision.REJECTED else self.leader_note
+            return f"Rejected by {self._name(rejected_by)}" + (f": {note}" if note else "")
+        return f"Approved by {self._name(self.hr_decided_by)} (HR) and {self._name(self.leader_decided_by)}"
+
 
 class Exemption(TimeStampedModel):
     """HR's decision that a person need not take a course (e.g. equivalent prior certification). The only way
@@ -601,6 +644,13 @@ class Notice(TimeStampedModel):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def display_subject(self) -> str:
+        """A request for approval that has since been decided no longer asks for approval."""
+        if self.deferral is not None and self.deferral.is_decided and self.subject.startswith("Approval needed: "):
+            return "Decided: " + self.subject.removeprefix("Approval needed: ")
         return self.subject
 
 

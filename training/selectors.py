@@ -423,7 +423,8 @@ def my_training(*, user: Any) -> MyTraining:
     progress = progress_for(Person.objects.filter(pk=person.pk))
     deferrals = list(
         Deferral.objects.filter(enrolment__person=person)
-        .select_related("booking__session__course", "requested_by_person", "moved_to__session")
+        .select_related("booking__session__course", "requested_by_person", "moved_to__session",
+                        "hr_decided_by__person", "leader_decided_by__person")
         .order_by("-created_at")
     )
     certs = certificate_statuses(Person.objects.filter(pk=person.pk), today=timezone.localdate())
@@ -437,7 +438,8 @@ def notices_for(*, user: Any, limit: int = 20) -> list[Notice]:
     scope = scope_for(user)
     if scope.person_id is None:
         return []
-    return list(Notice.objects.filter(recipient_id=scope.person_id).select_related("deferral")[:limit])
+    return list(Notice.objects.filter(recipient_id=scope.person_id).select_related(
+        "deferral__hr_decided_by__person", "deferral__leader_decided_by__person")[:limit])
 
 
 def feed_bookings(*, token: str) -> tuple[CalendarFeed, list[Booking]]:
@@ -624,8 +626,8 @@ def _deferral_qs() -> QuerySet[Deferral]:
         "enrolment__person__manager",
         "booking__session__course",
         "requested_by_person",
-        "hr_decided_by",
-        "leader_decided_by",
+        "hr_decided_by__person",
+        "leader_decided_by__person",
         "moved_to__session",
         "escalated_to",
     )

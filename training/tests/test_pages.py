@@ -398,3 +398,24 @@ def test_an_expired_certificate_reads_as_expired_wherever_it_is_shown(login, com
     Certification.objects.filter(person=company.nora).update(expires_on=today + dt.timedelta(days=200))
     until = today + dt.timedelta(days=200)
     assert f"Valid until {until.day} {until:%b %Y}" in login("nora").get("/training/me/").content.decode()
+
+
+def test_a_decided_request_reads_as_decided_with_who_decided(login, company, scenario):
+    """Notifications kept saying 'Approval needed' and the leader's column 'Pending' after HR had rejected the
+    request; every page now reads the request as it stands."""
+    pull_out = scenario["pull_out"]
+    assert "Approval needed: pull-out of Nora Acme" in login("vera").get("/training/accountability/").content.decode()
+    response = login("hana").post(f"/training/deferrals/{pull_out.pk}/decide/",
+                                  {"role": "hr", "decision": "reject", "note": "The forecast can wait"})
+    assert response.status_code == 302
+    notices = login("vera").get("/training/accountability/").content.decode()
+    assert "Approval needed" not in notices
+    assert "Decided: pull-out of Nora Acme" in notices
+    assert "Rejected by Hana Acme: The forecast can wait" in notices
+    detail = login("vera").get(f"/training/deferrals/{pull_out.pk}/").content.decode()
+    assert "Rejected by Hana Acme" in detail
+    assert "Pending" not in detail
+    assert "Not needed: the request is closed" in detail
+    table = login("nora").get("/training/me/").content.decode()
+    assert "Rejected by Hana Acme" in table
+    assert ">Pending<" not in table
