@@ -3,7 +3,8 @@ completion) is not mastering it: a course is done when every competency it build
 evidence. HR's exemption counts as done; a course that builds no competency is done when completed.
 
 `course_done` is the rule and `fundamentals_standing` the count every page reads: the plan, the list of plans,
-a leader's accountability page and HR's "who is behind".
+a leader's accountability page and HR's "who is behind". `plan_percent` is the one progress figure of a plan,
+read by the plan and the list of plans.
 """
 
 from __future__ import annotations
@@ -23,6 +24,23 @@ def course_done(*, competency_ids: set[int], mastered: set[int], completed: bool
     if competency_ids:
         return competency_ids <= mastered
     return completed
+
+
+def course_fraction(*, competency_ids: set[int], mastered: set[int], done: bool) -> float:
+    """How far a plan module is, 0 to 1: 1 when done, else the share of its competencies mastered."""
+    if done:
+        return 1.0
+    if competency_ids:
+        return len(competency_ids & mastered) / len(competency_ids)
+    return 0.0
+
+
+def plan_percent(*, fundamentals_done: int, fundamentals_total: int, module_fractions: Iterable[float]) -> int:
+    """A plan's progress in percent: each fundamental counts 1 when done (mastered or exempted), each module its
+    `course_fraction`, all weighted alike."""
+    fractions = list(module_fractions)
+    parts = fundamentals_total + len(fractions)
+    return round(100 * (fundamentals_done + sum(fractions)) / parts) if parts else 0
 
 
 @dataclass(frozen=True)

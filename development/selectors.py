@@ -27,7 +27,15 @@ from development.models import (
     XapiOutbox,
 )
 from development.permissions import relation_to
-from development.progress import Standing, course_done, fundamentals_courses, fundamentals_standing, mastered_by_manager
+from development.progress import (
+    Standing,
+    course_done,
+    course_fraction,
+    fundamentals_courses,
+    fundamentals_standing,
+    mastered_by_manager,
+    plan_percent,
+)
 from people.models import EmploymentStatus, Person
 from people.scoping import scope_for, visible_people
 from training.models import Booking, Competency, Course, Enrolment
@@ -221,11 +229,10 @@ class CourseProgress:
 
     @property
     def fraction(self) -> float:
-        if self.done:
-            return 1.0
-        if self.competencies:
-            return self.competencies_mastered / len(self.competencies)
-        return 0.0
+        return course_fraction(
+            competency_ids={c.competency.pk for c in self.competencies},
+            mastered={c.competency.pk for c in self.competencies if c.mastered}, done=self.done,
+        )
 
     @property
     def status_label(self) -> str:
@@ -334,9 +341,9 @@ class PlanView:
 
     @property
     def percent(self) -> int:
-        parts = [1.0 if f.done else 0.0 for f in self.fundamentals]
-        parts += [m.progress.fraction for m in self.modules]
-        return round(100 * sum(parts) / len(parts)) if parts else 0
+        return plan_percent(fundamentals_done=sum(1 for f in self.fundamentals if f.done),
+                            fundamentals_total=len(self.fundamentals),
+                            module_fractions=[m.progress.fraction for m in self.modules])
 
     @property
     def next_due(self) -> dt.date | None:
@@ -474,11 +481,12 @@ class PlanRow:
     awaiting_review: int
     refreshed_at: dt.datetime | None
     next_due: dt.date | None
+    module_fractions: list[float] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
-        total = self.fundamentals_total + self.modules_total
-        return round(100 * (self.fundamentals_done + self.modules_done) / total) if total else 0
+        return plan_percent(fundamentals_done=self.fundamentals_done, fundamentals_total=self.fundamentals_total,
+                            module_fractions=self.module_fractions)
 
 
 def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
@@ -536,13 +544,17 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
         f_overdue = sum(1 for cid in fundamentals if cid in per and per[cid].days_overdue(today))
         m_done = m_overdue = 0
         next_due: dt.date | None = None
+        fractions: list[float] = []
         for module in modules.get(manager.pk, []):
             module_enrolment = per.get(module.course_id)
+            competency_ids = {c.pk for c in module.course.competencies.all()}
             done = course_done(
-                competency_ids={c.pk for c in module.course.competencies.all()},
+                competency_ids=competency_ids,
                 mastered=mastered.get(manager.pk, set()), completed=completed(module.course_id),
                 exempted=module_enrolment is not None and module_enrolment.status == Enrolment.Status.EXEMPTED,
             )
+            fractions.append(course_fraction(competency_ids=competency_ids, mastered=mastered.get(manager.pk, set()),
+                                             done=done))
             if done:
                 m_done += 1
             else:
@@ -557,6 +569,7 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
             modules_overdue=m_overdue, competencies_mastered=len(mastered.get(manager.pk, set())),
             awaiting_review=awaiting.get(manager.pk, 0),
             refreshed_at=plan.refreshed_at if plan is not None else None, next_due=next_due,
+            module_fractions=fractions,
         ))
     return rows
 

@@ -114,6 +114,28 @@ def test_a_new_module_is_due_by_the_program_rule_after_the_promotion(company, no
     assert module.due_on == company.nora.manager_since + dt.timedelta(days=270)  # the curriculum's window
 
 
+def test_the_plan_and_the_list_of_plans_show_one_progress_figure_that_moves_with_accepted_evidence(
+        company, nora_needs):
+    """The list counted whole modules only (70%) where the plan counted mastered competencies (75%), and did not
+    move when evidence was accepted."""
+    refresh(company)
+    module = next(m for m in PlanModule.objects.filter(plan__manager=company.nora).prefetch_related(
+        "course__competencies") if m.course.competencies.count() >= 2)
+
+    def figures() -> tuple[int, int]:
+        view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+        row = next(r for r in selectors.plans_overview(user=company.user("dirk")) if r.manager == company.nora)
+        return view.percent, row.percent
+
+    before_plan, before_list = figures()
+    assert before_plan == before_list
+    make_evidence(company.nora, module.course.competencies.first(), by=company.user("dirk"),
+                  status=MasteryEvidence.Status.ACCEPTED)
+    after_plan, after_list = figures()
+    assert after_plan == after_list
+    assert after_list > before_list
+
+
 def test_modules_no_longer_indicated_are_kept_but_set_aside(company, stub_needs):
     needs = {company.nora.pk: [Need("pipeline_hygiene", "Pipeline hygiene", 1, [company.sam], "Pushes")]}
     stub_needs(needs)
