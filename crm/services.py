@@ -163,7 +163,8 @@ def _extract_zip(upload: UploadedFile, folder: Path) -> list[Path]:
         members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")
                    and "__MACOSX" not in m.filename]
         if sum(m.file_size for m in members) > ZIP_MAX_BYTES:
-            raise UploadRejected(f"{upload.name} unpacks to more than 20 GB; use manage.py import_crm instead")
+            raise UploadRejected(f"{upload.name} unpacks to more than 20 GB, too large to upload; ask your "
+                                 "administrator to load it on the server")
         for member in members:
             name = _safe_name(Path(member.filename).name)
             if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:

@@ -54,8 +54,8 @@ def profile_chart(bars: Sequence[ProfileBar], *, title: str, chart_id: str) -> S
         f'{label_w + plot_w + 20} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-t">{_e(title)}</title>',
         f'<desc id="{chart_id}-d">Bar length is each task\'s weight in this situation (standardised effect on '
-        "success). Whiskers are the 95% confidence interval of the data's estimate; the diamond is the library "
-        "prior. The table below lists the same numbers.</desc>",
+        "success). Whiskers are the 95% confidence interval of the data's estimate; the diamond is the task "
+        "library's starting weight. The table below lists the same numbers.</desc>",
     ]
     zero = x(0.0)
     parts.append(f'<line x1="{zero:.1f}" y1="{top - 8}" x2="{zero:.1f}" y2="{height - 24}" stroke="{MUTED}"/>')

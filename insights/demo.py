@@ -38,16 +38,16 @@ def insights_demo_step(context: DemoContext) -> None:
     """Analyse the demo CRM data in this process (no worker needed), then record a reviewed override."""
     with override_settings(TASKS=_NO_WORKER):
         for start, end in _earlier_periods():
-            earlier = services.analysis_enqueue(actor=None, reason=f"demo: the analysis as of {end:%d %b %Y}",
+            earlier = services.analysis_enqueue(actor=None, reason=f"Sample data: the analysis as of {end:%d %b %Y}",
                                                 period_start=start, period_end=end)
             services.analysis_execute(run_id=earlier.pk)
-        run = services.analysis_run_now(actor=None, reason="demo: after the CRM import")
+        run = services.analysis_run_now(actor=None, reason="Sample data: after the CRM import")
         if run.status != AnalysisRun.Status.SUCCEEDED:
             context.write(f"Insights: the analysis did not succeed ({run.error or run.status}).")
             return
         reviewed = _review_one_profile(run, context.logins)
         if reviewed is not None:
-            run = services.analysis_run_now(actor=None, reason="demo: after a weight override")
+            run = services.analysis_run_now(actor=None, reason="Sample data: after a weight override")
     situations = run.situation_results.count()
     critical = TaskEvidence.objects.filter(run=run, is_critical=True).count()
     context.write(

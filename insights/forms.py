@@ -104,10 +104,11 @@ class TaskForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=SellingTask.Kind.choices)
     prior_weight = forms.FloatField(min_value=-1.0, max_value=1.0, initial=0.15,
-                                    help_text="Expected standardised effect before the company's data speaks "
-                                    "(defaults are O*NET importance rescaled so 5 = 0.28).")
+                                    label="Starting weight",
+                                    help_text="The weight before the company's data speaks, from -1 to 1 (the "
+                                    "library's tasks start from published importance ratings: 5 of 5 is 0.28).")
     prior_source = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                                   label="Source of the prior")
+                                   label="Where the starting weight comes from")
     is_active = forms.BooleanField(required=False, initial=True, label="In use")
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:

@@ -112,6 +112,7 @@ class Walk:
     opened: dict[str, int] = field(default_factory=dict)  # url -> status
     broken: list[str] = field(default_factory=list)  # "status url (linked from page)"
     pages: list[str] = field(default_factory=list)  # the HTML pages that opened (200), in the order opened
+    html: dict[str, str] = field(default_factory=dict)  # url -> the HTML of each page in `pages`
 
 
 def walk(client: Client, start: str = "/", *, per_kind: int = 3, max_pages: int = 300) -> Walk:
@@ -136,9 +137,11 @@ def walk(client: Client, start: str = "/", *, per_kind: int = 3, max_pages: int 
         if response.status_code in (301, 302, 303, 307, 308):
             targets = [response["Location"]]
         elif response.get("Content-Type", "").startswith("text/html"):
-            targets = list(same_site_links(response.content.decode(), url))
+            content = response.content.decode()
+            targets = list(same_site_links(content, url))
             if response.status_code == 200:
                 result.pages.append(url)
+                result.html[url] = content
         if url.startswith("/admin/"):
             continue  # Django's own admin pages: opened when linked, their own links are Django's
         for target in targets:

@@ -222,7 +222,7 @@ def _table(table: str, entry: Any, base: Format, where: str, error: MappingError
 def plan(pipeline: Pipeline, paths: list[Path], mapping: Path | None = None) -> None:
     if mapping is None:
         pipeline.log.error(Issue(file="(mapping)", message="a mapping file (.toml) is required for CSV files "
-                                 "from another CRM; see docs/imports.md"))
+                                 "from another CRM; start from the example mapping file"))
         return
     parsed = read_mapping(pipeline, mapping)
     if parsed is None:

@@ -94,7 +94,8 @@ class ReasonText:
     def for_task(cls, *, task: TaskSpec, metric: MetricDefinition, target: float | None, evidence: EvidenceOut,
                  situation_name: str) -> ReasonText:
         source = {
-            "data": "from the company's data", "prior": "from the library prior", "override": "set by a reviewer",
+            "data": "from the company's data", "prior": "from the task library's starting weight",
+            "override": "set by a reviewer",
         }.get(evidence.driven_by, "")
         return cls(
             metric=metric,

@@ -273,8 +273,8 @@ def evidence_sentence(
 ) -> str:
     if estimate is None or blend_ is None:
         return (
-            f"{reason[:1].upper()}{reason[1:]}, so the weight is the library prior ({prior:.2f}, from O*NET "
-            "importance ratings)."
+            f"{reason[:1].upper()}{reason[1:]}, so the weight is the task library's starting weight ({prior:.2f}, "
+            "from published ratings of how much the task matters in sales jobs)."
         )
     low, high = estimate.ci
     direction = "higher" if estimate.effect >= 0 else "lower"
@@ -286,9 +286,11 @@ def evidence_sentence(
         "its own and becomes critical only when a reviewer sets its weight",
     }[estimate.mode]
     source = (
-        f"The company's data drove this result ({blend_.data_share:.0%} of the blend; library prior {prior:.2f})."
+        f"The company's data drove this result ({blend_.data_share:.0%} of the weight; the task library's starting "
+        f"weight is {prior:.2f})."
         if blend_.driven_by == "data"
-        else f"The library prior drove this result ({1 - blend_.data_share:.0%} of the blend): the data is too "
+        else f"The task library's starting weight drove this result ({1 - blend_.data_share:.0%} of the weight): "
+        f"the data is too "
         f"uncertain to overrule it yet."
     )
     return (

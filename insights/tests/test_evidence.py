@@ -120,8 +120,9 @@ def test_plain_words():
     sentence = ev.evidence_sentence(outcome_label="attainment", estimate=ev.Estimate(0.32, 0.07, 84),
                                     blend_=ev.Blend(0.86, 0.3, 0.05), prior=0.22, n=84, reason="")
     assert "0.32 standard deviations higher attainment (95% CI 0.18 to 0.46; 84 sellers)" in sentence
-    assert "The company's data drove this result (86% of the blend; library prior 0.22)" in sentence
+    assert ("The company's data drove this result (86% of the weight; the task library's starting weight is 0.22)"
+            in sentence)
     prior_only = ev.evidence_sentence(outcome_label="attainment", estimate=None, blend_=None, prior=0.21, n=6,
                                       reason="only 6 sellers in this situation have an outcome")
-    assert prior_only.startswith("Only 6 sellers in this situation have an outcome, so the weight is the library "
-                                 "prior (0.21")
+    assert prior_only.startswith("Only 6 sellers in this situation have an outcome, so the weight is the task "
+                                 "library's starting weight (0.21")

@@ -318,8 +318,9 @@ def test_library_pages_and_admin_editing(analysed, login):
     page = text(login("nora").get("/insights/tasks/"))
     assert "Territory and account coverage" in page
     assert "Accounts touched each quarter" in page
-    assert "O*NET 29.3" in page
-    assert "CC BY 4.0" in page
+    # The short credit, linking to the full attribution on the About page.
+    assert "Task descriptions adapted from O*NET, CC BY 4.0" in page
+    assert "O*NET 29.3" in text(login("nora").get("/about/"))
     assert "Add a task" not in page
     task = SellingTask.objects.get(key="account_coverage")
     detail = text(login("nora").get(f"/insights/tasks/{task.pk}/"))

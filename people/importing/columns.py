@@ -30,7 +30,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("hire_date", True, "First day at the company, YYYY-MM-DD.", "2019-04-01"),
     Column("department", False, "Department name as the HR system shows it (free text).", "Sales North"),
     Column("job_title", False, "Job title (free text).", "Sales Manager"),
-    Column("manager_employee_id", False, "employee_id of the person's manager. Empty for the top of the tree.",
+    Column("manager_employee_id", False, "The employee id of the person's manager. Empty for the top of the tree.",
            "E1000"),
     Column("org_unit_code", False, "Code of the person's org unit (team, region, department...).", "NA"),
     Column("org_unit_name", False, "Name of that unit. Needed on at least one row for a unit new to Promoted.",
@@ -41,11 +41,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("region", False, "Sales region (free text, used in filters).", "North"),
     Column("location", False, "Office or city (free text).", "Hamburg"),
     Column("manager_since", False, "The date the person became a people manager, YYYY-MM-DD.", "2021-01-01"),
-    Column("status", False, "active, on_leave or inactive. Empty: active, or inactive with a past end_date.",
+    Column("status", False, "Active, On leave or Inactive. Empty: active, or inactive with a past end date.",
            "active"),
     Column("end_date", False, "Last day of employment, YYYY-MM-DD. A past end date makes the person inactive.",
            ""),
-    Column("leaving_reason", False, "voluntary or involuntary; only with an end_date.", ""),
+    Column("leaving_reason", False, "Voluntary or involuntary; only with an end date.", ""),
     Column("hr_partner_for", False, "Org unit codes this person supports as HR partner, separated by ';'.", ""),
 )
 
