@@ -187,7 +187,7 @@ def closed_stages(inv: StoreInventory) -> list[str]:
     open opportunity has, and any label with "closed" in it (read once, like `proposal_stages`)."""
     o = inv.tables["opportunities"]
     labels = o.filter(o.stage.notnull()).group_by("stage").aggregate(
-        closed=o.is_closed.fill_null(False).cast("int8").min()
+        closed=o.is_closed.fill_null(False).all()  # bool_and: PostgreSQL casts no boolean to smallint
     ).to_pyarrow().to_pylist()
     found = {r["stage"] for r in labels if r["closed"]}
     if inv.has("opportunity_stage_history.stage"):
