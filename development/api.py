@@ -116,7 +116,7 @@ class CompetencyStateOut(Schema):
     key: str
     name: str
     status: str = Field(..., description="Mastered, In review, Evidence submitted, Sent back, Not yet evidenced.")
-    mastered_at: dt.datetime | None
+    mastered_on: dt.date | None = Field(..., description="When mastered: the date of the earliest accepted evidence.")
 
 
 class CourseProgressOut(Schema):
@@ -220,7 +220,7 @@ def evidence_review(request: HttpRequest, evidence_id: Id, payload: ReviewIn) ->
 
 def _competency_out(state: selectors.CompetencyState) -> dict[str, Any]:
     return {"key": state.competency.key, "name": state.competency.name, "status": state.label,
-            "mastered_at": state.mastered_at}
+            "mastered_on": state.mastered_on}
 
 
 def _progress_out(item: selectors.CourseProgress) -> dict[str, Any]:

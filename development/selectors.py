@@ -48,19 +48,23 @@ ACTIVE_STATUSES = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def mastered_competencies(*, manager: Person) -> dict[int, dt.datetime]:
-    """Competency id -> when first mastered, from accepted evidence only. Attendance never masters anything."""
-    mastered: dict[int, dt.datetime] = {}
-    for competency_id, decided_at in (
-        MasteryEvidence.objects.filter(
-            manager=manager, status=MasteryEvidence.Status.ACCEPTED, decided_at__isnull=False
-        )
-        .order_by("decided_at")
-        .values_list("competency_id", "decided_at")
-    ):
-        if decided_at is not None:
-            mastered.setdefault(competency_id, decided_at)
-    return mastered
+def mastered_competencies(*, manager: Person) -> dict[int, dt.date]:
+    """Competency id -> when first mastered (`mastery_dates`), from accepted evidence only. Attendance never
+    masters anything."""
+    return mastery_dates(
+        MasteryEvidence.objects.filter(manager=manager, status=MasteryEvidence.Status.ACCEPTED)
+        .values_list("competency_id", "occurred_on")
+    )
+
+
+def mastery_dates(accepted: Iterable[tuple[int, dt.date]]) -> dict[int, dt.date]:
+    """The one mastery date: competency id -> the date of its earliest accepted evidence (when the assessment,
+    demonstration or assignment took place), from (competency id, occurred_on) pairs of accepted evidence. Not
+    the day it was reviewed, and never a session date: attending is not mastering."""
+    dates: dict[int, dt.date] = {}
+    for competency_id, occurred_on in accepted:
+        dates[competency_id] = min(occurred_on, dates.get(competency_id, occurred_on))
+    return dates
 
 
 def coaching_tasks_mastered(*, manager: Person) -> set[str]:
@@ -172,13 +176,13 @@ def plan_manager(*, user: Any, manager_id: int) -> tuple[Person, str]:
 @dataclass
 class CompetencyState:
     competency: Competency
-    mastered_at: dt.datetime | None
+    mastered_on: dt.date | None  # see mastery_dates
     open_evidence: list[MasteryEvidence] = field(default_factory=list)
     sent_back: list[MasteryEvidence] = field(default_factory=list)
 
     @property
     def mastered(self) -> bool:
-        return self.mastered_at is not None
+        return self.mastered_on is not None
 
     @property
     def label(self) -> str:
@@ -213,6 +217,14 @@ class CourseProgress:
     @property
     def competencies_mastered(self) -> int:
         return sum(1 for c in self.competencies if c.mastered)
+
+    @property
+    def mastered_on(self) -> dt.date | None:
+        """When the course was mastered: the day its last competency was (exempted or competency-less: never)."""
+        dates = [c.mastered_on for c in self.competencies if c.mastered_on is not None]
+        if self.exempted or not self.competencies or len(dates) < len(self.competencies):
+            return None
+        return max(dates)
 
     @property
     def done(self) -> bool:
@@ -400,13 +412,15 @@ def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | Non
     for completion in ImportedCompletion.objects.filter(person=manager).order_by("completed_on"):
         imported[completion.course_id] = completion
     evidence = list(_evidence_base().filter(manager=manager).order_by("-submitted_at", "-pk"))
-    mastered: dict[int, dt.datetime] = {}
+    mastered = mastery_dates(
+        (e.competency_id, e.occurred_on) for e in evidence if e.status == MasteryEvidence.Status.ACCEPTED
+    )
     open_by: dict[int, list[MasteryEvidence]] = defaultdict(list)
     sent_back_by: dict[int, list[MasteryEvidence]] = defaultdict(list)
     for item in sorted(evidence, key=lambda e: (e.decided_at or e.submitted_at)):
-        if item.status == MasteryEvidence.Status.ACCEPTED and item.decided_at is not None:
-            mastered.setdefault(item.competency_id, item.decided_at)
-        elif item.is_open:
+        if item.status == MasteryEvidence.Status.ACCEPTED:
+            continue
+        if item.is_open:
             open_by[item.competency_id].append(item)
         else:
             sent_back_by[item.competency_id].append(item)

@@ -200,3 +200,24 @@ def test_review_queue_lists_what_the_reviewer_may_sign_off(company):
     assert [e.pk for e in selectors.review_queue(user=company.user("hana"))] == [nora_evidence.pk]
     assert selectors.review_queue(user=company.user("nora")) == []
     assert selectors.review_queue(user=company.user("otto")) == []
+
+
+def test_one_mastery_date_the_accepted_evidences_date(company, login):
+    """The plan said 'mastered on <session date>' for a fundamental beside 'since <review day>' for its
+    competency, for evidence dated earlier; both now read the accepted evidence's date."""
+    today = timezone.localdate()
+    course = next(c for c in Course.objects.filter(track__key="management-fundamentals", is_active=True)
+                  .prefetch_related("competencies") if c.competencies.count() == 1)
+    session_day, evidence_day = today - dt.timedelta(days=60), today - dt.timedelta(days=33)
+    Enrolment.objects.create(person=company.nora, course=course, enrolled_on=today - dt.timedelta(days=90),
+                             due_on=today, status=Enrolment.Status.COMPLETED, completed_on=session_day)
+    evidence = make_evidence(company.nora, course.competencies.get(), by=company.user("dirk"),
+                             status=MasteryEvidence.Status.ACCEPTED)
+    MasteryEvidence.objects.filter(pk=evidence.pk).update(occurred_on=evidence_day)
+    page = login("dirk").get(f"/development/plans/{company.nora.pk}/").content.decode()
+    assert page.count(f"mastered on {evidence_day.day} {evidence_day:%b %Y}") == 2
+    assert f"mastered on {session_day.day} {session_day:%b %Y}" not in page
+    assert f"completed on {session_day.day} {session_day:%b %Y}" in page
+    assert selectors.mastered_competencies(manager=company.nora) == {course.competencies.get().pk: evidence_day}
+    view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+    assert next(f for f in view.fundamentals if f.course == course).mastered_on == evidence_day
