@@ -126,6 +126,9 @@ def test_hr_sees_who_is_behind_by_how_much_and_why(login, company, scenario):
     assert "Overdue since" in page
     assert "Mick Acme" not in page  # South: outside Hana's units
     report = behind_report(user=company.user("hana"))
+    # One person behind reads "1 person behind", never "1 people behind".
+    assert len(report.behind) == 1
+    assert '<div class="stat">1</div><div class="stat__label">person behind, of' in page
     nora = next(p for p in report.behind if p.person == company.nora)
     assert nora.days_behind == 12
     assert nora.overdue == 1
