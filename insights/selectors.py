@@ -701,6 +701,7 @@ class HomeCard:
     managers: int = 0  # for a second-line manager: managers below them with a team in the analysis
     managers_not_equipped: int = 0  # ... of whom this many cannot coach yet one of their team's top needs
     period: str = ""  # the latest analysis's period in words, when there is one
+    diagnosed: bool = False  # a seller: the latest analysis diagnosed them (no priorities then means none needed)
 
 
 def home_card(*, user: Any) -> HomeCard | None:
@@ -723,11 +724,13 @@ def home_card(*, user: Any) -> HomeCard | None:
             card.managers_not_equipped = sum(1 for line in below if line.not_equipped)
         return card
     if scope.has(Role.SELLER):
-        names = []
+        names: list[str] = []
+        diagnosed = False
         if run is not None:
             names = list(SellerTaskGap.objects.filter(
                 run=run, diagnostic__seller_id=scope.person_id, priority_rank__isnull=False
             ).order_by("priority_rank").values_list("task__name", flat=True))
+            diagnosed = bool(names) or SellerDiagnostic.objects.filter(run=run, seller_id=scope.person_id).exists()
         return HomeCard("seller", scope.person_id, names, analysed=run is not None,
-                        period=run.period_label if run else "")
+                        period=run.period_label if run else "", diagnosed=diagnosed)
     return None

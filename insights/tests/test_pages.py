@@ -15,6 +15,7 @@ from insights.models import (
     CoachingNeed,
     SellerDiagnostic,
     SellerSituationOverride,
+    SellerTaskGap,
     SellingTask,
     TaskWeightOverride,
 )
@@ -393,3 +394,17 @@ def test_every_page_with_analysis_results_names_its_period(analysed, login):
         client = login(who)
         for url in urls:
             assert run.period_label in text(client.get(url)), (who, url)
+
+
+def test_a_seller_with_no_gap_to_prioritise_is_told_so_plainly(analysed, login):
+    """The home said 'Nothing to prioritise yet' where the diagnostic said every critical task is at or above
+    the top quartile; both now say the latter."""
+    sam = analysed.company.sam
+    SellerTaskGap.objects.filter(run=analysed.run, diagnostic__seller=sam).update(priority_rank=None, gap=0.0)
+    home = text(login("sam").get("/"))
+    assert "Every critical task in this situation is at or above the top quartile of peers" in home
+    assert "Nothing to prioritise yet" not in home
+    diagnostic = text(login("sam").get(f"/insights/sellers/{sam.pk}/"))
+    assert "Every critical task in this situation is at or above the top quartile of peers" in diagnostic
+    SellerDiagnostic.objects.filter(run=analysed.run, seller=sam).delete()
+    assert "your results have not been analysed" in text(login("sam").get("/"))
