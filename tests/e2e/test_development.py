@@ -66,4 +66,5 @@ def test_leader_signs_off_a_demonstration_and_the_manager_sees_it_mastered(brows
     page = live_login(browser_page, "nora")
     page.goto(f"/development/plans/{company.nora.pk}/")
     row = page.locator("#mastery-table tbody tr").filter(has=page.get_by_text("Coaching", exact=True))
-    assert row.get_by_text("Mastered").is_visible()
+    assert row.get_by_text("Mastered", exact=True).is_visible()
+    assert row.get_by_text("mastered on").is_visible()  # the date of the accepted evidence
