@@ -214,7 +214,7 @@ class TaskEvidence(models.Model):
 
     class DrivenBy(models.TextChoices):
         DATA = "data", "The company's data"
-        PRIOR = "prior", "The library prior"
+        PRIOR = "prior", "The task library's starting weight"
         OVERRIDE = "override", "A person's override"
         UNAVAILABLE = "unavailable", "Not measurable with this data"
 
