@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -110,9 +111,11 @@ def import_confirm(request: HttpRequest, import_id: int) -> HttpResponse:
         except ValueError:
             confirmed = None
         if confirmed != record.deactivated or (record.deactivated and not request.POST.get("confirm_left")):
+            n = record.deactivated
             messages.error(request, (
-                f"Tick the box to confirm that the {record.deactivated} people listed under \"To mark as left\" "
-                "have left, then import." if record.deactivated else "Confirm the import with the button below."
+                f"Tick the box to confirm that the {n} {pluralize(n, 'person,people')} listed under "
+                f"\"To mark as left\" {pluralize(n, 'has,have')} left, then import."
+                if n else "Confirm the import with the button below."
             ))
             return redirect("people:import_detail", import_id=record.pk)
     started = people_import_confirm(check=record, actor=cast(User, request.user), confirmed_deactivations=confirmed)

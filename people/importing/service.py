@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError, connection, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import User
@@ -258,7 +259,8 @@ def _check_deactivations(record: PeopleImport, deactivated: int, snapshot: Snaps
         f"This full import would mark {deactivated} of the {active} {whom} as having left ({share}%), because "
         "they are missing from the file. A file that was cut short, or a partial list uploaded as a full import, "
         "does exactly this, so nothing was changed. If the file is complete, check it first (\"Check only\") "
-        f"and confirm the {deactivated} people on the check's page; to add or update only the people in the "
+        f"and confirm the {deactivated} {pluralize(deactivated, 'person,people')} on the check's page; to add or "
+        "update only the people in the "
         "file, choose a partial import."
     ))], warnings, to_confirm=deactivated)
 

@@ -133,7 +133,7 @@ def test_full_import_page_lists_who_was_marked_as_left(login, company):
     assert Person.objects.get(pk=company.sid.pk).status == "active"
 
     response = client.post(f"/imports/people/{check.pk}/confirm/", {"deactivations": "1"}, follow=True)
-    assert "Tick the box to confirm that the 1 people" in response.content.decode()
+    assert "Tick the box to confirm that the 1 person listed" in response.content.decode()
     assert PeopleImport.objects.count() == 1
 
     response = client.post(f"/imports/people/{check.pk}/confirm/", {"deactivations": "1", "confirm_left": "on"})
