@@ -628,6 +628,7 @@ class Notice(TimeStampedModel):
         ESCALATION = "escalation", "Repeated deferral escalated"
         ENROLLED = "enrolled", "Enrolled"
         EXEMPTION = "exemption", "Exemption decided"
+        EVIDENCE_DECIDED = "evidence_decided", "Evidence reviewed"
 
     recipient = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="training_notices")
     kind = models.CharField(max_length=32, choices=Kind.choices)
