@@ -352,7 +352,8 @@ class CompanyPlan:
         """One person per kind of user the demo hands a password to (the administrator is not in the HR data).
 
         The sales manager is a recently promoted one whose team is not a planted struggling team, the seller
-        is on that manager's team and the director is that manager's director, so the logins tell one story.
+        is on that manager's team, the director is that manager's director and the HR partner is the one who
+        supports that manager's region, so the logins tell one story.
         """
         struggling = {s["employee_id"] for s in self.struggling_managers}
         managers = [m for m in self.sales_managers if m.is_active]
@@ -362,9 +363,7 @@ class CompanyPlan:
         director = manager.manager if manager.manager is not None and manager.manager.kind == DIRECTOR else (
             self.of_kind(DIRECTOR)[0]
         )
-        region_codes = {u.code for u in self.units if u.kind == "region"}
-        partners = self.of_kind(HR_PARTNER)
-        partner = max(partners, key=lambda p: len(region_codes.intersection(p.hr_partner_for)))
+        partner = self.hr_partner_of(manager)
         unit_names = {u.code: u.name for u in self.units}
         others = [m for m in self.of_kind(FUNCTION_MANAGER) if m.is_active and m.function != "hr"]
         outsider = next((m for m in others if self.recently_promoted(m)), others[0])
@@ -381,6 +380,17 @@ class CompanyPlan:
             PlannedLogin("Manager, other function", outsider,
                          f"their own record only, no sales data ({outsider.job_title})"),
         ]
+
+    def hr_partner_of(self, person: PlannedPerson) -> PlannedPerson:
+        """The HR partner who supports `person`: the one whose supported units hold the person's unit or one of
+        its parents (every region and function is given to exactly one partner)."""
+        parent_of = {u.code: u.parent_code for u in self.units}
+        chain: set[str] = set()
+        code = person.unit.code
+        while code and code not in chain:
+            chain.add(code)
+            code = parent_of.get(code, "")
+        return next(p for p in self.of_kind(HR_PARTNER) if chain.intersection(p.hr_partner_for))
 
     def truth(self) -> dict[str, Any]:
         """What the generator made true, for the CRM generator and the tests (docs/planted-truth.md)."""

@@ -103,9 +103,39 @@ def test_every_printed_login_signs_in_and_has_its_role(settings, tmp_path):
     assert outsider.person.function not in (Function.SALES, Function.HR)
     assert outsider.person.direct_reports.exists()
 
+    assert_printed_logins_tell_one_story(logins)  # after every step, not only the people step
+
     # Nobody else got the demo password.
     others = Person.objects.exclude(user__in=users.values()).exclude(user=None).select_related("user")[:20]
     assert all(not p.user.has_usable_password() for p in others)
+
+
+def assert_printed_logins_tell_one_story(logins: dict[str, dict[str, str]]) -> None:
+    """The printed HR partner supports the printed sales manager, the printed senior leader and director are
+    above that manager and the printed seller reports to them, as the app's own scoping sees it."""
+    users = {role: User.objects.get(email=login["email"]) for role, login in logins.items()}
+    manager, seller = users["Sales manager"].person, users["Seller"].person
+    assert seller.manager == manager
+    for role in ("HR partner", "Senior sales leader", "Regional director"):
+        forget_scope(users[role])
+        seen = visible_people(users[role])
+        assert seen.filter(pk=manager.pk).exists(), (role, logins[role], logins["Sales manager"])
+        assert seen.filter(pk=seller.pk).exists(), (role, logins[role], logins["Seller"])
+    forget_scope(users["Sales manager"])
+    assert visible_people(users["Sales manager"]).filter(pk=seller.pk).exists()
+    partner = users["HR partner"]
+    assert Role.HR_PARTNER in roles_of(partner)
+    assert scope_for(partner).hr_unit_paths
+    assert not scope_for(partner).has(Role.SENIOR_SALES_LEADER)  # sees the manager as HR, not as a leader
+    for leader in ("Senior sales leader", "Regional director"):
+        assert manager.path.startswith(users[leader].person.path)  # above the manager in the reporting line
+    assert manager.manager == users["Regional director"].person
+
+
+# Seeds and sizes where the partner with the most regions was not the manager's own partner, and small ones.
+@pytest.mark.parametrize(("seed", "sellers"), [(2, 60), (3, 60), (5, 60), (1, 120), (4, 10), (9, 20), (11, 35)])
+def test_the_printed_hr_partner_supports_the_printed_sales_manager(seed, sellers):
+    assert_printed_logins_tell_one_story(printed_logins(run_demo(sellers=sellers, seed=seed)))
 
 
 def test_writes_the_hr_file_truth_and_logins_and_imports_the_whole_file(tmp_path):

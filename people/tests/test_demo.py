@@ -251,6 +251,21 @@ def test_demo_logins_tell_one_story(plan):
     assert logins["Manager, other function"].function not in ("sales", "hr")
 
 
+@pytest.mark.parametrize("sellers", [10, 17, 35, 60, 120, 400, 2500])
+def test_the_hr_partner_login_supports_the_sales_manager_login_for_every_seed(sellers):
+    for seed in range(15):
+        company = generate_company(seed=seed, sellers=sellers, as_of=AS_OF)
+        parent_of = {u.code: u.parent_code for u in company.units}
+        logins = {login.role: login.person for login in company.demo_logins()}
+        units_above, code = [], logins["Sales manager"].unit.code
+        while code:
+            units_above.append(code)
+            code = parent_of[code]
+        supported = set(logins["HR partner"].hr_partner_for)
+        assert supported.intersection(units_above), (seed, sellers, supported, units_above)
+        assert logins["Seller"].manager is logins["Sales manager"]
+
+
 def test_truth_file_records_situations_and_struggling_managers(plan, tmp_path):
     truth = json.loads(write_truth(plan, tmp_path / "truth.json").read_text())
     assert truth["seed"] == 7
