@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.services import audit_log
@@ -37,7 +38,7 @@ from development.recommendations import NeedsResult, recommend_courses, team_coa
 from people.models import Person
 from people.scoping import scope_for, visible_people
 from training.catch_up import course_due_on
-from training.models import Booking, Competency, Course, Enrolment
+from training.models import Booking, Competency, Course, Enrolment, Notice
 
 logger = logging.getLogger("promoted.development")
 
@@ -144,6 +145,34 @@ def _locked(evidence: MasteryEvidence) -> MasteryEvidence:
     ).get(pk=evidence.pk)
 
 
+def _reviewer_name(actor: Any) -> str:
+    person = Person.objects.filter(user_id=actor.pk).only("first_name", "last_name").first()
+    return person.full_name if person is not None else str(getattr(actor, "email", "") or "An administrator")
+
+
+def _tell_manager(evidence: MasteryEvidence, *, actor: Any) -> None:
+    """Tell the manager their evidence was decided (a notice in the program's notifications, also emailed):
+    what was decided, by whom, the reviewer's note, and the way to the evidence."""
+    accepted = evidence.status == Status.ACCEPTED
+    what = f"{evidence.get_kind_display().lower()} for {evidence.competency.name}"
+    who = _reviewer_name(actor)
+    if accepted:
+        subject = f"Evidence accepted: {evidence.competency.name}"
+        body = f"{who} accepted your {what}: you have mastered {evidence.competency.name}."
+    else:
+        subject = f"Evidence sent back: {evidence.competency.name}"
+        body = f"{who} sent back your {what}. Add what they ask for and submit it again."
+    if evidence.reviewer_comment:
+        body += f" Their note: “{evidence.reviewer_comment}”"
+    # Imported here: training.services imports this module (completions record xAPI statements).
+    from training.services import notice_send
+
+    notice_send(
+        recipient=evidence.manager, kind=Notice.Kind.EVIDENCE_DECIDED, subject=subject, body=body,
+        url=reverse("development:evidence", args=[evidence.pk]),
+    )
+
+
 def _log_transition(evidence: MasteryEvidence, *, actor: Any, previous: str, verb: str, comment: str = "") -> None:
     audit_log(
         actor=actor, action=f"development.evidence.{verb}", target=evidence,
@@ -183,6 +212,7 @@ def evidence_accept(*, actor: Any, evidence: MasteryEvidence, comment: str = "")
     evidence.save(update_fields=["status", "reviewer", "decided_at", "reviewer_comment", "updated_at"])
     _log_transition(evidence, actor=actor, previous=previous, verb="accepted", comment=evidence.reviewer_comment)
     xapi_record_mastery(evidence=evidence)
+    _tell_manager(evidence, actor=actor)
     return evidence
 
 
@@ -199,6 +229,7 @@ def evidence_send_back(*, actor: Any, evidence: MasteryEvidence, comment: str) -
     evidence.reviewer_comment = comment.strip()
     evidence.save(update_fields=["status", "reviewer", "decided_at", "reviewer_comment", "updated_at"])
     _log_transition(evidence, actor=actor, previous=previous, verb="sent_back", comment=evidence.reviewer_comment)
+    _tell_manager(evidence, actor=actor)
     return evidence
 
 
