@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
 from api.auth import caller
@@ -55,6 +56,17 @@ class TaskWeightOut(Schema):
     weight: float
 
 
+class MixedBookOut(Schema):
+    warning: str = Field(..., description="As the pages say it: how the sellers split into kinds of book (for "
+                         "example account counts in two groups), the suggestion to define a rule that separates "
+                         "them, and how the analysis compares sellers until then.")
+    suggestion: str = Field(..., description="define_rule: define a situation by rule (Define situations) that "
+                            "separates the kinds of book; it applies from the next analysis.")
+    define_rules_url: str | None = Field(..., description="The page where situations are defined by rule, when "
+                                         "you may define them (HR partners, senior sales leaders, "
+                                         "administrators); null otherwise.")
+
+
 class SituationOut(Schema):
     id: int
     name: str
@@ -63,6 +75,8 @@ class SituationOut(Schema):
     seller_count: int
     estimated_from_data: bool
     critical_tasks: list[TaskWeightOut]
+    possibly_mixed: MixedBookOut | None = Field(..., description="Set when the situation's sellers look like more "
+                                                "than one kind of book; null when they look like one.")
 
 
 class SituationListOut(Schema):
@@ -197,12 +211,21 @@ def _run(user: Any, run: AnalysisRun | None) -> dict[str, Any] | None:
             "notes": summary.notes}
 
 
-def _situation(card: selectors.SituationCard) -> dict[str, Any]:
+def _mixed(user: Any, warning: str) -> dict[str, Any] | None:
+    if not warning:
+        return None
+    may_define = selectors.can_review_profiles(user)
+    return {"warning": warning, "suggestion": "define_rule",
+            "define_rules_url": reverse("insights:situation_rules") if may_define else None}
+
+
+def _situation(user: Any, card: selectors.SituationCard) -> dict[str, Any]:
     r = card.result
     return {"id": r.situation_id, "name": r.situation.name, "kind": r.situation.kind, "summary": r.summary,
             "seller_count": r.seller_count, "estimated_from_data": r.estimated_from_data,
             "critical_tasks": [{"task_key": e.task.key, "task_name": e.task.name, "rank": e.rank,
-                                "weight": e.weight} for e in card.critical]}
+                                "weight": e.weight} for e in card.critical],
+            "possibly_mixed": _mixed(user, str(r.features.get("mixed") or ""))}
 
 
 @router.get("/situations", response={200: SituationListOut, **COMMON_ERRORS}, url_name="insights_situations",
@@ -214,7 +237,7 @@ def list_situations(request: HttpRequest) -> dict[str, Any]:
         raise Http404
     run = selectors.latest_run()
     cards = selectors.situation_cards(user=user, run=run) if run else []
-    return {"run": _run(user, run), "items": [_situation(c) for c in cards]}
+    return {"run": _run(user, run), "items": [_situation(user, c) for c in cards]}
 
 
 @router.get("/situations/{api_id:situation_id}", response={200: ProfileOut, **COMMON_ERRORS},
@@ -243,7 +266,7 @@ def situation_profile(request: HttpRequest, situation_id: Id) -> dict[str, Any]:
             "override": {"weight": e.weight, "note": e.override_note, "author": e.override_author,
                          "at": e.override_at} if e.driven_by == "override" and e.override_at else None,
         })
-    return {"run": _run(user, run), "situation": _situation(card), "tasks": tasks}
+    return {"run": _run(user, run), "situation": _situation(user, card), "tasks": tasks}
 
 
 def _gap(row: selectors.GapRow) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from insights import services
 from insights.models import AnalysisRun, SellerDiagnostic
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,34 @@ def test_the_run_block_counts_only_the_sellers_the_caller_may_see(analysed, api_
     admin = api_as("admin").get("/api/v1/insights/situations").json()["run"]
     assert admin["seller_count"] == run.seller_count
     assert admin["notes"] == run.data_notes
+
+
+def test_a_situation_that_looks_mixed_says_so_with_the_suggestion_to_define_a_rule(analysed, api_as):
+    # The two proposed situations each hold one kind of book: neither looks mixed.
+    before = api_as("hana").get("/api/v1/insights/situations").json()["items"]
+    assert [item["possibly_mixed"] for item in before] == [None, None]
+    # A rule that takes everyone pools territory and inside-sales books into one situation.
+    services.situation_rule_save(actor=None, name="Everyone", description="", priority=1,
+                                 conditions=[{"feature": "accounts", "op": "gt", "value": 0}])
+    run = services.analysis_run_now(actor=None, reason="test")
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    (result,) = run.situation_results.all()
+    assert result.features["mixed"]
+
+    (pooled,) = api_as("hana").get("/api/v1/insights/situations").json()["items"]
+    mixed = pooled["possibly_mixed"]
+    assert mixed["warning"] == result.features["mixed"]  # the words the pages show
+    assert mixed["warning"].startswith("These sellers may have two different kinds of book: ")
+    assert "Consider defining a rule that separates them" in mixed["warning"]
+    assert mixed["suggestion"] == "define_rule"
+    assert mixed["define_rules_url"] == "/insights/situations/definitions/"
+    profile = api_as("vera").get(f"/api/v1/insights/situations/{pooled['id']}").json()
+    assert profile["situation"]["possibly_mixed"]["warning"] == mixed["warning"]
+    assert profile["situation"]["possibly_mixed"]["define_rules_url"] == mixed["define_rules_url"]
+    # A manager is told too, but may not define situations, so gets no link to that page.
+    (nora,) = api_as("nora").get("/api/v1/insights/situations").json()["items"]
+    assert nora["possibly_mixed"]["warning"] == mixed["warning"]
+    assert nora["possibly_mixed"]["define_rules_url"] is None
+    # Sellers and people outside sales still get nothing.
+    assert api_as("sam").get(f"/api/v1/insights/situations/{pooled['id']}").status_code == 404
+    assert api_as("otto").get("/api/v1/insights/situations").status_code == 404
