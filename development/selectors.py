@@ -38,7 +38,7 @@ from development.progress import (
 )
 from people.models import EmploymentStatus, Person
 from people.scoping import scope_for, visible_people
-from training.models import Booking, Competency, Course, Enrolment
+from training.models import Booking, Competency, Course, Enrolment, Notice
 
 ACTIVE_STATUSES = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
 
@@ -113,6 +113,34 @@ def review_queue(*, user: Any) -> list[MasteryEvidence]:
             MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.IN_REVIEW])
         .order_by("submitted_at", "pk")
     )
+
+
+HOME_LIST_LENGTH = 5
+
+
+@dataclass
+class HomeEvidence:
+    """The home page's view of mastery evidence: what waits for the reader's review (the oldest first, with the
+    full count), and the decisions on the reader's own evidence they have not read yet."""
+
+    waiting: list[MasteryEvidence]
+    waiting_count: int
+    decisions: list[Notice]
+
+    @property
+    def more_waiting(self) -> int:
+        return self.waiting_count - len(self.waiting)
+
+
+def home_evidence(*, user: Any) -> HomeEvidence:
+    queue = review_queue(user=user)
+    person_id = scope_for(user).person_id
+    decisions = (
+        list(Notice.objects.filter(recipient_id=person_id, kind=Notice.Kind.EVIDENCE_DECIDED, read_at=None)
+             .order_by("-created_at", "-pk")[:HOME_LIST_LENGTH])
+        if person_id is not None else []
+    )
+    return HomeEvidence(waiting=queue[:HOME_LIST_LENGTH], waiting_count=len(queue), decisions=decisions)
 
 
 def evidence_list(*, user: Any, manager_id: int | None = None, status: str = "") -> QuerySet[MasteryEvidence]:

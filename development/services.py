@@ -173,6 +173,18 @@ def _tell_manager(evidence: MasteryEvidence, *, actor: Any) -> None:
     )
 
 
+def evidence_decision_read(*, user: Any, evidence: MasteryEvidence) -> int:
+    """The manager has opened their decided evidence: its notices are read (they leave the home page).
+    Returns how many were marked."""
+    person_id = scope_for(user).person_id
+    if person_id is None or person_id != evidence.manager_id:
+        return 0
+    return Notice.objects.filter(
+        recipient_id=person_id, kind=Notice.Kind.EVIDENCE_DECIDED, read_at=None,
+        url=reverse("development:evidence", args=[evidence.pk]),
+    ).update(read_at=timezone.now(), updated_at=timezone.now())
+
+
 def _log_transition(evidence: MasteryEvidence, *, actor: Any, previous: str, verb: str, comment: str = "") -> None:
     audit_log(
         actor=actor, action=f"development.evidence.{verb}", target=evidence,

@@ -183,6 +183,8 @@ def evidence_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence, relation = selectors.evidence_detail(user=request.user, evidence_id=evidence_id)
+    if relation == "self":
+        services.evidence_decision_read(user=request.user, evidence=evidence)
     return render(request, "development/evidence.html", {
         "page_title": f"{evidence.get_kind_display()}: {evidence.competency.name}",
         "evidence": evidence,

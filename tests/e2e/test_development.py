@@ -49,6 +49,9 @@ def test_leader_signs_off_a_demonstration_and_the_manager_sees_it_mastered(brows
     coaching = Competency.objects.get(key="coaching")
     make_evidence(company.nora, coaching, by=company.user("nora"))
     page = live_login(browser_page, "dirk")
+    # The home page says what waits for Dirk's review and links to it.
+    waiting = page.locator("#evidence-waiting")
+    assert waiting.get_by_role("link", name="Nora Acme: Coaching").is_visible()
     page.goto("/development/")
     page.get_by_role("link", name="Review evidence").click()
     page.locator("#review-queue").get_by_role("link", name="Coaching").click()
@@ -64,6 +67,14 @@ def test_leader_signs_off_a_demonstration_and_the_manager_sees_it_mastered(brows
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/**")
     page = live_login(browser_page, "nora")
+    # Nora is told on her home page: what was decided, by whom, with Dirk's note, and a link to the evidence.
+    decisions = page.locator("#evidence-decisions")
+    assert decisions.get_by_text("Dirk Acme accepted your observed demonstration for Coaching").is_visible()
+    assert decisions.get_by_text("Clear GROW structure; agreed a concrete next step.").is_visible()
+    decisions.get_by_role("link", name="Evidence accepted: Coaching").click()
+    assert page.locator("#evidence-status").inner_text() == "Accepted"
+    page.goto("/")
+    assert page.locator("#evidence-decisions").count() == 0  # read once opened
     page.goto(f"/development/plans/{company.nora.pk}/")
     row = page.locator("#mastery-table tbody tr").filter(has=page.get_by_text("Coaching", exact=True))
     assert row.get_by_text("Mastered", exact=True).is_visible()
