@@ -89,6 +89,21 @@ class EnrolForm(forms.Form):
     due_on = forms.DateField(label="Due", widget=DATE)
 
 
+class BookSessionForm(forms.Form):
+    session = forms.ModelChoiceField(
+        queryset=Session.objects.none(),
+        label="Session",
+        error_messages={
+            "required": "Choose a session.",
+            "invalid_choice": "Choose one of the sessions offered for this course.",
+        },
+    )
+
+    def __init__(self, *args: Any, course: Course, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = Session.objects.filter(course=course)  # type: ignore[attr-defined]
+
+
 class CompleteForm(forms.Form):
     completed_on = forms.DateField(label="Completed on", widget=DATE)
 

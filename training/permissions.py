@@ -56,6 +56,11 @@ def is_self(user: Any, person: Person) -> bool:
     return scope_for(user).person_id == person.pk
 
 
+def may_request_deferral(user: Any, person: Person) -> bool:
+    """The person themselves (a deferral) or anyone above them in the reporting line (a pull-out)."""
+    return is_self(user, person) or is_above(user, person)
+
+
 def hr_partners_for(person: Person) -> list[Person]:
     """People holding the HR-partner role for the person's org unit."""
     if person.org_unit is None:

@@ -7,7 +7,48 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from training.models import Certification, Course, Enrolment
+from django.db.models import Q
+
+from training.models import Booking, Certification, Course, Enrolment, Session
+
+# A seat still to be used: confirmed or on the waitlist, attendance not marked yet.
+ACTIVE_BOOKING = Q(
+    status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED], attendance=Booking.Attendance.UNMARKED
+)
+
+
+def prerequisite_session_ends(enrolments: Iterable[Enrolment]) -> dict[int, dt.datetime]:
+    """For each enrolment (by pk) whose course has prerequisites the person holds seats for: when the last of
+    those booked sessions ends (later sessions of the course come after it). Two queries."""
+    enrolments = list(enrolments)
+    through = Course.prerequisites.through
+    needs: dict[int, set[int]] = defaultdict(set)
+    for from_id, to_id in through.objects.filter(
+        from_course_id__in={e.course_id for e in enrolments}
+    ).values_list("from_course_id", "to_course_id"):
+        needs[from_id].add(to_id)
+    if not needs:
+        return {}
+    last: dict[tuple[int, int], dt.datetime] = {}
+    for person_id, course_id, ends_at in Booking.objects.filter(
+        ACTIVE_BOOKING,
+        person_id__in={e.person_id for e in enrolments if e.course_id in needs},
+        session__course_id__in={c for ids in needs.values() for c in ids},
+        session__status=Session.Status.SCHEDULED,
+    ).values_list("person_id", "session__course_id", "session__ends_at"):
+        key = (person_id, course_id)
+        last[key] = max(ends_at, last.get(key, ends_at))
+    result: dict[int, dt.datetime] = {}
+    for e in enrolments:
+        found = [last[(e.person_id, c)] for c in needs.get(e.course_id, ()) if (e.person_id, c) in last]
+        if found:
+            result[e.pk] = max(found)
+    return result
+
+
+def prerequisites_end(enrolment: Enrolment) -> dt.datetime | None:
+    """When the person's booked sessions of the course's prerequisites end (None when they hold none)."""
+    return prerequisite_session_ends([enrolment]).get(enrolment.pk)
 
 
 def missing_prerequisites(

@@ -34,8 +34,14 @@ from training.models import (
     Session,
     Track,
 )
-from training.permissions import is_hr_for, may_decide_as_hr, may_decide_as_leader, runs_program
-from training.prerequisites import missing_prerequisites
+from training.permissions import (
+    is_hr_for,
+    may_decide_as_hr,
+    may_decide_as_leader,
+    may_request_deferral,
+    runs_program,
+)
+from training.prerequisites import missing_prerequisites, prerequisite_session_ends
 
 # ------------------------------------------------------------------------------------------------------------
 # Who sees what of the program
@@ -156,9 +162,24 @@ def provider_detail(*, user: Any, provider_id: int) -> Provider:
 # Progress: what "behind" means
 # ------------------------------------------------------------------------------------------------------------
 
-ACTIVE_BOOKING = Q(
-    status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED], attendance=Booking.Attendance.UNMARKED
-)
+@dataclass
+class SeatChoice:
+    """An upcoming session HR may book someone into: it has a free seat."""
+
+    session: Session
+    free: int
+    due_on: dt.date
+
+    @property
+    def before_due(self) -> bool:
+        return timezone.localtime(self.session.starts_at).date() <= self.due_on
+
+    @property
+    def label(self) -> str:
+        start = timezone.localtime(self.session.starts_at)
+        seats = f"{self.free} seat{'s' if self.free != 1 else ''} free"
+        late = "" if self.before_due else ", after the due date"
+        return f"{start:%a %d %b %Y, %H:%M} ({seats}{late})"
 
 
 @dataclass
@@ -178,6 +199,8 @@ class EnrolmentProgress:
     reasons: list[str] = field(default_factory=list)
     booking: Booking | None = None
     waiting_for: list[Course] = field(default_factory=list)  # prerequisites not completed yet
+    movable: bool = False  # the viewer may ask to move this seat (see `mark_movable`)
+    seat_choices: list[SeatChoice] = field(default_factory=list)  # sessions HR may book (see `offer_seats`)
 
     @property
     def behind(self) -> bool:
@@ -233,6 +256,12 @@ class PersonProgress:
             for reason in item.reasons:
                 seen.setdefault(reason, None)
         return list(seen)
+
+    @property
+    def movable_items(self) -> list[EnrolmentProgress]:
+        """The upcoming seats the viewer may ask to move, soonest first (after `mark_movable`)."""
+        items = [i for i in self.items if i.movable and i.booking is not None]
+        return sorted(items, key=lambda i: i.booking.session.starts_at if i.booking else timezone.now())
 
     @property
     def next_booking(self) -> Booking | None:
@@ -365,6 +394,80 @@ def progress_for(people: QuerySet[Person], *, today: dt.date | None = None) -> l
     for pid, person_entry in result.items():
         person_entry.fundamentals = standings[pid]
     return list(result.values())
+
+
+def mark_movable(*, user: Any, progress: list[PersonProgress]) -> list[PersonProgress]:
+    """Flag the seats the user may ask to move: upcoming, not marked, with no request already waiting, of
+    someone the user may defer or pull out (`permissions.may_request_deferral`). Returns `progress`."""
+    now = timezone.now()
+    items = [
+        i
+        for entry in progress
+        if may_request_deferral(user, entry.person)
+        for i in entry.items
+        if i.booking is not None and i.booking.session.starts_at > now
+    ]
+    waiting = set(
+        Deferral.objects.filter(
+            booking_id__in=[i.booking.pk for i in items if i.booking], status=Deferral.Status.PENDING
+        ).values_list("booking_id", flat=True)
+    )
+    for item in items:
+        item.movable = item.booking is not None and item.booking.pk not in waiting
+    return progress
+
+
+def seat_choices(enrolments: list[Enrolment]) -> dict[int, list[SeatChoice]]:
+    """For each open workshop enrolment (by pk; the caller has scoped them): the scheduled sessions of its
+    course still to come with a free seat, not before the person's prerequisite sessions end, and not one they
+    were booked into before; soonest first."""
+    open_ones = [e for e in enrolments if e.status == Enrolment.Status.ENROLLED and e.course.needs_session]
+    if not open_ones:
+        return {}
+    sessions = list(
+        Session.objects.filter(
+            course_id__in={e.course_id for e in open_ones},
+            status=Session.Status.SCHEDULED,
+            starts_at__gt=timezone.now(),
+        )
+        .annotate(confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)))
+        .order_by("starts_at", "pk")
+    )
+    booked = set(
+        Booking.objects.filter(enrolment__in=open_ones).values_list("enrolment_id", "session_id")
+    )
+    ends = prerequisite_session_ends(open_ones)
+    result: dict[int, list[SeatChoice]] = {}
+    for enrolment in open_ones:
+        after = ends.get(enrolment.pk)
+        result[enrolment.pk] = [
+            SeatChoice(session, session.capacity - session.confirmed, enrolment.due_on)
+            for session in sessions
+            if session.course_id == enrolment.course_id
+            and session.confirmed < session.capacity
+            and (enrolment.pk, session.pk) not in booked
+            and (after is None or session.starts_at >= after)
+        ]
+    return result
+
+
+def offer_seats(*, user: Any, progress: list[PersonProgress]) -> list[tuple[PersonProgress, EnrolmentProgress]]:
+    """Give HR the sessions it may book, on each open workshop course of the people it is HR for
+    (`EnrolmentProgress.seat_choices`). Returns the courses that need a seat: behind, with no confirmed seat
+    or one after the due date."""
+    mine = [entry for entry in progress if is_hr_for(user, entry.person)]
+    choices = seat_choices([i.enrolment for entry in mine for i in entry.items])
+    needing: list[tuple[PersonProgress, EnrolmentProgress]] = []
+    for entry in mine:
+        for item in entry.items:
+            item.seat_choices = choices.get(item.enrolment.pk, [])
+            if item.enrolment.pk in choices and item.behind and (
+                item.booking is None
+                or item.booking.status != Booking.Status.CONFIRMED
+                or timezone.localtime(item.booking.session.starts_at).date() > item.enrolment.due_on
+            ):
+                needing.append((entry, item))
+    return needing
 
 
 @dataclass
@@ -750,7 +853,7 @@ def leader_accountability(*, user: Any, leader_id: int | None = None) -> LeaderA
         .exclude(pk=leader.pk)
         .exclude(status=EmploymentStatus.INACTIVE)
     )
-    progress = progress_for(subtree)
+    progress = mark_movable(user=user, progress=progress_for(subtree))
     tracks = list(Track.objects.filter(is_active=True).order_by("position"))
     pull_outs = list(_deferral_qs().filter(requested_by_person=leader).order_by("-created_at")[:100])
     escalations = list(
@@ -909,7 +1012,8 @@ def person_training(*, user: Any, person_id: int) -> PersonProgress | None:
     """One visible person's program progress (for the HR view of a person); 404 outside scope."""
     require_program(user)
     person = get_object_or_404(visible_people(user), pk=person_id)
-    progress = progress_for(Person.objects.filter(pk=person.pk))
+    progress = mark_movable(user=user, progress=progress_for(Person.objects.filter(pk=person.pk)))
+    offer_seats(user=user, progress=progress)
     return progress[0] if progress else PersonProgress(person)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,13 +56,10 @@ from training.permissions import (
     may_decide_as_leader,
     runs_program,
 )
-from training.prerequisites import missing_prerequisites
+from training.prerequisites import ACTIVE_BOOKING, missing_prerequisites, prerequisites_end
 
 logger = logging.getLogger("promoted.training")
 
-ACTIVE_BOOKING = Q(
-    status__in=[Booking.Status.CONFIRMED, Booking.Status.WAITLISTED], attendance=Booking.Attendance.UNMARKED
-)
 MIN_REASON_LENGTH = 10
 
 
@@ -147,27 +144,13 @@ def _confirmed_count(session: Session) -> int:
     return Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
 
 
-def _prerequisites_end(enrolment: Enrolment) -> dt.datetime | None:
-    """When the person's booked sessions of the course's prerequisites end: later sessions come after them."""
-    prereq_ids = list(enrolment.course.prerequisites.values_list("pk", flat=True))
-    if not prereq_ids:
-        return None
-    ends = Booking.objects.filter(
-        ACTIVE_BOOKING,
-        person_id=enrolment.person_id,
-        session__course_id__in=prereq_ids,
-        session__status=Session.Status.SCHEDULED,
-    ).values_list("session__ends_at", flat=True)
-    return max(ends, default=None)
-
-
 def _seat(
     enrolment: Enrolment, *, not_before: dt.datetime, exclude_session: Session | None = None
 ) -> Booking | None:
     """Book the enrolment into the earliest fitting scheduled session of its course: its cohort's session if
     there is one, else the earliest with a free seat, else the waitlist of the earliest. None when no session
     is scheduled (HR sees the enrolment as needing a session)."""
-    prereq_end = _prerequisites_end(enrolment)
+    prereq_end = prerequisites_end(enrolment)
     earliest = max(not_before, prereq_end) if prereq_end is not None else not_before
     sessions = (
         Session.objects.filter(
@@ -197,6 +180,78 @@ def _seat(
         _send_invitation_later(booking)
     else:
         _send_waitlisted_later(booking)
+    return booking
+
+
+def _seats_label(taken: int, capacity: int) -> str:
+    return f"{taken} of {capacity} seat{'s' if capacity != 1 else ''} taken"
+
+
+@transaction.atomic
+def enrolment_book(*, enrolment: Enrolment, session: Session, actor: Any) -> Booking:
+    """HR books a person into a chosen session of their course, with a confirmed seat. Refused, saying why,
+    when the session is full, cancelled, already started, for another course, before the person's
+    prerequisite sessions end, or when a deferral of their current seat is waiting. The seat they held before
+    is released (the waitlist there moves up). The person is invited; audit-logged."""
+    person = enrolment.person
+    if not is_hr_for(actor, person):
+        raise PermissionDenied("Only HR for this person can book their sessions.")
+    if enrolment.status != Enrolment.Status.ENROLLED:
+        raise ValidationError(
+            {"session": f"{person.full_name}'s {enrolment.course.title} is already "
+                        f"{enrolment.get_status_display().lower()}: there is nothing to book."}
+        )
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    when = f"{timezone.localtime(locked.starts_at):%d %b %Y}"
+    if locked.course_id != enrolment.course_id:
+        raise ValidationError({"session": f"That session is for another course than {enrolment.course.title}."})
+    if locked.status != Session.Status.SCHEDULED:
+        raise ValidationError({"session": f"The session on {when} is cancelled: choose another one."})
+    if locked.starts_at <= timezone.now():
+        raise ValidationError({"session": f"The session on {when} has already started: choose a later one."})
+    taken = _confirmed_count(locked)
+    if taken >= locked.capacity:
+        raise ValidationError(
+            {"session": f"The session on {when} is full ({_seats_label(taken, locked.capacity)}): "
+                        "choose another one, or add seats to it first."}
+        )
+    prereq_end = prerequisites_end(enrolment)
+    if prereq_end is not None and locked.starts_at < prereq_end:
+        raise ValidationError(
+            {"session": f"{person.full_name} takes the courses {enrolment.course.title} needs first until "
+                        f"{timezone.localtime(prereq_end):%d %b %Y}: choose a session after that."}
+        )
+    if Booking.objects.filter(session=locked, enrolment=enrolment).exists():
+        raise ValidationError(
+            {"session": f"{person.full_name} already has a place in the session on {when}, or had one: "
+                        "choose another session."}
+        )
+    current = list(enrolment.bookings.filter(ACTIVE_BOOKING).select_related("session"))
+    if Deferral.objects.filter(booking__in=current, status=Deferral.Status.PENDING).exists():
+        raise ValidationError(
+            {"session": f"A request to move {person.full_name} out of their current session is waiting for a "
+                        "decision: decide it first."}
+        )
+    for old in current:
+        held_seat = old.status == Booking.Status.CONFIRMED
+        old.status = Booking.Status.CANCELLED
+        old.ics_sequence += 1
+        old.save(update_fields=["status", "ics_sequence", "updated_at"])
+        if old.session.starts_at > timezone.now():
+            if held_seat:
+                _send_cancellation_later(old, f"HR booked you into the session on {when} instead.")
+            _promote_waitlist(old.session)
+    booking = Booking.objects.create(
+        session=locked, enrolment=enrolment, person_id=enrolment.person_id, status=Booking.Status.CONFIRMED
+    )
+    _send_invitation_later(booking)
+    audit_log(
+        actor=actor,
+        action="training.booking.created",
+        target=booking,
+        summary=f"Booked {person.full_name} into {enrolment.course.title} on {when}",
+        details={"session": locked.pk, "released": [b.pk for b in current]},
+    )
     return booking
 
 

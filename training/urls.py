@@ -34,6 +34,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("deferrals/<id:deferral_id>/decide/", views.deferral_decide, name="deferral_decide"),
     path("enrolments/<id:enrolment_id>/exempt/", views.exemption_grant, name="exemption_grant"),
     path("enrolments/<id:enrolment_id>/complete/", views.enrolment_complete, name="enrolment_complete"),
+    path("enrolments/<id:enrolment_id>/book/", views.enrolment_book, name="enrolment_book"),
     path("people/", views.person_lookup, name="people"),
     path("people/<id:person_id>/", views.person_training, name="person"),
     path("people/<id:person_id>/promote/", views.person_promote, name="person_promote"),

@@ -20,13 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.http import safe_next
+from core.http import next_url, safe_next
 from people.models import Person
 from training import catch_up as bulk
 from training import selectors, services
 from training.calendar import feed_ics
 from training.forms import (
     AttendanceForm,
+    BookSessionForm,
     CatchUpForm,
     CohortForm,
     CompleteForm,
@@ -399,7 +400,10 @@ def deferral_request(request: HttpRequest, booking_id: int) -> HttpResponse:
             return redirect("training:deferral", deferral.pk)
     own = booking.person_id == selectors.program_access(request.user).person_id
     title = "Ask to defer my session" if own else f"Pull {booking.person.full_name} out of a session"
-    return _page(request, "training/deferral_request.html", title, form=form, booking=booking, own=own)
+    back = next_url(request) or reverse("training:session", args=[booking.session_id])
+    return _page(
+        request, "training/deferral_request.html", title, form=form, booking=booking, own=own, back=back
+    )
 
 
 def deferral_list(request: HttpRequest) -> HttpResponse:
@@ -482,6 +486,31 @@ def exemption_grant(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         form=form,
         enrolment=enrolment,
     )
+
+
+@require_POST
+def enrolment_book(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """HR: book the person into the session chosen on their training page or on "Who is behind"."""
+    enrolment = selectors.enrolment_for(user=request.user, enrolment_id=enrolment_id)
+    if not is_hr_for(request.user, enrolment.person):
+        raise Http404
+    form = BookSessionForm(request.POST, course=enrolment.course)
+    if form.is_valid():
+        try:
+            booking = services.enrolment_book(
+                enrolment=enrolment, session=form.cleaned_data["session"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"{enrolment.person.full_name} has a seat in {enrolment.course.title} on "
+                f"{timezone.localtime(booking.session.starts_at):%d %b %Y} and is sent the invitation.",
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return safe_next(request, reverse("training:person", args=[enrolment.person_id]))
 
 
 @require_POST
@@ -648,6 +677,7 @@ def behind(request: HttpRequest) -> HttpResponse:
         "training/behind.html",
         "Who is behind",
         report=report,
+        needing_seats=selectors.offer_seats(user=request.user, progress=report.behind),
         leaders=selectors.leaders(user=request.user),
         track_filter=track_id or "",
     )

@@ -83,6 +83,17 @@ def make_program(capacity: int = 10) -> Program:
     return program
 
 
+def book_giving_feedback(person: Any) -> Any:
+    """Make `person` a manager of 100 days, apply the rules, and return their seat in Giving feedback."""
+    from training import services
+    from training.models import Booking
+
+    person.manager_since = timezone.localdate() - dt.timedelta(days=100)
+    person.save()
+    services.enrolment_rules_apply(today=timezone.localdate(), people=[person])
+    return Booking.objects.get(person=person, session__course__key="giving-feedback")
+
+
 @pytest.fixture
 def program(company: Any) -> Program:
     return make_program()

@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from people.models import Function, Person
 from people.services import reporting_paths_rebuild
 from tests.factories import DEFAULT_PASSWORD, PersonFactory, UserFactory
 from training import services
 from training.models import Booking, Deferral, Notice
-from training.tests.conftest import make_program
+from training.tests.conftest import book_giving_feedback, make_program
 
 pytestmark = pytest.mark.django_db
 
 
 def _book(person: Person) -> Booking:
-    person.manager_since = timezone.localdate() - timezone.timedelta(days=100)
-    person.save()
-    services.enrolment_rules_apply(today=timezone.localdate(), people=[person])
-    return Booking.objects.get(person=person, session__course__key="giving-feedback")
+    booking: Booking = book_giving_feedback(person)
+    return booking
 
 
 @pytest.fixture
