@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, Role, RoleGrant, User
+
+
+def held_roles(*, user: User, granted: Iterable[str]) -> frozenset[str]:
+    """The roles `user` holds, given the roles granted to them: those, and administrator for a superuser.
+
+    The one definition of a user's roles; people.scoping builds every scope on it.
+    """
+    roles = set(granted)
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    return frozenset(roles)
+
+
+def is_administrator(*, user: User) -> bool:
+    """Whether `user` administers Promoted (and so sees everyone): one query for their grants."""
+    granted = RoleGrant.objects.filter(user=user).values_list("role", flat=True)
+    return Role.ADMINISTRATOR in held_roles(user=user, granted=granted)
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+from accounts.selectors import is_administrator
 from core.services import audit_log
-from people.scoping import scope_for
 
 TOKEN_PREFIX = "pmt_"  # noqa: S105 (a label, not a secret)
 # Display prefix kept in clear for people to tell their tokens apart ("pmt_AbC123…").
@@ -59,7 +59,7 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     The owner may revoke their own tokens; an administrator may revoke anyone's. Raises PermissionDenied
     otherwise (views look tokens up through the caller's own tokens first, so others' tokens answer 404).
     """
-    if token.user_id != actor.pk and not scope_for(actor).sees_everyone:
+    if token.user_id != actor.pk and not is_administrator(user=actor):
         raise PermissionDenied("You can only revoke your own API tokens.")
     locked = ApiToken.objects.select_for_update().get(pk=token.pk)
     if locked.revoked_at is not None:

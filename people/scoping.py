@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, RoleGrant
+from accounts.selectors import held_roles
 from people.models import OrgUnit, Person
 
 _CACHE_ATTR = "_promoted_scope"
@@ -68,15 +69,13 @@ def scope_for(user: Any) -> Scope:
         scope = Scope(roles=frozenset(), person_id=None, person_path="", hr_unit_paths=())
     else:
         grants = list(RoleGrant.objects.filter(user=user).prefetch_related("org_units"))
-        roles = {g.role for g in grants}
-        if user.is_superuser:
-            roles.add(Role.ADMINISTRATOR)
+        roles = held_roles(user=user, granted=(g.role for g in grants))
         person = Person.objects.filter(user=user).only("pk", "path").first()
         unit_paths = tuple(
             sorted({u.path for g in grants if g.role == Role.HR_PARTNER for u in g.org_units.all() if u.path})
         )
         scope = Scope(
-            roles=frozenset(roles),
+            roles=roles,
             person_id=person.pk if person else None,
             person_path=person.path if person else "",
             hr_unit_paths=unit_paths,
