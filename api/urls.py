@@ -1,7 +1,7 @@
 """The JSON API at /api/v1/ (mounted in promoted/urls.py). See docs/api.md.
 
-Adding your app's endpoints: write a ninja Router (e.g. api/routers/<app>.py or <app>/api.py) whose operations
-call your selectors and services, then register it below with ONE line:
+Adding your app's endpoints: write a ninja Router in `<app>/api.py` whose operations call your selectors and
+services, then register it below with ONE line:
 
     api.add_router("/<resource>", "<module>.router")
 
@@ -28,9 +28,9 @@ api = PromotedAPI(
 install_error_handlers(api)
 
 # Routers: one line each. Add yours at the end (see docs/api.md, "Adding your app's endpoints").
-api.add_router("", "api.routers.people.me_router")
-api.add_router("/org-units", "api.routers.people.org_router")
-api.add_router("/people", "api.routers.people.router")
+api.add_router("", "people.api.me_router")
+api.add_router("/org-units", "people.api.org_router")
+api.add_router("/people", "people.api.router")
 api.add_router("/tokens", "api.routers.tokens.router")
 api.add_router("/training", "training.api.router")
 api.add_router("/development", "development.api.router")

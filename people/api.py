@@ -2,6 +2,9 @@
 
 Everything goes through people.selectors / people.scoping; a person or unit outside the caller's scope answers
 404 exactly like one that does not exist.
+
+These endpoints lived in api/routers/people.py; their OpenAPI operation ids are kept from there (`_operation_id`),
+because clients generated from the schema name their functions after them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from people.scoping import scope_for, visible_org_units, visible_people
 router = Router(tags=["People"])
 me_router = Router(tags=["Me"])
 org_router = Router(tags=["Org units"])
+
+
+def _operation_id(view_name: str) -> str:
+    return f"api_routers_people_{view_name}"
 
 
 # --- Schemas ---------------------------------------------------------------------------------------------------
@@ -153,7 +160,8 @@ class OrgUnitQuery(PageParams):
 # --- Me --------------------------------------------------------------------------------------------------------
 
 
-@me_router.get("/me", response={200: MeOut, **COMMON_ERRORS}, url_name="me", summary="Who am I")
+@me_router.get("/me", response={200: MeOut, **COMMON_ERRORS}, url_name="me", summary="Who am I",
+               operation_id=_operation_id("me"))
 def me(request: HttpRequest) -> dict[str, Any]:
     """The caller: their sign-in, the roles that decide what they see, and their own person record."""
     user = caller(request)
@@ -174,7 +182,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
 # --- People ----------------------------------------------------------------------------------------------------
 
 
-@router.get("", response={200: PersonPage, **COMMON_ERRORS}, url_name="people", summary="List people")
+@router.get("", response={200: PersonPage, **COMMON_ERRORS}, url_name="people", summary="List people",
+            operation_id=_operation_id("people_list"))
 def people_list(request: HttpRequest, filters: Query[PeopleQuery]) -> dict[str, Any]:
     """Everyone the caller may see, filtered like the directory, ordered by last and first name."""
     people = selectors.person_directory(
@@ -191,13 +200,14 @@ def people_list(request: HttpRequest, filters: Query[PeopleQuery]) -> dict[str, 
 
 
 @router.get("/{api_id:person_id}", response={200: PersonOut, **COMMON_ERRORS}, url_name="person",
-            summary="One person")
+            summary="One person", operation_id=_operation_id("person_get"))
 def person_get(request: HttpRequest, person_id: Id) -> Person:
     return selectors.person_detail(user=caller(request), person_id=person_id)
 
 
 @router.get("/{api_id:person_id}/reports", response={200: list[PersonOut], **COMMON_ERRORS},
-            url_name="person_reports", summary="A person's direct reports")
+            url_name="person_reports", summary="A person's direct reports",
+            operation_id=_operation_id("person_reports"))
 def person_reports(request: HttpRequest, person_id: Id, filters: Query[ReportsQuery]) -> list[Person]:
     """The person's direct reports that the caller may see (active ones unless `status` says otherwise)."""
     user = caller(request)
@@ -206,7 +216,8 @@ def person_reports(request: HttpRequest, person_id: Id, filters: Query[ReportsQu
 
 
 @router.get("/{api_id:person_id}/tree", response={200: TreePersonOut, **COMMON_ERRORS},
-            url_name="person_tree", summary="A person's reporting tree")
+            url_name="person_tree", summary="A person's reporting tree",
+            operation_id=_operation_id("person_tree"))
 def person_tree(request: HttpRequest, person_id: Id, filters: Query[TreeQuery]) -> dict[str, Any]:
     """The whole reporting subtree under the person, nested, limited to people the caller may see.
 
@@ -268,7 +279,8 @@ def _units_out(user: Any, units: list[OrgUnit]) -> list[dict[str, Any]]:
     ]
 
 
-@org_router.get("", response={200: OrgUnitPage, **COMMON_ERRORS}, url_name="org_units", summary="List org units")
+@org_router.get("", response={200: OrgUnitPage, **COMMON_ERRORS}, url_name="org_units", summary="List org units",
+                operation_id=_operation_id("org_units_list"))
 def org_units_list(request: HttpRequest, filters: Query[OrgUnitQuery]) -> dict[str, Any]:
     """Org units the caller may see, in tree order (each unit right after its parent)."""
     user = caller(request)
@@ -283,7 +295,7 @@ def org_units_list(request: HttpRequest, filters: Query[OrgUnitQuery]) -> dict[s
 
 
 @org_router.get("/{api_id:unit_id}", response={200: OrgUnitDetailOut, **COMMON_ERRORS}, url_name="org_unit",
-                summary="One org unit")
+                summary="One org unit", operation_id=_operation_id("org_unit_get"))
 def org_unit_get(request: HttpRequest, unit_id: Id) -> dict[str, Any]:
     user = caller(request)
     visible = visible_org_units(user)
