@@ -19,7 +19,8 @@ from django.utils import timezone
 from accounts.models import Role
 from development.progress import Standing, fundamentals_standing
 from people.models import EmploymentStatus, Function, OrgUnit, Person
-from people.scoping import scope_for, visible_people
+from people.scoping import may_see, scope_for, visible_people
+from training.catch_up import course_due_on
 from training.models import (
     Booking,
     CalendarFeed,
@@ -177,7 +178,7 @@ class SeatChoice:
     @property
     def label(self) -> str:
         start = timezone.localtime(self.session.starts_at)
-        seats = f"{self.free} seat{'s' if self.free != 1 else ''} free"
+        seats = f"{self.free} seat{'s' if self.free != 1 else ''} free" if self.free else "full: waitlist only"
         late = "" if self.before_due else ", after the due date"
         return f"{start:%a %d %b %Y, %H:%M} ({seats}{late})"
 
@@ -776,6 +777,52 @@ def deferrals_awaiting(*, user: Any) -> list[Deferral]:
 
 def deferral_detail(*, user: Any, deferral_id: int) -> Deferral:
     return get_object_or_404(_deferral_qs().filter(pk__in=deferrals_seen_by(user).values("pk")), pk=deferral_id)
+
+
+@dataclass
+class DecisionFacts:
+    """What the person deciding on a deferral needs beside the request: when the course is due, the sessions
+    they could move to before then, and how far the person is in the program."""
+
+    due_on: dt.date  # the enrolment's due date (the one that counts once enrolled)
+    rule_due_on: dt.date  # the program's rule for the course (`catch_up.course_due_on`)
+    before_due: list[SeatChoice]  # later sessions of the course starting by the due date
+    first_after_due: Session | None  # the next session after the due date, when none is before it
+    progress: PersonProgress
+    may_open_person: bool
+
+    @property
+    def due_set_by_hand(self) -> bool:
+        return self.due_on != self.rule_due_on
+
+
+def decision_facts(*, user: Any, deferral: Deferral, today: dt.date | None = None) -> DecisionFacts:
+    """For the deferral page (already scoped by `deferral_detail`)."""
+    today = today or timezone.localdate()
+    enrolment = deferral.enrolment
+    person = enrolment.person
+    course = deferral.booking.session.course
+    later = list(
+        Session.objects.filter(
+            course=course,
+            status=Session.Status.SCHEDULED,
+            starts_at__gt=max(timezone.now(), deferral.booking.session.starts_at),
+        )
+        .annotate(confirmed=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)))
+        .order_by("starts_at", "pk")[:20]
+    )
+    choices = [SeatChoice(s, max(s.capacity - s.confirmed, 0), enrolment.due_on) for s in later]
+    before = [c for c in choices if c.before_due]
+    after = next((c.session for c in choices if not c.before_due), None) if not before else None
+    found = progress_for(Person.objects.filter(pk=person.pk), today=today)
+    return DecisionFacts(
+        due_on=enrolment.due_on,
+        rule_due_on=course_due_on(person, course, today=today),
+        before_due=before,
+        first_after_due=after,
+        progress=found[0] if found else PersonProgress(person),
+        may_open_person=may_see(user, person),
+    )
 
 
 @dataclass

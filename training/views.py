@@ -435,6 +435,7 @@ def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
         decision_forms=forms,
         history=history,
         leader_approval=leader_approval(deferral),
+        facts=selectors.decision_facts(user=request.user, deferral=deferral),
     )
 
 

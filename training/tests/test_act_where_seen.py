@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from people.models import Person
 from training import services
-from training.models import Booking, Deferral, Session
+from training.catch_up import course_due_on
+from training.models import Booking, Deferral, Enrolment, Session
 from training.tests.conftest import at, book_giving_feedback
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,28 @@ def test_only_hr_for_the_person_books(company, program, login):
     with pytest.raises(PermissionDenied):
         services.enrolment_book(enrolment=booking.enrolment, session=later, actor=company.user("dirk"))
     assert not Booking.objects.filter(session=later, enrolment=booking.enrolment).exists()
+
+
+def test_the_decision_page_shows_the_due_date_the_sessions_before_it_and_the_progress(company, program, login):
+    booking = _book(company.nora)
+    enrolment = booking.enrolment
+    later = program.session(program.later_f, enrolment.course.key)
+    deferral = services.deferral_request(
+        booking=booking, actor=company.user("dirk"), reason_category="forecast",
+        reason="Needed on the Q4 forecast call",
+    )
+    page = login("hana").get(f"/training/deferrals/{deferral.pk}/").content.decode()
+    rule = course_due_on(company.nora, enrolment.course, today=timezone.localdate())
+    assert enrolment.due_on == rule
+    assert f"Giving feedback is due</dt><dd>{rule:%-d %b %Y}" in page
+    assert "set by HR" not in page
+    assert f"{timezone.localtime(later.starts_at):%a %d %b %Y, %H:%M} (10 seats free)" in page
+    assert f"0 of {Enrolment.objects.filter(person=company.nora).count()} courses completed" in page
+    assert f'href="/training/people/{company.nora.pk}/"' in page
+
+    # HR moved the due date before the later session: the page says that moving her makes the course late.
+    enrolment.due_on = timezone.localdate() + timezone.timedelta(days=20)
+    enrolment.save()
+    page = login("hana").get(f"/training/deferrals/{deferral.pk}/").content.decode()
+    assert f"set by HR; the program's rule would be {rule:%-d %b %Y}" in page
+    assert "None: moving Nora makes the course late (the next session is on" in page
