@@ -42,11 +42,14 @@ def _duckdb_path(url: str) -> str:
     return url.removeprefix("duckdb://") or ":memory:"
 
 
-def connect(*, url: str | None = None, read_only: bool = False) -> Any:
+def connect(*, url: str | None = None, read_only: bool = False, job: bool = False) -> Any:
     """An Ibis backend for the analytics store. Callers close it (or use `session`).
 
     Sessions run in UTC. A read-only DuckDB connection waits a few seconds for a writing job to let go of the
     file and then raises `StoreBusy`; on PostgreSQL a read-only session refuses writes at the server.
+    A background job's session (every writing one, and a reading one asked for with `job=True`, such as the
+    analysis) gets DuckDB's job settings: the ANALYTICS_MEMORY_LIMIT budget (spilling to disk beyond it), and
+    intermediates built on every core without keeping rows in insertion order (queries order what they return).
     """
     url = url or settings.ANALYTICS_URL
     engine = engine_name(url)
@@ -64,7 +67,7 @@ def connect(*, url: str | None = None, read_only: bool = False) -> Any:
         con = _duckdb_connect(path, read_only=read_only and path != ":memory:")
         con.raw_sql("SET TimeZone = 'UTC'")
         con.raw_sql("SET enable_progress_bar = false")  # jobs report progress on their records, not stdout
-        if not read_only:
+        if job or not read_only:
             con.raw_sql(f"SET memory_limit = '{_memory_limit()}'")
             con.raw_sql("SET preserve_insertion_order = false")
         return con
@@ -103,9 +106,9 @@ def _duckdb_connect(path: str, *, read_only: bool) -> Any:
 
 
 @contextmanager
-def session(*, url: str | None = None, read_only: bool = False) -> Iterator[Any]:
-    """`with session(read_only=True) as con:` — a connection that is closed afterwards."""
-    con = connect(url=url, read_only=read_only)
+def session(*, url: str | None = None, read_only: bool = False, job: bool = False) -> Iterator[Any]:
+    """`with session(read_only=True) as con:` — a connection that is closed afterwards (see `connect`)."""
+    con = connect(url=url, read_only=read_only, job=job)
     try:
         yield con
     finally:

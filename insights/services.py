@@ -250,12 +250,9 @@ def analysis_execute(*, run_id: int, url: str | None = None) -> AnalysisRun:
             AnalysisRun.objects.filter(pk=run.pk).update(progress=pct, stage=stage[:200])
 
     try:
-        with _cyclic_gc_paused(), store.session(url=url, read_only=True) as con:
-            if getattr(con, "name", "") == "duckdb":
-                # Settings, not queries: the analysis's joins stay inside the engine's memory budget, and
-                # intermediates are built on every core (the per-seller result is ordered by the query itself).
-                con.raw_sql(f"SET memory_limit = '{store._memory_limit()}'")
-                con.raw_sql("SET preserve_insertion_order = false")
+        # A job's session: the analysis's joins stay inside the engine's memory budget, and intermediates are
+        # built on every core (the per-seller result is ordered by the query itself).
+        with _cyclic_gc_paused(), store.session(url=url, read_only=True, job=True) as con:
             inventory = inspect_store(con)
             period = _period_for(run, con, inventory)
             AnalysisRun.objects.filter(pk=run.pk).update(period_start=period.start, period_end=period.end)

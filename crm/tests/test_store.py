@@ -62,6 +62,22 @@ def test_read_only_session_refuses_writes_and_works_before_any_import(analytics_
             store.execute(con, "CREATE TABLE nope (a INTEGER)")
 
 
+def test_jobs_get_the_memory_budget_and_pages_do_not(duckdb_url, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ANALYTICS_MEMORY_LIMIT = "1GB"
+
+    def job_settings(**kwargs: bool) -> tuple[object, ...]:
+        with store.session(**kwargs) as con:
+            return tuple(con.raw_sql(
+                "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+            ).fetchone())
+
+    writing, analysing, page = job_settings(), job_settings(read_only=True, job=True), job_settings(read_only=True)
+    assert writing == analysing
+    assert analysing[1] is False
+    assert page[1] is True
+    assert page[0] != analysing[0]  # DuckDB's own default (a share of the machine's memory), not the budget
+
+
 def test_a_writing_job_makes_readers_wait_then_say_so(duckdb_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(store.time, "sleep", lambda s: None)
     calls = []
