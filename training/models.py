@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.models import TimeStampedModel
 
@@ -549,32 +550,50 @@ class Deferral(TimeStampedModel):
         person = getattr(user, "person", None)
         return person.full_name if person is not None else getattr(user, "email", "someone")
 
-    def _decision_label(self, decision: str, decided_by: Any) -> str:
+    @staticmethod
+    def _day(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return ""
+        local = timezone.localtime(moment)
+        return f" on {local.day} {local:%b %Y}"
+
+    def _decision_label(self, decision: str, decided_by: Any, decided_at: dt.datetime | None) -> str:
         if decision == self.Decision.PENDING:
             # A request one approver rejected is closed: the other approval is no longer asked for.
             return "Not needed: the request is closed" if self.is_decided else "Pending"
         label = self.Decision(decision).label
-        return f"{label} by {self._name(decided_by)}" if decided_by is not None else label
+        by = f" by {self._name(decided_by)}" if decided_by is not None else ""
+        return f"{label}{by}{self._day(decided_at)}"
 
     @property
     def hr_decision_label(self) -> str:
-        return self._decision_label(self.hr_decision, self.hr_decided_by)
+        """HR's step as it stands: who decided and when ("Approved by Hana Acme on 4 Dec 2026")."""
+        return self._decision_label(self.hr_decision, self.hr_decided_by, self.hr_decided_at)
 
     @property
     def leader_decision_label(self) -> str:
-        return self._decision_label(self.leader_decision, self.leader_decided_by)
+        return self._decision_label(self.leader_decision, self.leader_decided_by, self.leader_decided_at)
 
     @property
     def outcome_label(self) -> str:
-        """The request as it stands, with who decided: what every page and notification says about it."""
+        """The request as it stands, with who decided, when, and their note: what every page and notification
+        says about it."""
         if self.status == self.Status.PENDING:
             return "Waiting for approval"
         if self.status == self.Status.REJECTED:
-            rejected_by = (self.hr_decided_by if self.hr_decision == self.Decision.REJECTED
-                           else self.leader_decided_by)
-            note = self.hr_note if self.hr_decision == self.Decision.REJECTED else self.leader_note
-            return f"Rejected by {self._name(rejected_by)}" + (f": {note}" if note else "")
-        return f"Approved by {self._name(self.hr_decided_by)} (HR) and {self._name(self.leader_decided_by)}"
+            hr_rejected = self.hr_decision == self.Decision.REJECTED
+            label = self.hr_decision_label if hr_rejected else self.leader_decision_label
+            note = self.hr_note if hr_rejected else self.leader_note
+            return label + (f": {note}" if note else "")
+        steps = [
+            (self.hr_decided_by, "HR", self.hr_decided_at, self.hr_note),
+            (self.leader_decided_by, "senior leader", self.leader_decided_at, self.leader_note),
+        ]
+        parts = [
+            f"{self._name(by)} ({role}){self._day(at)}" + (f", noting “{note}”" if note else "")
+            for by, role, at, note in steps
+        ]
+        return "Approved by " + " and by ".join(parts)
 
 
 class Exemption(TimeStampedModel):

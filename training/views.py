@@ -423,7 +423,8 @@ def deferral_detail(request: HttpRequest, deferral_id: int) -> HttpResponse:
     forms = [(label, DeferralDecisionForm(initial={"role": role})) for role, label in roles]
     history = list(
         Deferral.objects.filter(enrolment__person=person, enrolment__course=deferral.enrolment.course)
-        .select_related("requested_by_person", "booking__session")
+        .select_related("requested_by_person", "booking__session", "hr_decided_by__person",
+                        "leader_decided_by__person")
         .order_by("created_at")
     )
     return _page(

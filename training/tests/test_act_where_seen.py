@@ -168,3 +168,30 @@ def test_the_decision_page_shows_the_due_date_the_sessions_before_it_and_the_pro
     page = login("hana").get(f"/training/deferrals/{deferral.pk}/").content.decode()
     assert f"set by HR; the program's rule would be {rule:%-d %b %Y}" in page
     assert "None: moving Nora makes the course late (the next session is on" in page
+
+
+def test_a_closed_request_reads_as_closed_with_who_decided_when_and_their_note(company, program, login):
+    booking = _book(company.nora)
+    deferral = services.deferral_request(
+        booking=booking, actor=company.user("dirk"), reason_category="forecast",
+        reason="Needed on the Q4 forecast call",
+    )
+    services.deferral_decide(deferral=deferral, actor=company.user("hana"), role="hr", approve=True,
+                             note="Fine once")
+    half = login("vera").get(f"/training/deferrals/{deferral.pk}/").content.decode()
+    today = timezone.localdate()
+    day = f"{today.day} {today:%b %Y}"
+    assert f"Approved by Hana Acme on {day}" in half
+    assert "Decide as the senior leader" in half  # still open: Vera's step is asked for
+    services.deferral_decide(deferral=deferral, actor=company.user("vera"), role="leader", approve=True)
+    closed = (f"Approved by Hana Acme (HR) on {day}, noting \u201cFine once\u201d and by Vera Acme "
+              f"(senior leader) on {day}")
+    for who, url in (("vera", f"/training/deferrals/{deferral.pk}/"), ("vera", "/training/accountability/"),
+                     ("dirk", "/training/accountability/"), ("nora", "/training/me/"), ("hana", "/training/")):
+        page = login(who).get(url).content.decode()
+        assert closed in page, (who, url, re.findall(r"Approved by[^<]*", page))
+        assert "Approval needed" not in page, (who, url)
+        assert ">Pending<" not in page, (who, url)
+        assert "Decide as" not in page, (who, url)
+    detail = login("vera").get(f"/training/deferrals/{deferral.pk}/").content.decode()
+    assert "Closed" in detail
