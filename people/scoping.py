@@ -13,14 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, RoleGrant
 from accounts.selectors import held_roles
-from people.models import OrgUnit, Person
+from people.models import EmploymentStatus, Function, OrgUnit, Person
 
 _CACHE_ATTR = "_promoted_scope"
 _IDS_CACHE_ATTR = "_promoted_visible_ids"
+_SELLERS_CACHE_ATTR = "_promoted_visible_seller_ids"
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def scope_for(user: Any) -> Scope:
 
 def forget_scope(user: Any) -> None:
     """Drop the cached scope (after roles change within one request or test)."""
-    for attr in (_CACHE_ATTR, _IDS_CACHE_ATTR):
+    for attr in (_CACHE_ATTR, _IDS_CACHE_ATTR, _SELLERS_CACHE_ATTR):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -106,6 +107,21 @@ def may_see(user: Any, person: Person) -> bool:
     if ids is None:
         ids = frozenset(visible_people(user).values_list("pk", flat=True))
         setattr(user, _IDS_CACHE_ATTR, ids)
+    return person.pk in ids
+
+
+def may_see_as_seller(user: Any, person: Person) -> bool:
+    """Whether `user` may open `person`'s selling diagnostic: `person` is someone they may see who sells (in
+    Sales, with no active reports and not promoted to manager: the org chart's sellers, as the HR import derives
+    the seller role). The visible sellers are read once per request, so a page can ask for each name it shows."""
+    ids = getattr(user, _SELLERS_CACHE_ATTR, None)
+    if ids is None:
+        leads = Person.objects.filter(manager_id=OuterRef("pk")).exclude(status=EmploymentStatus.INACTIVE)
+        ids = frozenset(
+            visible_people(user).filter(function=Function.SALES, manager_since=None).exclude(Exists(leads))
+            .values_list("pk", flat=True)
+        )
+        setattr(user, _SELLERS_CACHE_ATTR, ids)
     return person.pk in ids
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
+
+from people.models import Person
+from people.scoping import may_see_as_seller
 
 register = template.Library()
 
@@ -70,3 +74,13 @@ def insights_home_card(context: dict[str, Any]) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"card": None}
     return {"card": home_card(user=user)}
+
+
+@register.simple_tag(takes_context=True)
+def seller_diagnostic_url(context: template.Context, person: Person) -> str:
+    """`{% seller_diagnostic_url person as url %}`: the address of a seller's diagnostic when the reader may open
+    it, else "" (a manager, an engineer, or a seller outside the reader's scope get no link)."""
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.is_authenticated or not may_see_as_seller(user, person):
+        return ""
+    return reverse("insights:seller", args=[person.pk])
