@@ -112,8 +112,20 @@ def summarise(records: list[dict]) -> dict[str, object]:
         "strong_top_three": share(sum(r["strong_in_top_three"] for r in scored), sum(r["strong"] for r in scored)),
         "intervals": sum(r["intervals"] for r in scored),
         "coverage": share(sum(r["intervals_covering"] for r in scored), sum(r["intervals"] for r in scored)),
+        "critical_by_basis": _by_basis(scored),
         "seconds_per_company": round(sum(r["seconds"] for r in records) / max(len(records), 1), 1),
     }
+
+
+def _by_basis(scored: list[dict]) -> dict[str, dict[str, int]]:
+    """Critical calls counted by what they rested on (insights.tests.calibration.critical_basis), for planted
+    nulls and for planted drivers apart."""
+    out: dict[str, dict[str, int]] = {"null": {}, "driver": {}}
+    for r in scored:
+        for call in r.get("critical_calls", []):
+            side = out["null" if call["null"] else "driver"]
+            side[call["basis"]] = side.get(call["basis"], 0) + 1
+    return out
 
 
 def doc_section(summary: dict[str, object], wall: float) -> str:

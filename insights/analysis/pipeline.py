@@ -44,6 +44,10 @@ from insights.metrics import (
 )
 
 MIN_FOR_QUARTILES = 8
+NOT_CRITICAL_UNTESTED = (" It is not called critical: there are too few sellers here to check it against this "
+                         "company's own results.")
+NOT_CRITICAL_UNPROVEN = (" It is not called critical: this company's own results do not yet show clearly enough "
+                         "that it goes with success, with this many tasks checked at once.")
 DAYS_PER_MONTH = 30.4375
 
 
@@ -563,9 +567,15 @@ def mark_critical(items: dict[int, EvidenceOut], settings: Any, kinds: dict[int,
         item.rank = rank
         if item not in eligible or item.weight < threshold or critical >= settings.max_critical:
             continue
-        if item.driven_by == "data" and item.estimate is not None:
+        # Critical only on evidence from this company's data (or a reviewer's weight): a weight the starting
+        # weight drove still orders the tasks, but its size alone proves nothing about this company.
+        if item.driven_by != "override":
+            if item.estimate is None:
+                item.explanation += NOT_CRITICAL_UNTESTED
+                continue
             needed = ev.t_quantile(1 - settings.critical_alpha / max(estimated, 1), item.estimate.dof)
             if item.estimate.t() < needed:
+                item.explanation += NOT_CRITICAL_UNPROVEN
                 continue  # the data cannot tell its effect from none
         item.is_critical = True
         critical += 1

@@ -6,6 +6,10 @@ Scores, per company:
   purity (the share of its sellers from the planted kind most of them have);
 - planted nulls: in each situation whose evidence came from the data, the behaviours that drive success in none
   of the planted kinds making up at least a tenth of it; how many of them were called critical;
+- what each critical call rested on (`critical_calls`, every behaviour called critical, null or driver): the
+  data ("data": the data drove the weight and passed the engine's test), the data's 95% interval alone
+  ("interval": the prior drove the weight but the interval excludes zero) or the prior alone ("prior": the
+  interval holds zero, or there was no estimate), so a false alarm can be traced to its cause;
 - strong drivers (planted weight at least STRONG): in each situation of at least 90% purity with at least
   MIN_FOR_RANKING established sellers, whether each ranks in the top three of the behaviour tasks by weight;
 - interval coverage: whether the 95% interval of each behaviour's estimate holds the effect the engine would
@@ -49,6 +53,7 @@ class CompanyScore:
     strong_missed: list[str] = field(default_factory=list)
     intervals: int = 0
     intervals_covering: int = 0
+    critical_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def count_right(self) -> bool:
@@ -60,6 +65,7 @@ class CompanyScore:
             "nulls": self.nulls, "nulls_critical": self.nulls_critical, "strong": self.strong,
             "strong_in_top_three": self.strong_in_top_three, "strong_missed": self.strong_missed,
             "intervals": self.intervals, "intervals_covering": self.intervals_covering,
+            "critical_calls": self.critical_calls,
         }
 
 
@@ -123,6 +129,11 @@ def score(run: Any, truth: dict[str, Any]) -> CompanyScore:
                 out.nulls += 1
                 if evidence[key].is_critical:
                     out.nulls_critical.append(f"{result.situation.name}: {key}")
+            if evidence[key].is_critical:
+                out.critical_calls.append({"task": key, "null": key not in drivers_anywhere,
+                                           "basis": critical_basis(evidence[key]),
+                                           "weight": round(evidence[key].weight, 3),
+                                           "sellers": evidence[key].seller_count})
         established = evidence[behaviours[0]].seller_count if behaviours else 0
         if purity >= 0.9 and established >= MIN_FOR_RANKING:
             ranked = sorted(behaviours, key=lambda b: (-evidence[b].weight, b))
@@ -132,10 +143,29 @@ def score(run: Any, truth: dict[str, Any]) -> CompanyScore:
                     if b in ranked[:3]:
                         out.strong_in_top_three += 1
                     else:
-                        out.strong_missed.append(f"{result.situation.name}: {b} ranked {ranked.index(b) + 1}")
+                        e = evidence[b]
+                        out.strong_missed.append(
+                            f"{result.situation.name}: {b} ranked {ranked.index(b) + 1} (planted {w:.2f}, weight "
+                            f"{e.weight:.2f} by {e.driven_by}, effect {_rounded(e.effect)} [{_rounded(e.ci_low)}, "
+                            f"{_rounded(e.ci_high)}], {e.seller_count} sellers; above it: "
+                            f"{', '.join(f'{k} {evidence[k].weight:.2f}' for k in ranked[:3])})")
         if run.outcome == "attainment" and purity >= 0.9 and not result.features.get("mixed"):
             _coverage(out, diagnostics, evidence, behaviours, truth, settings, period_months)
     return out
+
+
+def _rounded(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"
+
+
+def critical_basis(evidence: Any) -> str:
+    """What a critical call rested on: "data" (the data drove the weight), "interval" (the prior drove it but
+    the data's 95% interval excludes zero), "prior" (no estimate, or an interval holding zero), "override"."""
+    if evidence.driven_by in ("data", "override"):
+        return str(evidence.driven_by)
+    if evidence.ci_low is not None and evidence.ci_high is not None and (evidence.ci_low > 0 or evidence.ci_high < 0):
+        return "interval"
+    return "prior"
 
 
 def _coverage(out: CompanyScore, diagnostics: list[Any], evidence: dict[str, Any], behaviours: list[str],
