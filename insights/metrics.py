@@ -67,6 +67,9 @@ class StoreInventory:
     tables: dict[str, ir.Table]
     columns: set[str] = field(default_factory=set)
     engine: str = ""
+    # What one analysis reads more than once, computed the first time (the history's stage labels, the
+    # opportunity facts computed once into a temporary table): each is a query of its own otherwise.
+    reused: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, *requirements: str) -> bool:
         return not self.missing(requirements)
@@ -172,9 +175,16 @@ def proposal_stages(inv: StoreInventory) -> list[str]:
     grouped query) and classified here, so the history is then filtered with a plain IN list instead of
     lower-casing and matching every row.
     """
-    h = inv.tables["opportunity_stage_history"]
-    labels = h.select("stage").filter(h.stage.notnull()).distinct().to_pyarrow().column("stage").to_pylist()
-    return sorted(label for label in labels if is_proposal_or_later(label))
+    return sorted(label for label in history_stages(inv) if is_proposal_or_later(label))
+
+
+def history_stages(inv: StoreInventory) -> list[str]:
+    """The distinct stage labels of the store's stage history (one small query, read once per inventory)."""
+    if "history_stages" not in inv.reused:
+        h = inv.tables["opportunity_stage_history"]
+        labels = h.select("stage").filter(h.stage.notnull()).distinct().to_pyarrow().column("stage").to_pylist()
+        inv.reused["history_stages"] = sorted(labels)
+    return list(inv.reused["history_stages"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -191,35 +201,31 @@ def closed_stages(inv: StoreInventory) -> list[str]:
     ).to_pyarrow().to_pylist()
     found = {r["stage"] for r in labels if r["closed"]}
     if inv.has("opportunity_stage_history.stage"):
-        h = inv.tables["opportunity_stage_history"]
-        history = h.select("stage").filter(h.stage.notnull()).distinct().to_pyarrow().column("stage").to_pylist()
-        found |= {label for label in history if "closed" in label.lower()}
+        found |= {label for label in history_stages(inv) if "closed" in label.lower()}
     return sorted(found)
 
 
-def close_date_changes(inv: StoreInventory) -> ir.Table:
-    """Per opportunity, how many times its expected close date was changed, from the stage history in time order.
+def close_date_changes(inv: StoreInventory, history: ir.Table) -> ir.IntegerValue:
+    """Per history row, 1 where it changed the opportunity's expected close date, else 0: to be summed per
+    opportunity over the stage history in time order (`history`: the store's history table, or columns of it).
 
     A change is a history row whose close date differs from the previous row's that has one (rows without a close
     date are skipped; the first row sets the date and is no change; rows of the same instant are taken in
     close-date order). A date moved away and back again counts twice. The change made at closing (a row at a
     closed stage, `closed_stages`), when the CRM replaces the expected date with the actual one, is not a change
     of plan and does not count; nor do changes after closing.
-    Columns: opportunity_id, close_date_pushes (int).
     """
-    h = inv.tables["opportunity_stage_history"]
-    dated = h.filter(h.close_date.notnull())
-    # Rows recorded at the same instant are taken in close-date order (so the count is the same on every run and
-    # engine): a date key sorts at a fraction of the cost of the string history id (the window a third cheaper).
-    window = ibis.window(group_by=dated.opportunity_id, order_by=[dated.changed_at, dated.close_date])
-    previous = dated.close_date.lag().over(window)
-    closing = dated.stage.isin(closed_stages(inv)) if inv.has("opportunity_stage_history.stage") else (
+    h = history
+    # One window over every row, the rows with and without a close date apart (so the previous row is the
+    # previous one that has a date), read by the same pass that aggregates the rest of the history: no second
+    # scan, grouping and join. Rows of the same instant are taken in close-date order (the same count on every
+    # run and engine): a date key sorts at a fraction of the cost of the string history id.
+    window = ibis.window(group_by=[h.opportunity_id, h.close_date.isnull()], order_by=[h.changed_at, h.close_date])
+    previous = h.close_date.lag().over(window)
+    closing = h.stage.isin(closed_stages(inv)) if inv.has("opportunity_stage_history.stage") else (
         ibis.literal(False))
-    changed = dated.mutate(_change=ibis.ifelse(previous.notnull() & (dated.close_date != previous)
-                                               & ~closing.fill_null(False), 1, 0))
-    return changed.group_by(pushes_opportunity_id=changed.opportunity_id).aggregate(
-        close_date_pushes=changed._change.sum()
-    )
+    return ibis.ifelse(h.close_date.notnull() & previous.notnull() & (h.close_date != previous)
+                       & ~closing.fill_null(False), 1, 0)
 
 
 def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
@@ -235,17 +241,14 @@ def stage_history_facts(inv: StoreInventory) -> ir.Table | None:
     has_stage = inv.has("opportunity_stage_history.stage")
     has_close = inv.has("opportunity_stage_history.close_date")
     stages = proposal_stages(inv) if has_stage else []
-    h = h.mutate(_proposal=h.stage.isin(stages) if stages else ibis.literal(False))
-    facts = h.group_by("opportunity_id").aggregate(
+    h = h.mutate(_proposal=h.stage.isin(stages) if stages else ibis.literal(False),
+                 _change=close_date_changes(inv, h) if has_close else ibis.literal(0))
+    return h.group_by("opportunity_id").aggregate(
         proposal_at=h.changed_at.min(where=h._proposal),
         proposal_amount=h.amount.cast("float64").argmin(h.changed_at, where=h._proposal & h.amount.notnull()),
         history_rows=h.count(),
+        close_date_pushes=h._change.sum(),
     )
-    if not has_close:
-        return facts.mutate(close_date_pushes=ibis.literal(0))
-    pushes = close_date_changes(inv)
-    joined = facts.left_join(pushes, facts.opportunity_id == pushes.pushes_opportunity_id)
-    return joined.select(*facts.columns, close_date_pushes=joined.close_date_pushes.fill_null(0))
 
 
 def opportunity_facts(inv: StoreInventory, period: Period, *, with_history: bool = True) -> ir.Table:
@@ -390,7 +393,11 @@ def currency_breakdown(inv: StoreInventory, period: Period) -> ir.Table | None:
     """
     if not inv.has("opportunities.currency"):
         return None
-    o = opportunity_facts(inv, period, with_history=False)
+    # The facts seller_metrics computed into a temporary table for this period, where it did; else without the
+    # stage history (which the currencies do not need, and which an engine without temporary tables would redo).
+    o = inv.reused.get(("opportunity_facts", period))
+    if o is None:
+        o = opportunity_facts(inv, period, with_history=False)
     counted = o.filter(o.created_in_period | o.won_in_period | o.lost_in_period | o.open_at_as_of)
     counted = counted.filter(counted.currency.notnull())
     return counted.group_by(user_id=counted.owner_user_id, currency=counted.currency).aggregate(
@@ -509,60 +516,62 @@ def ownership_quarter_bits(inv: StoreInventory, period: Period) -> ir.Table | No
     return spans.group_by(["account_id", "owner"]).aggregate(owned_bits=spans.bits.bit_or())
 
 
-def seller_ownership_facts(inv: StoreInventory, period: Period, owned: ir.Table | None) -> ir.Table | None:
-    """Per seller, how many accounts they owned in each of the period's calendar quarters (`owned_q<k>`, quarter
-    k of `quarter_blocks`, latest first), from `owned` (`ownership_quarter_bits`). Columns: user_id, owned_q0 ..."""
-    if owned is None:
-        return None
-    blocks = quarter_blocks(period)
-    return owned.group_by(user_id=owned.owner).aggregate(**{
-        f"owned_q{k}": ibis.ifelse((owned.owned_bits & (1 << k)) != 0, 1, 0).sum() for k in range(len(blocks))
-    })
-
-
-def seller_activity_facts(inv: StoreInventory, period: Period, owned_bits: ir.Table | None = None
-                          ) -> ir.Table | None:
-    """Per activity owner, over the period: activity count, first activity, and the sum over the period's calendar
-    quarters of how many of the accounts they owned in that quarter (`ownership_quarter_bits`) they touched.
-
-    One pass over the activities, grouped by owner and account with the quarters touched as bits of one integer,
-    then rolled up per owner. (Grouping by quarter as well would triple the groups.)
-    Columns: user_id, n_activities, first_activity_at, touched_account_quarters (null without account ids).
-    """
+def activity_account_quarters(inv: StoreInventory, period: Period) -> ir.Table | None:
+    """Per activity owner and account, over the period: the activities, the first one, and the period's calendar
+    quarters they fell in as bits (quarter k of `quarter_blocks`, latest first, is bit k). One grouping of the
+    activities, read both for the activity counts and for the coverage (an engine computes it once).
+    Columns: owner, account_id (null for activities on no account), n, first_at, quarter_bits. None without
+    activities."""
     if "activities" not in inv.tables or not inv.has("activities.occurred_at", "activities.owner_user_id"):
         return None
     a = inv.tables["activities"]
     a = a.filter(a.occurred_at >= _ts(period.start_ts), a.occurred_at < _ts(period.end_ts))
-    if not inv.has("activities.account_id"):
-        owned_bits = None
-    if owned_bits is None:
-        return a.group_by(user_id=a.owner_user_id).aggregate(
-            n_activities=a.count(), first_activity_at=a.occurred_at.min()
-        )
-    # Which quarter an activity falls in, as a bit: quarter k (latest first) sets bit k. One OR aggregate per
-    # group instead of a flag per quarter: the aggregate runs over tens of millions of rows.
+    # Which quarter an activity falls in, as a bit: one OR aggregate per group instead of a flag per quarter (the
+    # aggregate runs over tens of millions of rows); grouping by quarter as well would triple the groups.
     blocks = quarter_blocks(period)
     later = sum((ibis.ifelse(a.occurred_at < _ts(low), 1, 0) for low, _ in blocks[:-1]), ibis.literal(0))
-    grouped = a.group_by(owner=a.owner_user_id, account_id=a.account_id).aggregate(
+    if not inv.has("activities.account_id"):
+        return a.group_by(owner=a.owner_user_id).aggregate(
+            account_id=ibis.null().cast("string"), n=a.count(), first_at=a.occurred_at.min(),
+            quarter_bits=(ibis.literal(1) << later).bit_or(),
+        )
+    return a.group_by(owner=a.owner_user_id, account_id=a.account_id).aggregate(
         n=a.count(), first_at=a.occurred_at.min(), quarter_bits=(ibis.literal(1) << later).bit_or()
     )
-    per_owner = grouped.group_by(user_id=grouped.owner).aggregate(
-        n_activities=grouped.n.sum(), first_activity_at=grouped.first_at.min()
-    )
-    acc = owned_bits.select(acct=owned_bits.account_id, acct_owner=owned_bits.owner, owned=owned_bits.owned_bits)
-    touched = grouped.filter(grouped.account_id.notnull())
-    # Joined on the account alone, the owner compared after (a one-column hash join).
-    owned = touched.inner_join(acc, touched.account_id == acc.acct)
-    owned = owned.filter(owned.owner == owned.acct_owner)
-    bits = owned.quarter_bits & owned.owned  # touched in a quarter they owned it in
-    quarters = sum((ibis.ifelse((bits & (1 << k)) != 0, 1, 0) for k in range(len(blocks))), ibis.literal(0))
-    coverage = owned.group_by(cov_user=owned.owner).aggregate(touched_account_quarters=quarters.sum())
-    joined = per_owner.left_join(coverage, per_owner.user_id == coverage.cov_user)
-    return joined.select(
-        "user_id",
-        "n_activities",
-        "first_activity_at",
-        touched_account_quarters=joined.touched_account_quarters.fill_null(0),
+
+
+def seller_ownership_facts(inv: StoreInventory, period: Period, owned: ir.Table | None,
+                           touched: ir.Table | None) -> ir.Table | None:
+    """Per seller, from the accounts they owned (`owned`, `ownership_quarter_bits`) and, where the activities
+    name their accounts, the ones they touched (`touched`, `activity_account_quarters`), in one pass over the
+    ownership: how many accounts they owned in each of the period's calendar quarters (`owned_q<k>`, quarter k
+    of `quarter_blocks`, latest first) and the sum over the quarters of how many of the accounts they owned in
+    that quarter they touched in it (`touched_account_quarters`).
+    Columns: user_id, owned_q0 ..., touched_account_quarters (when `touched` is given)."""
+    if owned is None:
+        return None
+    blocks = quarter_blocks(period)
+    aggregates: dict[str, ir.Value] = {}
+    if touched is not None and inv.has("activities.account_id"):
+        t = touched.filter(touched.account_id.notnull())
+        t = t.select(t_owner=t.owner, t_account=t.account_id, t_bits=t.quarter_bits)
+        owned = owned.left_join(t, (owned.account_id == t.t_account) & (owned.owner == t.t_owner))
+        hit = owned.t_bits & owned.owned_bits  # touched in a quarter they owned it in (null: never touched)
+        aggregates["touched_account_quarters"] = sum(
+            (ibis.ifelse((hit & (1 << k)) != 0, 1, 0) for k in range(len(blocks))), ibis.literal(0)
+        ).sum()
+    return owned.group_by(user_id=owned.owner).aggregate(**{
+        f"owned_q{k}": ibis.ifelse((owned.owned_bits & (1 << k)) != 0, 1, 0).sum() for k in range(len(blocks))
+    }, **aggregates)
+
+
+def seller_activity_facts(touched: ir.Table | None) -> ir.Table | None:
+    """Per activity owner, over the period, from `activity_account_quarters`: the activities and the first one.
+    Columns: user_id, n_activities, first_activity_at."""
+    if touched is None:
+        return None
+    return touched.group_by(user_id=touched.owner).aggregate(
+        n_activities=touched.n.sum(), first_activity_at=touched.first_at.min()
     )
 
 
@@ -606,15 +615,16 @@ def seller_facts(inv: StoreInventory, period: Period) -> ir.Table:
     """
     users = inv.tables["crm_users"].select("user_id", "person_employee_id")
     opps = materialise(inv, opportunity_facts(inv, period))
+    if inv.engine == "duckdb":  # computed once, so `currency_breakdown` reads it instead of the opportunities
+        inv.reused[("opportunity_facts", period)] = opps
     parts: list[ir.Table] = [seller_opportunity_facts(inv, period, opps)]
     per_opp = opportunity_activity_facts(inv, period, opps)
     if per_opp is not None:
         parts.append(seller_opportunity_activity_facts(inv, period, opps, materialise(inv, per_opp)))
-    owned = ownership_quarter_bits(inv, period)
-    if owned is not None:
-        owned = materialise(inv, owned)  # read twice: for the accounts owned and for the ones touched
-    for part in (seller_account_facts(inv), seller_ownership_facts(inv, period, owned),
-                 seller_activity_facts(inv, period, owned), seller_quota_facts(inv, period)):
+    touched = activity_account_quarters(inv, period)
+    for part in (seller_account_facts(inv), seller_ownership_facts(inv, period, ownership_quarter_bits(inv, period),
+                                                                   touched),
+                 seller_activity_facts(touched), seller_quota_facts(inv, period)):
         if part is not None:
             parts.append(part)
     result = users
