@@ -41,6 +41,18 @@ def test_manager_sees_modules_recommended_because_of_their_team_gaps(browser_pag
     assert modules.get_by_text("Prospecting").count() == 0
     # A manager reads their plan; only their leader or HR changes due dates.
     assert page.get_by_role("button", name="Set due date").count() == 0
+    # The module's course name opens the course page.
+    row.get_by_role("link", name=course.title, exact=True).click()
+    page.get_by_role("heading", name=course.title, exact=True).wait_for()
+    assert "/training/courses/" in page.url
+
+
+def test_a_manager_opens_a_sellers_diagnostic_from_their_home_page(browser_page, live_login, company):
+    page = live_login(browser_page, "nora")
+    reports = page.locator("table").filter(has=page.get_by_role("columnheader", name="Reports"))
+    reports.get_by_role("link", name="Sam Acme", exact=True).click()
+    page.wait_for_url(f"**/insights/sellers/{company.sam.pk}/")
+    assert page.get_by_role("heading", name="Sam Acme: diagnostic").is_visible()
 
 
 def test_leader_signs_off_a_demonstration_and_the_manager_sees_it_mastered(browser_page, live_login, company,
