@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import Role, RoleGrant
 from people.models import EmploymentStatus, Function, Person
@@ -129,13 +129,15 @@ def hr_head() -> Person | None:
     )
 
 
-def administrators_with_record() -> list[Person]:
-    """Active people whose sign-in is an administrator's (administrators without a person record get no
-    notices; they see every request on the deferrals page)."""
+def administrator_users() -> list[Any]:
+    """Active sign-ins holding the administrator role (or superusers), with or without a person record."""
+    from django.contrib.auth import get_user_model
+
     return list(
-        Person.objects.filter(user__role_grants__role=Role.ADMINISTRATOR)
-        .exclude(status=EmploymentStatus.INACTIVE)
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(role_grants__role=Role.ADMINISTRATOR), is_active=True)
         .distinct()
+        .order_by("pk")
     )
 
 
@@ -146,6 +148,7 @@ class LeaderApproval:
 
     leaders: list[Person]
     hr_head: Person | None
+    admins: bool = True  # an administrator may give it (only in the fallback)
 
     @property
     def fallback(self) -> bool:
@@ -155,18 +158,9 @@ class LeaderApproval:
     def label(self) -> str:
         if self.leaders:
             return ", ".join(p.full_name for p in self.leaders)
-        return f"{self.hr_head.full_name} (head of HR) or an administrator" if self.hr_head else "An administrator"
-
-
-def leader_approval(deferral: Deferral) -> LeaderApproval:
-    person = deferral.enrolment.person
-    leaders = line_leaders(person, requester=deferral.requested_by_person)
-    head = None
-    if not leaders:
-        head = hr_head()
-        if head is not None and is_at_or_below(head.path, deferral.requested_by_person):
-            head = None
-    return LeaderApproval(leaders, head)
+        if self.hr_head is not None:
+            return f"{self.hr_head.full_name} (head of HR)" + (" or an administrator" if self.admins else "")
+        return "An administrator" if self.admins else "Nobody"
 
 
 def _is_requester_or_below(user: Any, deferral: Deferral) -> bool:
@@ -176,18 +170,96 @@ def _is_requester_or_below(user: Any, deferral: Deferral) -> bool:
     return scope.person_id is not None and is_at_or_below(scope.person_path, deferral.requested_by_person)
 
 
+def _is_requester_or_person(user: Any, deferral: Deferral) -> bool:
+    """Nobody decides on their own request, nor on a request about themselves."""
+    if deferral.requested_by_id is not None and deferral.requested_by_id == getattr(user, "pk", None):
+        return True
+    return scope_for(user).person_id == deferral.enrolment.person_id
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """Who may give each of a deferral's two approvals (sign-ins), and how the leaders' one is described.
+
+    The rule first: HR for the person and the senior leaders of the line, never the requester nor anyone below
+    them. When nobody is left for a step (the requester heads the company, or the only administrator asked),
+    HR's head or an administrator other than the requester and the person gives it, so a request never waits
+    forever; `deadlocked` says when even that leaves nobody."""
+
+    hr: tuple[Any, ...]
+    leader: tuple[Any, ...]
+    approval: LeaderApproval
+
+    def may(self, user: Any, role: str) -> bool:
+        mine, other = (self.hr, self.leader) if role == "hr" else (self.leader, self.hr)
+        pk = getattr(user, "pk", None)
+        if pk not in {u.pk for u in mine}:
+            return False
+        # The only one who can give the other approval keeps to it while someone else can give this one, so
+        # the request never ends up waiting for a second approval nobody may give.
+        return not ({u.pk for u in other} == {pk} and len(mine) > 1)
+
+    @property
+    def deadlocked(self) -> bool:
+        """Nobody for a step, or the same single person for both (two approvals need two people)."""
+        return not self.hr or not self.leader or len({u.pk for u in self.hr} | {u.pk for u in self.leader}) < 2
+
+
+def _others(deferral: Deferral, users: list[Any]) -> list[Any]:
+    """`users` without the requester and the person, each once."""
+    unique = {u.pk: u for u in users if u is not None and not _is_requester_or_person(u, deferral)}
+    return list(unique.values())
+
+
+def approvers(deferral: Deferral) -> Approvers:
+    """The deciders of `deferral` (computed once per deferral object)."""
+    cached = getattr(deferral, "_approvers", None)
+    if cached is not None:
+        return cached
+    person = deferral.enrolment.person
+    requester = deferral.requested_by_person
+    admins = administrator_users()
+    head_of_hr = hr_head()
+
+    def strict(users: list[Any]) -> list[Any]:
+        unique = {u.pk: u for u in users if u is not None}
+        return [
+            u for u in unique.values()
+            if not _is_requester_or_below(u, deferral) and not _is_requester_or_person(u, deferral)
+        ]
+
+    partners = [p.user for p in hr_partners_for(person)]
+    head_user = [head_of_hr.user] if head_of_hr is not None else []
+    # With nobody outside the requester's line (a request of the company's head), HR for the person still
+    # decides as HR, whoever they report to; else HR's head.
+    hr = strict(partners + admins) or _others(deferral, partners + admins) or _others(deferral, head_user)
+    leaders = line_leaders(person, requester=requester)
+    if leaders:
+        leader = strict([p.user for p in leaders])
+        approval = LeaderApproval(leaders, None)
+    else:
+        head = head_of_hr if head_of_hr is not None and not is_at_or_below(head_of_hr.path, requester) else None
+        leader = strict(([head.user] if head is not None else []) + admins) or _others(deferral, head_user + admins)
+        ids = {u.pk for u in leader}
+        shown_head = head_of_hr if head_of_hr is not None and head_of_hr.user_id in ids else None
+        approval = LeaderApproval([], shown_head, admins=any(a.pk in ids for a in admins))
+    result = Approvers(tuple(hr), tuple(leader), approval)
+    if deferral.pk is not None:
+        deferral._approvers = result  # type: ignore[attr-defined]
+    return result
+
+
+def leader_approval(deferral: Deferral) -> LeaderApproval:
+    return approvers(deferral).approval
+
+
 def may_decide_as_hr(user: Any, deferral: Deferral) -> bool:
-    """HR for the person, and neither the requester nor below them."""
-    return is_hr_for(user, deferral.enrolment.person) and not _is_requester_or_below(user, deferral)
+    """HR for the person, neither the requester, nor below them, nor the person; when nobody is, HR's head or
+    an administrator other than the requester and the person (`approvers`)."""
+    return approvers(deferral).may(user, "hr")
 
 
 def may_decide_as_leader(user: Any, deferral: Deferral) -> bool:
     """A senior leader of the person's line above the requester; when there is none, HR's head or an
-    administrator."""
-    if _is_requester_or_below(user, deferral):
-        return False
-    scope = scope_for(user)
-    approval = leader_approval(deferral)
-    if approval.leaders:
-        return scope.person_id in {p.pk for p in approval.leaders}
-    return scope.sees_everyone or (approval.hr_head is not None and scope.person_id == approval.hr_head.pk)
+    administrator (`approvers`)."""
+    return approvers(deferral).may(user, "leader")

@@ -45,8 +45,8 @@ from training.models import (
     Track,
 )
 from training.permissions import (
-    administrators_with_record,
-    hr_partners_for,
+    Approvers,
+    approvers,
     is_above,
     is_at_or_below,
     is_hr_for,
@@ -750,6 +750,18 @@ def _deferral_url(deferral: Deferral) -> str:
     return reverse("training:deferral", args=[deferral.pk])
 
 
+def _nobody_to_decide(deciders: Approvers, *, person: Person) -> str:
+    """Why a request could not be decided, in words, before it is sent (never left waiting forever)."""
+    names = sorted({getattr(getattr(u, "person", None), "full_name", "") or u.email
+                    for u in (*deciders.hr, *deciders.leader)})
+    who = f"only {' and '.join(names)} could approve it" if names else "nobody but you could approve it"
+    return (
+        f"This request cannot be sent: {who}, and a deferral needs two different people to approve it, HR and "
+        f"someone above {person.full_name} (with nobody above, HR's head or an administrator). Give a second "
+        "person the administrator role, or record the head of HR, then ask again."
+    )
+
+
 @transaction.atomic
 def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reason: str) -> Deferral:
     """Ask to move a person to a later session. By the person (a deferral) or by anyone above them in the
@@ -788,7 +800,7 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
     )
     number = sequence.count() + 1
     actor_person = Person.objects.filter(user=actor).first()
-    deferral = Deferral.objects.create(
+    deferral = Deferral(
         enrolment=booking.enrolment,
         booking=booking,
         requested_by=actor,
@@ -798,6 +810,10 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
         reason=reason,
         sequence=number,
     )
+    deciders = approvers(deferral)
+    if deciders.deadlocked:
+        raise ValidationError({"booking": _nobody_to_decide(deciders, person=person)})
+    deferral.save()
     who = actor_person.full_name if actor_person else str(actor)
     course = booking.session.course.title
     start = timezone.localtime(booking.session.starts_at)
@@ -809,11 +825,12 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
         f"{who} asked to move {whom} {course} on {start:%d %b %Y} ({kind_text}, "
         f"request {number} for this course). Reason: {deferral.get_reason_category_display()}: {reason}"
     )
-    hr = [p for p in hr_partners_for(person) if not is_at_or_below(p.path, actor_person)]
-    approval = leader_approval(deferral)
-    deciders = approval.leaders or ([approval.hr_head] if approval.hr_head else []) + administrators_with_record()
+    # Everyone who may give one of the two approvals is told (administrators without a person record see
+    # the request on the deferrals page).
+    hr = list(Person.objects.filter(user__in=deciders.hr).exclude(status=EmploymentStatus.INACTIVE))
+    leaders = list(Person.objects.filter(user__in=deciders.leader).exclude(status=EmploymentStatus.INACTIVE))
     notified: set[int] = {actor_person.pk} if actor_person else set()
-    for recipient in [*hr, *deciders]:
+    for recipient in [*hr, *leaders]:
         if recipient.pk in notified:
             continue
         notified.add(recipient.pk)
@@ -879,7 +896,12 @@ def deferral_decide(*, deferral: Deferral, actor: Any, role: str, approve: bool,
     if deferral.requested_by_id == getattr(actor, "pk", None):
         raise PermissionDenied("You cannot decide on your own request.")
     requester = deferral.requested_by_person
-    if requester is not None and is_at_or_below(scope_for(actor).person_path, requester):
+    deciders = approvers(deferral)
+    if (
+        requester is not None
+        and is_at_or_below(scope_for(actor).person_path, requester)
+        and not (deciders.may(actor, "hr") or deciders.may(actor, "leader"))
+    ):
         raise PermissionDenied(
             f"{requester.full_name} asked for this and you report to them: someone above them decides."
         )

@@ -5,8 +5,9 @@ requester."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.models import Role, RoleGrant
 from people.models import Function, Person
 from people.services import reporting_paths_rebuild
 from tests.factories import DEFAULT_PASSWORD, PersonFactory, UserFactory
@@ -117,3 +118,58 @@ def test_a_directors_pull_out_goes_to_the_leader_above_him(company):
     services.deferral_decide(deferral=deferral, actor=company.user("vera"), role="leader", approve=True)
     deferral.refresh_from_db()
     assert deferral.leader_decision == Deferral.Decision.APPROVED
+
+
+def _ceo_is_the_only_administrator(company) -> None:
+    """Vera heads the company and is its only administrator; HR reports to her."""
+    RoleGrant.objects.filter(role=Role.ADMINISTRATOR).delete()
+    type(company.admin).objects.filter(pk=company.admin.pk).update(is_superuser=False, is_active=False)
+    RoleGrant.objects.create(user=company.vera.user, role=Role.ADMINISTRATOR)
+    Person.objects.filter(pk=company.hana.pk).update(manager=company.vera)
+    RoleGrant.objects.filter(user=company.hana.user, role=Role.HR_PARTNER).get().org_units.add(company.company)
+    reporting_paths_rebuild()
+
+
+def test_the_heads_own_deferral_is_decided_by_hr_when_she_is_the_only_administrator(company):
+    """Nobody is above the CEO and she is the only administrator: everyone else reports to her. HR for her
+    gives HR's approval and HR's head the leadership one, rather than the request waiting forever."""
+    make_program()
+    _ceo_is_the_only_administrator(company)
+    hugo = PersonFactory(first_name="Hugo", last_name="Acme", email="hugo@acme.example", function=Function.HR,
+                         org_unit=company.hana.org_unit, manager=company.hana,
+                         user=UserFactory(email="hugo@acme.example"))
+    RoleGrant.objects.create(user=hugo.user, role=Role.HR_PARTNER).org_units.set([company.company])
+    reporting_paths_rebuild()
+    vera = Person.objects.get(pk=company.vera.pk)
+    deferral = services.deferral_request(
+        booking=_book(vera), actor=vera.user, reason_category="customer",
+        reason="Board meeting with our largest customer",
+    )
+    assert _recipients(deferral) == {"Hana", "Hugo"}
+    for role in ("hr", "leader"):
+        with pytest.raises(PermissionDenied):  # never her own request, administrator or not
+            services.deferral_decide(deferral=deferral, actor=vera.user, role=role, approve=True)
+    with pytest.raises(PermissionDenied):  # HR's head keeps to the leadership approval only she can give
+        services.deferral_decide(deferral=deferral, actor=company.user("hana"), role="hr", approve=True)
+    services.deferral_decide(deferral=deferral, actor=hugo.user, role="hr", approve=True)
+    services.deferral_decide(deferral=deferral, actor=company.user("hana"), role="leader", approve=True)
+    deferral.refresh_from_db()
+    assert deferral.status == Deferral.Status.APPROVED
+
+
+def test_a_request_nobody_else_could_decide_is_refused_when_asked_saying_why(company, login):
+    """Vera heads the company, is its only administrator, and Hana is the only one in HR: one person cannot
+    give both approvals, so the request is refused at once instead of waiting forever."""
+    make_program()
+    _ceo_is_the_only_administrator(company)
+    vera = Person.objects.get(pk=company.vera.pk)
+    booking = _book(vera)
+    with pytest.raises(ValidationError, match="only Hana Acme could approve it"):
+        services.deferral_request(booking=booking, actor=vera.user, reason_category="customer",
+                                  reason="Board meeting with our largest customer")
+    assert not Deferral.objects.exists()
+    assert not Notice.objects.filter(kind=Notice.Kind.DEFERRAL_REQUESTED).exists()
+    page = login("vera").post(f"/training/bookings/{booking.pk}/defer/", {
+        "reason_category": "customer", "reason": "Board meeting with our largest customer"})
+    assert page.status_code == 200
+    assert "This request cannot be sent: only Hana Acme could approve it" in page.content.decode()
