@@ -543,7 +543,8 @@ def notices_for(*, user: Any, limit: int = 20) -> list[Notice]:
     if scope.person_id is None:
         return []
     return list(Notice.objects.filter(recipient_id=scope.person_id).select_related(
-        "deferral__hr_decided_by__person", "deferral__leader_decided_by__person")[:limit])
+        "deferral__hr_decided_by__person", "deferral__leader_decided_by__person",
+        "deferral__booking__session__course")[:limit])
 
 
 def feed_bookings(*, token: str) -> tuple[CalendarFeed, list[Booking]]:
@@ -910,7 +911,7 @@ def leader_accountability(*, user: Any, leader_id: int | None = None) -> LeaderA
         .order_by("-created_at")[:100]
     )
     notices = (
-        list(Notice.objects.filter(recipient=leader).select_related("deferral")[:20])
+        list(Notice.objects.filter(recipient=leader).select_related("deferral__booking__session__course")[:20])
         if (leader.pk == scope.person_id)
         else []
     )

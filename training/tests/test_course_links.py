@@ -9,6 +9,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from training.models import Course
+from training.tests.test_deferrals import nora_booked, pull_out  # noqa: F401 - nora_booked is a fixture
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +48,33 @@ def test_the_curriculum_links_prerequisites_to_their_course(login, company):
     row = page[page.index(f'href="{reverse("training:course", args=[course.pk])}"'):]
     row = row[:row.index("</tr>")]
     assert f'<a href="{reverse("training:course", args=[prerequisite.pk])}">{prerequisite.title}</a>' in row
+
+
+def test_a_deferral_notice_links_its_course(company, nora_booked):  # noqa: F811
+    _, booking = nora_booked
+    pull_out(company, booking)
+    course = booking.session.course
+    link = f'<a href="{reverse("training:course", args=[course.pk])}">{course.title}</a>'
+    for who in ("hana", "nora"):
+        client = Client()
+        client.force_login(company.user(who))
+        notices = client.get(reverse("training:home")).content.decode()
+        assert f"Course: {link}" in notices
+
+
+def test_the_deferral_request_form_links_the_course(company, nora_booked):  # noqa: F811
+    _, booking = nora_booked
+    client = Client()
+    client.force_login(company.user("dirk"))
+    page = client.get(reverse("training:deferral_request", args=[booking.pk])).content.decode()
+    course = booking.session.course
+    assert f'<a href="{reverse("training:course", args=[course.pk])}">{course.title}</a>' in page
+
+
+def test_a_profile_links_the_upcoming_sessions_course(company, nora_booked):  # noqa: F811
+    _, booking = nora_booked
+    client = Client()
+    client.force_login(company.user("dirk"))
+    page = client.get(reverse("people:person", args=[company.nora.pk])).content.decode()
+    course = booking.session.course
+    assert f'<a href="{reverse("training:course", args=[course.pk])}">{course.title}</a>' in page
