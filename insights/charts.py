@@ -53,9 +53,9 @@ def profile_chart(bars: Sequence[ProfileBar], *, title: str, chart_id: str) -> S
         f'<svg class="chart" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" viewBox="0 0 '
         f'{label_w + plot_w + 20} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-t">{_e(title)}</title>',
-        f'<desc id="{chart_id}-d">Bar length is each task\'s weight in this situation (standardised effect on '
-        "success). Whiskers are the 95% confidence interval of the data's estimate; the diamond is the task "
-        "library's starting weight. The table below lists the same numbers.</desc>",
+        f'<desc id="{chart_id}-d">Bar length is each task\'s weight in this situation: how strongly doing the '
+        "task well goes with success. The line through each dot is the likely range of the data's estimate; the "
+        "diamond is the task library's starting weight. The table below lists the same numbers.</desc>",
     ]
     zero = x(0.0)
     parts.append(f'<line x1="{zero:.1f}" y1="{top - 8}" x2="{zero:.1f}" y2="{height - 24}" stroke="{MUTED}"/>')

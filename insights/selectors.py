@@ -20,6 +20,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Role
+from insights.analysis.evidence import quartile_sentence
+from insights.analysis.pipeline import NOT_CRITICAL_UNPROVEN, NOT_CRITICAL_UNTESTED
 from insights.equipment import courses_teaching, equipped_task_keys, mastery_is_recorded
 from insights.metrics import METRICS, MetricDefinition, format_value
 from insights.models import (
@@ -166,12 +168,47 @@ def situation_cards(*, user: Any, run: AnalysisRun) -> list[SituationCard]:
     return [SituationCard(r, critical[r.situation_id], counts.get(r.situation_id, 0)) for r in results]
 
 
+# What the analysis appends to a task's explanation when it is not called critical: plain words, kept as they are.
+_NOT_CRITICAL_ENDINGS = (NOT_CRITICAL_UNPROVEN, NOT_CRITICAL_UNTESTED)
+_OUTCOME_OF_OTHERS = "partly an outcome of the others"  # evidence_sentence's words for a result-like task
+
+
 @dataclass
 class EvidenceRow:
     evidence: TaskEvidence
     metric: MetricDefinition | None
     override: TaskWeightOverride | None
     override_history: list[TaskWeightOverride]
+    outcome_label: str = "success"  # what the run measured success by, in words ("attainment")
+
+    @property
+    def plain_explanation(self) -> str:
+        """The evidence for the page, in words an HR partner can repeat: what top and bottom sellers do, which way
+        the task goes with success and how sure the data is, and what set the weight. The statistician's sentence
+        (standardised effect, interval) stays in `evidence.explanation`, one click away on the page."""
+        e = self.evidence
+        if e.effect is None or e.ci_low is None or e.ci_high is None:
+            return e.explanation  # not estimated from the data: the analysis already says why, in plain words
+        parts = [quartile_sentence(self.metric, e.top_quartile, e.bottom_quartile)] if self.metric else []
+        size = abs(e.effect)
+        strength = "much " if size >= 0.5 else "" if size >= 0.2 else "slightly "
+        parts.append(f"Here, sellers who do this task better have {strength}"
+                     f"{'higher' if e.effect >= 0 else 'lower'} {self.outcome_label}, comparing {e.seller_count} "
+                     "sellers with the same time in the role.")
+        parts.append("The data shows this clearly." if e.ci_low > 0 or e.ci_high < 0 else
+                     "The data cannot yet tell this apart from chance.")
+        if _OUTCOME_OF_OTHERS in e.explanation:
+            parts.append("This task is partly a result of the others, so it becomes critical only when a reviewer "
+                         "sets its weight.")
+        if e.driven_by == TaskEvidence.DrivenBy.DATA:
+            parts.append(f"The weight comes mostly from this company's data ({e.data_share:.0%} of it).")
+        elif e.driven_by == TaskEvidence.DrivenBy.PRIOR:
+            parts.append("The weight comes mostly from the task library's starting weight: the data is too "
+                         "uncertain to overrule it yet.")
+        elif e.driven_by == TaskEvidence.DrivenBy.OVERRIDE:
+            parts.append("A reviewer has set the weight.")
+        ending = next((end for end in _NOT_CRITICAL_ENDINGS if e.explanation.endswith(end)), "")
+        return " ".join(part for part in parts if part) + ending
 
     @property
     def top_text(self) -> str:
@@ -214,9 +251,10 @@ def situation_profile(*, user: Any, run: AnalysisRun, situation_id: int, seller_
     for o in (TaskWeightOverride.objects.filter(situation_id=situation_id).select_related("author", "author__person")
               .order_by("-created_at", "-id")):
         history[o.task_id].append(o)
+    outcome_label = "attainment" if run.outcome == AnalysisRun.Outcome.ATTAINMENT else "relative won revenue"
     rows = [
         EvidenceRow(
-            evidence=e, metric=METRICS.get(e.metric_key),
+            evidence=e, metric=METRICS.get(e.metric_key), outcome_label=outcome_label,
             override=history[e.task_id][0] if history[e.task_id] and history[e.task_id][0].weight is not None
             else None,
             override_history=history[e.task_id],

@@ -207,10 +207,18 @@ def test_situation_profile_explains_each_weight(analysed, login, django_assert_m
     page = text(response)
     assert "Critical-task profile" in page
     assert "Top-quartile sellers in this situation" in page
-    assert "95% CI" in page
-    assert "The company's data drove this result" in page
     assert "Override this weight" in page
     html = response.content.decode()
+    # Each task's evidence in plain words on the page; the statistician's sentence one click away.
+    assert "Here, sellers who do this task better have" in page
+    assert "The weight comes mostly from this company's data" in page
+    assert "Data's estimate (likely range)" in page
+    details = re.findall(r"<details class=\"small\"><summary>About these figures</summary><p>(.*?)</p></details>",
+                         html, re.S)
+    assert any("95% CI" in d and "The company's data drove this result" in htmllib.unescape(d) for d in details)
+    outside = re.sub(r"<details.*?</details>", "", html, flags=re.S)
+    assert "standard deviation" not in outside
+    assert "95% CI" not in outside
     assert '<svg class="chart" role="img"' in html
     assert "<title id=\"profile-t\">" in html
     assert "Sellers in this situation you support" in page

@@ -244,7 +244,7 @@ def _parse_row(row: int, cells: dict[str, Cell], today: dt.date, errors: list[Is
                        f"'Manager since' is before the hire date ({person.hire_date}).")
     if person.leaving_reason and person.end_date is None:
         read.error("leaving_reason", read.text("leaving_reason"),
-                   "A leaving reason needs an end date; fill in end_date or leave the reason empty.")
+                   "A leaving reason needs an end date; fill in the end date or leave the reason empty.")
     if not person.org_unit_code:
         given = [name for name in UNIT_DEFINITION_COLUMNS if read.text(name)]
         if given:
@@ -430,7 +430,7 @@ class _Validator:
             if existing_unit is None:
                 if code not in allowed and unit.is_defined:
                     self.error(unit.first_row, "org_unit_parent_code", unit.parent_code, (
-                        f"New org unit {code} must sit below one of the units you support ({supported})."
+                        f"New org unit {code} must sit below one of the units you support: {supported}."
                     ))
             elif code not in codes:
                 changed = (
@@ -440,21 +440,21 @@ class _Validator:
                 )
                 if changed:
                     self.error(unit.first_row, "org_unit_code", code, (
-                        f"Org unit {code} is not one you support ({supported}); only an administrator can change "
-                        "it."
+                        f"Org unit {code} is not one you support; only an administrator can change it. You support "
+                        f"{supported}."
                     ))
             elif unit.parent_code and unit.parent_code != snapshot.parent_code(existing_unit) and (
                     unit.parent_code not in allowed):
                 self.error(unit.parent_row, "org_unit_parent_code", unit.parent_code, (
-                    f"You can move org unit {code} only below a unit you support ({supported})."
+                    f"You can move org unit {code} only below a unit you support: {supported}."
                 ))
         has_unit_column = "org_unit_code" in self.sheet.columns
         for person in self.people:
             existing = snapshot.people.get(person.employee_id)
             if existing is not None and not self.scope.covers(existing, snapshot):
                 self.error(person.row, "employee_id", person.employee_id, (
-                    f"Employee id {person.employee_id} is not one of the people you support ({supported}); only "
-                    "an administrator can import changes for them."
+                    f"Employee id {person.employee_id} is not one of the people you support; only an "
+                    f"administrator can import changes for them. You support {supported}."
                 ))
                 continue
             if has_unit_column:
@@ -463,9 +463,9 @@ class _Validator:
                 target = snapshot.code_of.get(existing.org_unit_id or 0, "") if existing is not None else ""
             if target not in allowed:
                 self.error(person.row, "org_unit_code", target, (
-                    f"Org unit {target} is not one you support ({supported}); you can import people only into "
-                    "those units and their sub-units." if target else
-                    f"You can import people only into the units you support ({supported}); give one of them."
+                    f"Org unit {target} is not one you support; you can import people only into the units you "
+                    f"support and their sub-units: {supported}." if target else
+                    f"You can import people only into the units you support: {supported}; give one of them."
                 ))
         if "hr_partner_for" in self.sheet.columns:
             for person in self.people:

@@ -74,7 +74,7 @@ def test_broken_file_output_and_exit_status(db, capsys):
         "Row 6, column email, value 'maja.berg@borealis.example': This email is also on row 4; each person needs "
         "their own work email.",
         "Row 6, column manager_employee_id, value 'B999': Unknown manager id B999: nobody in this file has it.",
-        "Row 7, column leaving_reason, value 'resigned': A leaving reason needs an end date; fill in end_date or "
+        "Row 7, column leaving_reason, value 'resigned': A leaving reason needs an end date; fill in the end date or "
         "leave the reason empty.",
         "Row 8, column function: Required, but empty.",
         "Row 8, column hr_partner_for, value 'WEST': Unknown org unit code WEST: HR partners can only support units "
