@@ -27,6 +27,8 @@ from django.views.defaults import permission_denied, server_error
 
 from core.management.commands.demo import MIN_SELLERS
 from core.tests.test_demo_command import printed_logins
+from crm.importing import run_import as crm_import
+from crm.models import CrmImport
 from people.models import PeopleImport
 from people.tests.fixtures.hr_files import FIXTURES, run_import
 from tests.factories import DEFAULT_PASSWORD
@@ -188,10 +190,16 @@ def world(company: Any, tmp_path: Path, settings: Any) -> Any:
     return company
 
 
-def special_states(company: Any) -> SpecialStates:
-    """An HR file refused by the importer, and a session that is full with someone on its waitlist."""
+def special_states(company: Any, tmp_path: Path) -> SpecialStates:
+    """An HR file and a CRM export refused by their importers, and a session that is full with someone on its
+    waitlist."""
     refused = run_import(FIXTURES.joinpath("people_broken.csv").read_bytes(), actor=company.user("hana"))
     assert refused.status == PeopleImport.Status.FAILED, refused.status
+    calls = tmp_path / "calls.csv"
+    calls.write_text("Record ID,Activity date,Call owner,Call duration\n1,2026-01-10 10:00,x,1000\n"
+                     "2,yesterday,x,ten\n")
+    crm_refused = crm_import(source="hubspot", paths=[calls], actor=company.user("admin"))
+    assert crm_refused.status == CrmImport.Status.FAILED, crm_refused.status
     booking = Booking.objects.filter(person=company.nora, status=Booking.Status.CONFIRMED).select_related(
         "session", "enrolment").first()
     assert booking is not None, "populate() books Nora into her first session"
@@ -204,6 +212,7 @@ def special_states(company: Any) -> SpecialStates:
     Booking.objects.create(session=session, enrolment=waiting, person=company.mick,
                            status=Booking.Status.WAITLISTED)
     return SpecialStates(pages=[
+        ("admin", f"/crm/imports/{crm_refused.pk}/"), ("admin", "/crm/imports/"),
         ("hana", f"/imports/people/{refused.pk}/"), ("hana", "/imports/people/"),
         ("hana", f"/training/sessions/{session.pk}/"), ("mick", f"/training/sessions/{session.pk}/"),
         ("mick", "/training/me/"), ("nora", "/training/me/"),
@@ -232,8 +241,8 @@ def assert_plain(problems: list[str]) -> None:
     assert unique == [], f"{len(unique)} problems:\n" + "\n".join(unique)
 
 
-def test_no_page_shows_jargon_or_engineers_text(world: Any) -> None:
-    states = special_states(world)
+def test_no_page_shows_jargon_or_engineers_text(world: Any, tmp_path: Path) -> None:
+    states = special_states(world, tmp_path)
     problems: list[str] = []
     checked = 0
     for who in READERS:
