@@ -150,9 +150,17 @@ def doc_section(summary: dict[str, object], wall: float) -> str:
         f"({s['strong']} drivers) | ≥ 95% |",
         f"| 95% intervals holding the planted effect | {_pct(s['coverage'])} ({s['intervals']} intervals, "
         "companies with quotas) | ≥ 90% |",
+        "",
+        f"What the critical calls rested on (data / the interval alone / the starting weight alone): planted nulls "
+        f"{_basis(s, 'null')}, planted drivers {_basis(s, 'driver')}.",
         DOC_END,
     ]
     return "\n".join(lines)
+
+
+def _basis(summary: dict[str, object], side: str) -> str:
+    counts = summary["critical_by_basis"][side]  # type: ignore[index]
+    return " / ".join(str(counts.get(b, 0)) for b in ("data", "interval", "prior"))
 
 
 def _pct(value: object) -> str:
