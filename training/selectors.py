@@ -662,6 +662,7 @@ class SessionView:
     seats_taken: int
     can_mark: bool
     my_booking: Booking | None
+    movable: frozenset[int] = frozenset()  # bookings the viewer may ask to move (their own, or below them)
 
 
 def session_detail(*, user: Any, session_id: int) -> SessionView:
@@ -691,6 +692,10 @@ def session_detail(*, user: Any, session_id: int) -> SessionView:
         seats_taken=sum(1 for b in bookings if b.status == Booking.Status.CONFIRMED),
         can_mark=runs_program(user) and session.starts_at <= timezone.now(),
         my_booking=next((b for b in bookings if b.person_id == scope.person_id), None),
+        movable=frozenset(
+            b.pk for b in shown
+            if session.starts_at > timezone.now() and may_request_deferral(user, b.person)
+        ),
     )
 
 

@@ -195,3 +195,11 @@ def test_a_closed_request_reads_as_closed_with_who_decided_when_and_their_note(c
         assert "Decide as" not in page, (who, url)
     detail = login("vera").get(f"/training/deferrals/{deferral.pk}/").content.decode()
     assert "Closed" in detail
+
+
+def test_the_session_roster_offers_the_pull_out_only_to_those_who_may_ask(company, program, login):
+    booking = _book(company.nora)
+    url = f"/training/sessions/{booking.session_id}/"
+    assert str(booking.pk) in _pull_out_links(login("dirk").get(url).content.decode())
+    assert str(booking.pk) not in _pull_out_links(login("hana").get(url).content.decode())
+    assert str(booking.pk) not in _pull_out_links(login("admin").get(url).content.decode())
