@@ -62,3 +62,12 @@ def test_a_profile_links_seller_reports_and_a_sellers_own_page_to_the_diagnostic
     engineer = page(company, "admin", reverse("people:person", args=[company.eve.pk]))
     assert "Eve Acme" in engineer
     assert "Selling diagnostic" not in engineer
+
+
+def test_the_reporting_tree_links_each_seller_to_their_diagnostic(company):
+    tree = page(company, "vera", reverse("people:team", args=[company.vera.pk]))
+    for seller in (company.sam, company.sara, company.sid):
+        link = f'<a href="{diagnostic(seller)}">diagnostic<span class="sr-only"> of {seller.full_name}</span></a>'
+        assert link in tree
+    for manager in (company.dirk, company.nora, company.mick):
+        assert diagnostic(manager) not in tree
