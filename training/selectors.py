@@ -695,7 +695,8 @@ def session_detail(*, user: Any, session_id: int) -> SessionView:
         movable=frozenset(
             b.pk for b in shown
             if session.starts_at > timezone.now() and may_request_deferral(user, b.person)
-        ),
+        ) - set(Deferral.objects.filter(booking__session=session, status=Deferral.Status.PENDING)
+                .values_list("booking_id", flat=True)),
     )
 
 

@@ -203,3 +203,6 @@ def test_the_session_roster_offers_the_pull_out_only_to_those_who_may_ask(compan
     assert str(booking.pk) in _pull_out_links(login("dirk").get(url).content.decode())
     assert str(booking.pk) not in _pull_out_links(login("hana").get(url).content.decode())
     assert str(booking.pk) not in _pull_out_links(login("admin").get(url).content.decode())
+    services.deferral_request(booking=booking, actor=company.user("dirk"), reason_category="forecast",
+                              reason="Needed on the Q4 forecast call")
+    assert str(booking.pk) not in _pull_out_links(login("dirk").get(url).content.decode())  # already asked
