@@ -416,3 +416,22 @@ def test_a_seller_with_no_gap_to_prioritise_is_told_so_plainly(analysed, login):
     assert "Every critical task in this situation is at or above the top quartile of peers" in diagnostic
     SellerDiagnostic.objects.filter(run=analysed.run, seller=sam).delete()
     assert "your results have not been analysed" in text(login("sam").get("/"))
+
+
+def test_every_coloured_chart_and_map_has_a_legend_in_words(analysed, login):
+    """Colour is never the only key: each chart with coloured marks, and the shaded gap map, is followed by a
+    legend that says in words what each colour means."""
+    situation_id = situation_of(analysed, analysed.company.sam)
+    pages = {"seller": (login("sam").get(f"/insights/sellers/{analysed.company.sam.pk}/"),
+                        ["top quarter of peers", "middle half", "bottom quarter", "a critical task"])}
+    hana = login("hana")
+    pages["situation"] = (hana.get(f"/insights/situations/{situation_id}/"),
+                          ["critical", "weight set by a reviewer", "the top quarter's typical value",
+                           "the bottom quarter's"])
+    pages["gap map"] = (hana.get("/insights/gaps/"), ["nobody", "under 13%", "38% or more"])
+    for name, (response, entries) in pages.items():
+        html = response.content.decode()
+        assert 'class="legend"' in html, name
+        legends = " ".join(part.split("</ul>", 1)[0] for part in html.split('class="legend"')[1:])
+        for entry in entries:
+            assert entry in legends, (name, entry)
