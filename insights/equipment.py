@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.apps import apps
 
@@ -55,17 +56,17 @@ def equipped_task_keys(manager_ids: Iterable[int]) -> dict[int, set[str]]:
     return result
 
 
-def courses_teaching(task_keys: Iterable[str]) -> dict[str, list[str]]:
-    """Task key -> names of active courses that teach a manager to coach it."""
+def courses_teaching(task_keys: Iterable[str]) -> dict[str, list[Any]]:
+    """Task key -> the active courses (training.Course, by title) that teach a manager to coach it."""
     keys = list(task_keys)
     if not keys or not apps.is_installed("training"):
         return {}
     from training.models import CourseSellerTask
 
-    result: dict[str, list[str]] = defaultdict(list)
-    for task_key, name in (
+    result: dict[str, list[Any]] = defaultdict(list)
+    for link in (
         CourseSellerTask.objects.filter(task_key__in=keys, course__is_active=True)
-        .order_by("course__title").values_list("task_key", "course__title")
+        .select_related("course").order_by("course__title")
     ):
-        result[task_key].append(name)
+        result[link.task_key].append(link.course)
     return dict(result)

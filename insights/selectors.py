@@ -434,7 +434,7 @@ class TeamMember:
 class CoachingSkill:
     task: SellingTask
     equipped: bool
-    courses: list[str]
+    courses: list[Any]  # training.Course
     sellers: int
 
 

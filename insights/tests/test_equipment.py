@@ -42,4 +42,5 @@ def test_mastering_every_competency_of_a_course_equips_for_the_tasks_it_teaches(
 def test_courses_teaching_a_task():
     courses = courses_teaching(["follow_up", "no_such_task"])
     assert courses["follow_up"]
+    assert all(course.is_active and course.title for course in courses["follow_up"])
     assert "no_such_task" not in courses

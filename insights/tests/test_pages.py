@@ -121,6 +121,8 @@ def test_manager_team_view_shows_each_sellers_tasks_gaps_and_what_to_learn(analy
     assert "What you need to be able to coach" in page
     assert "not yet equipped" in page  # nobody has shown mastery in a course that teaches it
     assert "Courses that teach it:" in page
+    teaching = response.content.decode().split("Courses that teach it:", 1)[1].split("</p>", 1)[0]
+    assert '<a href="/training/courses/' in teaching  # course names open the course page
     assert "Compared with other teams in the same situations" in page
 
 
