@@ -26,6 +26,8 @@ from crm.schema import TABLES
 
 DAY_SECONDS = 86_400.0
 QUARTER_DAYS = 365.25 / 4
+# Deals open at least this long in the period show the follow-up cadence (`seller_opportunity_activity_facts`).
+CADENCE_MIN_OPEN_DAYS = 14
 
 # Stage labels that mean an opportunity has reached the proposal stage or gone past it (Salesforce's default
 # process: Proposal/Price Quote, Negotiation/Review, Closed Won; HubSpot's: contractsent, closedwon). Matched
@@ -299,9 +301,9 @@ def opportunity_facts(inv: StoreInventory, period: Period, *, with_history: bool
 def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Table) -> ir.Table | None:
     """Per opportunity, the activities its owner logged on it during the period.
 
-    Columns: opportunity_id, touches_open (activities while it was open), first_open_at, last_open_at,
-    contacts (distinct contacts touched, null when the store has no contact ids), meetings_before_proposal
-    (null when the store has no stage history or activity types).
+    Columns: opportunity_id, touches_open (activities while it was open), contacts (distinct contacts touched,
+    null when the store has no contact ids), meetings_before_proposal (null when the store has no stage history
+    or activity types).
     """
     if "activities" not in inv.tables or not inv.has("activities.opportunity_id", "activities.occurred_at"):
         return None
@@ -322,8 +324,6 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
     is_open = j.close_end.isnull() | (j.occurred_at < j.close_end)
     aggregates: dict[str, ir.Value] = {
         "touches_open": is_open.sum(),
-        "first_open_at": j.occurred_at.min(where=is_open),
-        "last_open_at": j.occurred_at.max(where=is_open),
     }
     if has_proposal and inv.has("activities.activity_type", "opportunity_stage_history.stage"):
         is_meeting = j.activity_type.isin(MEETING_TYPES)
@@ -337,8 +337,6 @@ def opportunity_activity_facts(inv: StoreInventory, period: Period, opps: ir.Tab
     c = per_contact
     rollup: dict[str, ir.Value] = {
         "touches_open": c.touches_open.sum(),
-        "first_open_at": c.first_open_at.min(),
-        "last_open_at": c.last_open_at.max(),
         "contacts": c.contact_id.count(),
     }
     if "meetings_before_proposal" in aggregates:
@@ -442,19 +440,27 @@ def seller_opportunity_facts(inv: StoreInventory, period: Period, opps: ir.Table
 def seller_opportunity_activity_facts(
     inv: StoreInventory, period: Period, opps: ir.Table, per_opp: ir.Table
 ) -> ir.Table:
-    """Per opportunity owner: contacts per opportunity, days between touches, meetings before the proposal."""
+    """Per opportunity owner: contacts per opportunity, days between touches, meetings before the proposal.
+
+    Days between touches (`mean_days_between_touches`, the follow-up cadence): over the seller's deals open at
+    least `CADENCE_MIN_OPEN_DAYS` days within the period (won, lost or still open), the days they were open
+    within the period, summed, divided by the activities the owner logged on them in the period while they were
+    open; null when there were none. Each open day counts alike, so a deal's length cannot set the cadence (an
+    average over deals of each deal's own gaps let the short deals, whose few touches fall close together, pull
+    it down); deals open less than two weeks carry their first touches but no cadence yet."""
     o = opps.select(
-        "opportunity_id", "owner_user_id", "won_in_period", "lost_in_period",
+        "opportunity_id", "owner_user_id", "won_in_period", "lost_in_period", "created_at", "close_end",
         *(["proposal_at"] if "proposal_at" in opps.columns else []),
     )
     j = o.left_join(per_opp, o.opportunity_id == per_opp.opportunity_id)
-    gap = _days_between(j.last_open_at, j.first_open_at, inv.engine) / (
-        (j.touches_open - 1).cast("float64").nullif(0.0)
-    )
-    # Cadence on every deal that was open during the period and touched at least twice while open (won, lost or
-    # still open), as the metric's name says.
+    open_from = ibis.greatest(j.created_at, _ts(period.start_ts))
+    open_to = ibis.least(j.close_end.fill_null(_ts(period.end_ts)), _ts(period.end_ts))
+    open_days = _days_between(open_to, open_from, inv.engine)
+    followed = open_days >= CADENCE_MIN_OPEN_DAYS
     aggregates: dict[str, ir.Value] = {
-        "mean_days_between_touches": gap.mean(where=j.touches_open >= 2),
+        "mean_days_between_touches": _ratio(
+            open_days.sum(where=followed), j.touches_open.fill_null(0).sum(where=followed)
+        ),
     }
     if "contacts" in per_opp.columns:
         aggregates["mean_contacts"] = j.contacts.cast("float64").mean(where=j.touches_open.notnull())
@@ -768,9 +774,9 @@ METRICS: dict[str, MetricDefinition] = {
             requires=(*_ACT, "activities.opportunity_id", *_OPP),
             expression=lambda t: t.mean_days_between_touches,
             phrase="leave {v} between touches on an open deal",
-            description="Average days between consecutive activities on an opportunity while it was open, over "
-            "the deals open at some time in the period (won, lost or still open) with at least two activities "
-            "in the period while open.",
+            description="Days a deal was open per activity on it, over the seller's deals open at least 14 days "
+            "in the period (won, lost or still open): their days open in the period, added up, divided by the "
+            "activities logged on them in the period while they were open.",
             log_scale=True,
         ),
         MetricDefinition(

@@ -1,6 +1,6 @@
 """The metric definitions fixed in issue 11, each on a small hand-made export whose right answer is worked out by
-hand here: close-date changes, days between touches on open deals, coverage by account ownership over time,
-sellers who left, time in seat from the HR hire date, and amounts in several currencies."""
+hand here: close-date changes, days between touches on open deals (days open per touch), coverage by account
+ownership over time, sellers who left, time in seat from the HR hire date, and amounts in several currencies."""
 
 from __future__ import annotations
 
@@ -49,22 +49,33 @@ def test_close_date_changes_are_counted_in_time_order_without_the_change_at_clos
     assert a["close_date_pushes"] == pytest.approx((3 + 0 + 1) / 3)
 
 
-def test_days_between_touches_is_measured_on_every_deal_open_in_the_period(store):
+def test_days_between_touches_are_days_open_per_touch_on_deals_open_two_weeks_or_more(store):
     b = CrmBuilder()
     b.user("UA", "EA")
+    b.user("UB", "EB")
     won = b.opportunity("UA", None, amount=100, created="2025-01-01", close="2025-03-01", won=True)
     lost = b.opportunity("UA", None, amount=100, created="2025-04-01", close="2025-06-01", won=False)
+    lost_fast = b.opportunity("UA", None, amount=100, created="2025-07-01", close="2025-07-10", won=False)
     still_open = b.opportunity("UA", None, amount=100, created="2025-09-01", close="2026-03-01", won=None)
-    for day in ("2025-01-10", "2025-01-20", "2025-02-09"):  # won: 30 days over 2 gaps
+    from_last_year = b.opportunity("UA", None, amount=100, created="2024-11-01", close="2025-01-31", won=True)
+    for day in ("2025-01-10", "2025-01-20", "2025-02-09"):  # won: open 1 Jan to the end of 1 Mar, 60 days
         b.activity("UA", day, opportunity=won)
     b.activity("UA", "2025-03-10", opportunity=won)  # after it closed: not a touch on an open deal
-    for day in ("2025-04-05", "2025-05-05"):  # lost: 30 days over 1 gap
+    b.activity("UB", "2025-02-01", opportunity=won)  # not the owner's touch
+    for day in ("2025-04-05", "2025-05-05"):  # lost: open 1 Apr to the end of 1 Jun, 62 days
         b.activity("UA", day, opportunity=lost)
-    for day in ("2025-09-02", "2025-09-12", "2025-09-22", "2025-10-02"):  # open: 30 days over 3 gaps
-        b.activity("UA", day, opportunity=still_open)
+    for day in ("2025-07-02", "2025-07-03", "2025-07-04"):  # open 10 days: less than two weeks, left out
+        b.activity("UA", day, opportunity=lost_fast)
+    for day in ("2025-09-02", "2025-09-12", "2025-09-22", "2025-10-02"):  # open from 1 Sep to the period's end,
+        b.activity("UA", day, opportunity=still_open)                       # 122 days
+    b.activity("UA", "2024-12-01", opportunity=from_last_year)  # before the period
+    b.activity("UA", "2025-01-15", opportunity=from_last_year)  # open in the period 1 to 31 Jan, 31 days
     a = metrics(store, b)["UA"]
-    # (15 + 30 + 10) / 3; on won deals alone it was 15.
-    assert a["days_between_touches"] == pytest.approx((15 + 30 + 10) / 3)
+    # (60 + 62 + 122 + 31) days open over (3 + 2 + 4 + 1) touches. Averaging each deal's own gaps instead, the
+    # deal lost in ten days (1 day between touches) would pull it down: the shorter the deals, the closer the gaps.
+    assert a["days_between_touches"] == pytest.approx((60 + 62 + 122 + 31) / (3 + 2 + 4 + 1))
+    # UB owns no deal: nothing to measure, not zero.
+    assert metrics(store, b)["UB"]["days_between_touches"] is None
 
 
 def test_coverage_counts_each_account_for_the_quarters_it_was_owned(store):

@@ -91,8 +91,9 @@ def test_every_metric_by_hand(store):
     assert a["meetings_before_proposal"] == pytest.approx(1.0)
     assert a["early_loss_share"] == pytest.approx(0.5)
     assert a["days_to_loss"] == pytest.approx((20 + 90) / 2)
-    # Open-life gaps: o1 36 days over 2 gaps (the email after the close does not count), o2 10 days.
-    assert a["days_between_touches"] == pytest.approx((18 + 10) / 2)
+    # Days open in the period per touch while open, on deals open at least 14 days: o1 60 days, o2 71, o3 21,
+    # o4 91, o5 61, o6 31; touches o1 3 (the email after the close does not count), o2 2, o4 1.
+    assert a["days_between_touches"] == pytest.approx((60 + 71 + 21 + 91 + 61 + 31) / 6)
     assert a["won_vs_proposal_amount"] == pytest.approx((10000 / 12500 + 22500 / 25000) / 2)
     assert a["win_rate"] == pytest.approx(0.5)
     assert a["existing_revenue_share"] == pytest.approx(22500 / 32500)
@@ -158,7 +159,7 @@ def test_a_column_the_export_leaves_empty_is_missing(store):
     rows, missing = metrics_of(con, database, builder)
     assert missing == {"contacts_per_opportunity": ["activities.contact_id"]}
     assert "contacts_per_opportunity" not in rows["UA"]
-    assert rows["UA"]["days_between_touches"] == pytest.approx(14)
+    assert rows["UA"]["days_between_touches"] == pytest.approx(335 / 6)
 
 
 def test_proposal_stage_words():
