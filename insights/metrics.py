@@ -442,7 +442,7 @@ def seller_opportunity_activity_facts(
 ) -> ir.Table:
     """Per opportunity owner: contacts per opportunity, days between touches, meetings before the proposal.
 
-    Days between touches (`mean_days_between_touches`, the follow-up cadence): over the seller's deals open at
+    Days between touches (`days_open_per_touch`, the follow-up cadence): over the seller's deals open at
     least `CADENCE_MIN_OPEN_DAYS` days within the period (won, lost or still open), the days they were open
     within the period, summed, divided by the activities the owner logged on them in the period while they were
     open; null when there were none. Each open day counts alike, so a deal's length cannot set the cadence (an
@@ -458,7 +458,7 @@ def seller_opportunity_activity_facts(
     open_days = _days_between(open_to, open_from, inv.engine)
     followed = open_days >= CADENCE_MIN_OPEN_DAYS
     aggregates: dict[str, ir.Value] = {
-        "mean_days_between_touches": _ratio(
+        "days_open_per_touch": _ratio(
             open_days.sum(where=followed), j.touches_open.fill_null(0).sum(where=followed)
         ),
     }
@@ -772,11 +772,12 @@ METRICS: dict[str, MetricDefinition] = {
             key="days_between_touches", task_key="follow_up", name="Days between touches on open deals",
             unit="days", higher_is_better=False,
             requires=(*_ACT, "activities.opportunity_id", *_OPP),
-            expression=lambda t: t.mean_days_between_touches,
+            expression=lambda t: t.days_open_per_touch,
             phrase="leave {v} between touches on an open deal",
-            description="Days a deal was open per activity on it, over the seller's deals open at least 14 days "
-            "in the period (won, lost or still open): their days open in the period, added up, divided by the "
-            "activities logged on them in the period while they were open.",
+            description="Days a deal was open per activity on it, over the seller's deals open at least "
+            f"{CADENCE_MIN_OPEN_DAYS} days in the period (won, lost or still open): their days open in the "
+            "period, added up, divided by the activities the seller logged on them in the period while they "
+            "were open.",
             log_scale=True,
         ),
         MetricDefinition(
