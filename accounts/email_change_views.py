@@ -34,7 +34,7 @@ def sign_in_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             problem = " ".join(getattr(exc, "messages", [str(exc)]))
         else:
             messages.success(request, f"From now on you sign in with {change.new_email}.")
-            return redirect("core:home")
+            return redirect("home:home")
     return render(request, "accounts/sign_in_email_confirm.html", {
         "page_title": "Confirm your new sign-in email", "change": change, "problem": problem,
     }, status=400 if problem and request.method == "POST" else 200)

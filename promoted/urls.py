@@ -4,7 +4,7 @@ from django.urls import include, path
 from api.urls import api
 
 urlpatterns = [
-    path("", include("core.urls")),
+    path("", include("home.urls")),
     path("", include("people.urls")),
     path("crm/", include("crm.urls")),
     path("insights/", include("insights.urls")),

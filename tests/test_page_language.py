@@ -25,10 +25,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from django.views.defaults import permission_denied, server_error
 
-from core.management.commands.demo import MIN_SELLERS
-from core.tests.test_demo_command import printed_logins
 from crm.importing import run_import as crm_import
 from crm.models import CrmImport
+from home.management.commands.demo import MIN_SELLERS
+from home.tests.test_demo_command import printed_logins
 from people.models import PeopleImport
 from people.tests.fixtures.hr_files import FIXTURES, run_import
 from tests.factories import DEFAULT_PASSWORD

@@ -45,7 +45,7 @@ def test_only_administrators_and_hr_partners_see_crm_pages(login, company, who) 
         assert client.get(url).status_code == 404
     response = client.post(reverse("crm:link_owner", args=[crm_import.pk]), {"crm_user_id": PAT, "person": "x"})
     assert response.status_code == 404
-    assert "CRM data" not in client.get(reverse("core:home")).content.decode()
+    assert "CRM data" not in client.get(reverse("home:home")).content.decode()
 
 
 def test_nav_offers_crm_data_to_administrators_and_hr(login) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
-from core.navigation import nav_for
+from home.navigation import nav_for
 from people.importing import import_people
 from people.scoping import forget_scope, scope_for
 from training import services as training_services

@@ -4,18 +4,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core import selectors
+from home import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in person's starting page: what matters for each role they hold."""
     context = selectors.home_summary(user=request.user)
-    return render(request, "core/home.html", {"page_title": "Home", **context})
+    return render(request, "home/home.html", {"page_title": "Home", **context})
 
 
 @login_not_required
 def about(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/about.html", {"page_title": "About Promoted"})
+    return render(request, "home/about.html", {"page_title": "About Promoted"})
 
 
 @login_not_required

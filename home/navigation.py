@@ -41,7 +41,7 @@ def _admin(scope: Scope) -> bool:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Home", "core:home", _anyone, ""),
+    NavItem("Home", "home:home", _anyone, ""),
     NavItem("People", "people:directory", _sees_others, "people"),
     NavItem("HR imports", "people:import_list", _hr_or_admin, "imports"),
     NavItem("CRM data", "crm:import_list", _hr_or_admin, "crm"),

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from core.navigation import nav_for
+from home.navigation import nav_for
 from people.scoping import scope_for
 
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class HomeConfig(AppConfig):
+    """The shell: navigation bar, home and about pages, health check, `manage.py demo`. On the top floor."""
+
+    name = "home"
+    verbose_name = "Home"
