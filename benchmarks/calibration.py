@@ -3,7 +3,7 @@
     nice -n 19 uv run python benchmarks/calibration.py --companies 50 --jobs 2      # about 20 minutes
     nice -n 19 uv run python benchmarks/calibration.py --companies 4 --jobs 1       # a quick look
 
-Each company (crm.generator.companies.random_company, seed FIRST_SEED + i) has 2 to 6 kinds of book at uneven
+Each company (demo.generator.companies.random_company, seed FIRST_SEED + i) has 2 to 6 kinds of book at uneven
 distances and sizes, drivers drawn at random per kind, planted nulls, manager take-overs, quotas for everyone,
 most or nobody; every fifth is imported from its opportunities alone (no activities). It is generated, imported
 by the real Salesforce importer into a fresh DuckDB store with its people in a fresh copy of a migrated SQLite
@@ -53,7 +53,7 @@ def worker(seeds: list[int], out: Path) -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from crm.generator.companies import company_roster, random_company
+    from demo.generator.companies import company_roster, random_company
     from insights.tests import calibration
 
     call_command("migrate", verbosity=0)

@@ -4,7 +4,7 @@ between candidate definitions of "days between touches on open deals" and the pl
     nice -n 19 uv run python benchmarks/follow_up_signal.py --seeds 1001 1006 --activities 1500
     nice -n 19 uv run python benchmarks/follow_up_signal.py --seeds 1001 --activities 0     # the natural volume
 
-Each seed is a company of crm.generator.companies.random_company, generated as benchmarks/calibration.py does
+Each seed is a company of demo.generator.companies.random_company, generated as benchmarks/calibration.py does
 (`--activities` per seller; 0 for the generator's own volume) and read straight from the Salesforce files with
 DuckDB: completed tasks (dated by CompletedDateTime, else ActivityDate) and events on opportunities, by their
 owner, in the period, while the opportunity was open. Sellers at least 6 months in seat. The candidates:
@@ -31,7 +31,7 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crm.generator.companies import company_roster, random_company  # noqa: E402
+from demo.generator.companies import company_roster, random_company  # noqa: E402
 from insights.tests import calibration  # noqa: E402
 
 SELLERS_PER_KIND = (25, 45)

@@ -12,7 +12,7 @@ nothing) or "crashed": the importer raised, or broke a property (a refused file 
 without its place, the CRM import stopped on an unexpected error, more people marked as left than allowed). A
 crashed file is saved under benchmarks/out/fuzz/crashes/ with what was done to it.
 
-The HR files are the full file of a generated company (people/demo.py), the suite's people_valid.csv and the
+The HR files are the full file of a generated company (demo/company.py), the suite's people_valid.csv and the
 company's file as an XLSX workbook, imported full or partial, for real or as a check, into a fresh SQLite
 database; every import runs in a savepoint that is rolled back. The CRM files are one file of the suite's
 Salesforce or HubSpot export (imported alone into a DuckDB store that holds the rest of the export) or one file
@@ -130,7 +130,7 @@ def fuzz_hr(examples: int, seed: int, sellers: int) -> Tally:
     from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
 
-    from people.demo import generate_company, write_people_csv
+    from demo.company import generate_company, write_people_csv
     from people.importing import import_people
     from people.tests.fixtures.hr_files import FIXTURES, csv_bytes, database_state, everyone_rows, xlsx_bytes
     from people.tests.test_import_fuzz import HR_VALUES, check_import, rolled_back

@@ -6,3 +6,8 @@ class HomeConfig(AppConfig):
 
     name = "home"
     verbose_name = "Home"
+
+    def ready(self) -> None:
+        from demo import register_demo_steps
+
+        register_demo_steps()

@@ -7,9 +7,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.services import after_import_register
-        from insights.demo import register_demo_steps
         from insights.services import analysis_after_import
 
-        register_demo_steps()
         # Every successful CRM import queues an analysis; crm cannot import insights, so insights registers it.
         after_import_register(analysis_after_import)

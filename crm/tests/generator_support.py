@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from crm.generator.model import SITUATIONS
-from crm.generator.roster import Roster, RosterPerson, build_roster
+from demo.generator.model import SITUATIONS
+from demo.generator.roster import Roster, RosterPerson, build_roster
 
 TITLES = {
     "territory": "Territory Account Executive",

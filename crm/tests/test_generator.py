@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from crm.generator import GeneratorConfig, generate_export, roster_from_company_plan, roster_from_people_csv
-from crm.generator.formatting import iso_dates, iso_datetimes, salesforce_checksum, salesforce_ids
-from crm.generator.model import BEHAVIOURS, DRIVERS, SITUATIONS
-from crm.generator.plan import allocate, default_period, quarters_of
-from crm.generator.salesforce import FILES
 from crm.tests.generator_support import attainment_from_export, balanced_roster, connect, observables
-from people.demo import generate_company, write_people_csv, write_truth
+from demo.company import generate_company, write_people_csv, write_truth
+from demo.generator import GeneratorConfig, generate_export, roster_from_company_plan, roster_from_people_csv
+from demo.generator.formatting import iso_dates, iso_datetimes, salesforce_checksum, salesforce_ids
+from demo.generator.model import BEHAVIOURS, DRIVERS, SITUATIONS
+from demo.generator.plan import allocate, default_period, quarters_of
+from demo.generator.salesforce import FILES
 
 AS_OF = dt.date(2026, 11, 22)
 START = dt.date(2025, 7, 1)
@@ -240,7 +240,7 @@ def test_people_csv_roster_gives_the_same_export_as_the_plan(
 ) -> None:
     csv_path = write_people_csv(small_company, tmp_path / "people.csv")
     write_truth(small_company, tmp_path / "people_truth.json")
-    from crm.generator import read_people_truth
+    from demo.generator import read_people_truth
 
     roster = roster_from_people_csv(csv_path, truth=read_people_truth(tmp_path / "people_truth.json"))
     again = generate_export(
@@ -253,7 +253,7 @@ def test_people_csv_roster_gives_the_same_export_as_the_plan(
 
 
 def test_hubspot_export_writes_the_documented_files(small_company, tmp_path: Path) -> None:
-    from crm.generator.hubspot import FILES as HUBSPOT_FILES
+    from demo.generator.hubspot import FILES as HUBSPOT_FILES
 
     export = generate_export(
         roster_from_company_plan(small_company),

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from crm.generator import GeneratorConfig, generate_export, roster_from_company_plan, roster_from_database
 from crm.importing import run_import
 from crm.models import CrmImport
 from crm.tests.conftest import store_counts, table_rows
-from people.demo import generate_company, write_people_csv, write_truth
+from demo.company import generate_company, write_people_csv, write_truth
+from demo.generator import GeneratorConfig, generate_export, roster_from_company_plan, roster_from_database
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_hubspot_export_imports_with_zero_errors(demo_people, duckdb_url, tmp_pa
 
 
 def test_roster_from_the_database_matches_the_demo_plan(demo_people, tmp_path: Path) -> None:
-    from crm.generator import read_people_truth
+    from demo.generator import read_people_truth
 
     truth = read_people_truth(tmp_path / "people_truth.json")
     from_db = roster_from_database(truth=truth, as_of=AS_OF)
@@ -124,8 +124,8 @@ def test_roster_from_the_database_matches_the_demo_plan(demo_people, tmp_path: P
 def test_demo_step_generates_and_imports_and_reset_removes_it(
     demo_people, duckdb_url, tmp_path: Path, settings
 ) -> None:
-    from core.demo import DemoContext
-    from crm.demo import crm_demo_reset, crm_demo_step
+    from demo.crm import crm_demo_reset, crm_demo_step
+    from demo.registry import DemoContext
 
     settings.DATA_DIR = tmp_path
     lines: list[str] = []

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from crm import store
-from crm.generator.formatting import salesforce_checksum
 from crm.importing import run_import, salesforce
 from crm.importing.fields import Fields
 from crm.importing.pipeline import Pipeline
 from crm.models import CrmImport
 from crm.tests.conftest import FIXTURES, fixture_files, store_counts, table_rows, write_csv
+from demo.generator.formatting import salesforce_checksum
 
 pytestmark = pytest.mark.django_db
 

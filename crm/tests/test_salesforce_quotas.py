@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from crm import store
-from crm.generator.formatting import salesforce_checksum
 from crm.importing import run_import
 from crm.models import CrmImport
 from crm.tests.conftest import store_counts, table_rows, write_csv
+from demo.generator.formatting import salesforce_checksum
 from insights.metrics import Period, inspect_store, seller_quota_facts
 
 pytestmark = pytest.mark.django_db

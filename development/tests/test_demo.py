@@ -9,7 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from development.demo import development_demo_reset
+from demo.development import development_demo_reset
 from development.models import (
     CompletionImport,
     DevelopmentPlan,

@@ -9,11 +9,11 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-import core.demo
+import demo.registry
 from accounts.models import Role, User
-from core.demo import DemoLogin, register_demo_step
 from core.models import AuditEvent
-from people.demo import generate_company, people_csv
+from demo.company import generate_company, people_csv
+from demo.registry import DemoLogin, register_demo_step
 from people.models import EmploymentStatus, Function, PeopleImport, Person
 from people.scoping import forget_scope, scope_for, visible_people
 from tests.factories import PersonFactory, UserFactory
@@ -209,7 +209,7 @@ def test_weak_password_and_bad_size_are_refused_before_anything_is_written():
 
 
 def test_later_steps_run_after_people_and_their_reset_hooks_run_first(monkeypatch):
-    monkeypatch.setattr(core.demo, "_STEPS", dict(core.demo._STEPS))
+    monkeypatch.setattr(demo.registry, "_STEPS", dict(demo.registry._STEPS))
     calls: list[str] = []
 
     def coaching_step(context):

@@ -1,4 +1,4 @@
-"""The engine on generated companies it was never tuned on (crm.generator.companies): run one end to end and
+"""The engine on generated companies it was never tuned on (demo.generator.companies): run one end to end and
 score the run against what was planted. Used by the calibration tests and by benchmarks/calibration.py.
 
 Scores, per company:
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from crm.generator import GeneratorConfig, default_period, generate_export
-from crm.generator.plan import CompanySpec
-from crm.generator.roster import Roster
+from demo.generator import GeneratorConfig, default_period, generate_export
+from demo.generator.plan import CompanySpec
+from demo.generator.roster import Roster
 from insights.analysis import evidence as ev
 from insights.analysis.types import EngineSettings
 from insights.metrics import METRICS

@@ -3,7 +3,7 @@
 It follows the mechanisms of docs/planted-truth.md (latent skill per behaviour, each visible through its CRM
 observable with noise; attainment = 0.9 * exp(sum weight * skill + noise) with a ramp for new sellers; quotas set
 so realised attainment equals the planted value), at a size a unit test can afford. The real generator
-(crm/generator, `manage.py generate_crm`) is used by the planted-truth tests when it is available.
+(demo/generator, `manage.py generate_crm`) is used by the planted-truth tests when it is available.
 """
 
 from __future__ import annotations

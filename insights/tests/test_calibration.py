@@ -1,5 +1,5 @@
 """The engine on companies it was never tuned on: kinds of book at uneven distances and sizes, drivers drawn at
-random per kind (crm.generator.companies), through the real importer and the real analysis.
+random per kind (demo.generator.companies), through the real importer and the real analysis.
 
 benchmarks/calibration.py runs the same over many companies and writes the rates in docs/engine.md; these tests
 keep a handful of small ones in the suite.
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from crm.generator.companies import company_roster, random_company
-from crm.generator.model import SITUATION_PROFILES
-from crm.generator.plan import CompanySpec
+from demo.generator.companies import company_roster, random_company
+from demo.generator.model import SITUATION_PROFILES
+from demo.generator.plan import CompanySpec
 from insights import services
 from insights.analysis import evidence as ev
 from insights.analysis.pipeline import NOT_CRITICAL_UNPROVEN, NOT_CRITICAL_UNTESTED, mark_critical

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.demo import DemoContext, demo_steps
-from insights.demo import insights_demo_reset, insights_demo_step
+from demo.insights import insights_demo_reset, insights_demo_step
+from demo.registry import DemoContext, demo_steps
 from insights.models import AnalysisRun, Situation, TaskEvidence, TaskWeightOverride
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from people.demo import (
+from demo.company import (
     COMPANY_DOMAIN,
     DIRECTOR,
     FUNCTION_MANAGER,

@@ -1,6 +1,6 @@
 """`manage.py demo`: build the demo company and every capability's demo data, then print one login per role.
 
-See docs/demo.md. Each capability adds its data through a step registered in core.demo; this command only runs
+See docs/demo.md. Each capability adds its data through a step registered in demo.registry; this command only runs
 them in order.
 """
 
@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import DemoContext, DemoLogin, demo_reset, demo_steps
+from demo.registry import DemoContext, DemoLogin, demo_reset, demo_steps
 from people.models import Person
 
 DEFAULT_DEMO_PASSWORD = "promoted-demo-2026"  # noqa: S105 - the documented demo password (docs/demo.md)

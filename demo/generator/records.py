@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crm.generator.plan import KEY_BITS
+from demo.generator.plan import KEY_BITS
 
 # Subjects as one list, so activities store an index.
 

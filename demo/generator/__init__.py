@@ -8,9 +8,9 @@ See docs/planted-truth.md for what is planted and docs/imports.md ("Files writte
 files.
 """
 
-from crm.generator.export import TRUTH_FILE, ExportResult, generate_export
-from crm.generator.plan import GeneratorConfig, default_period
-from crm.generator.roster import (
+from demo.generator.export import TRUTH_FILE, ExportResult, generate_export
+from demo.generator.plan import GeneratorConfig, default_period
+from demo.generator.roster import (
     Roster,
     RosterError,
     read_people_truth,

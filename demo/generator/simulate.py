@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 # Subjects as one list, so activities store an index.
-from crm.generator.activities import manager_activities, seller_activities
-from crm.generator.context import (
+from demo.generator.activities import manager_activities, seller_activities
+from demo.generator.context import (
     OpportunityBatch,
     SellerContext,
     group_positions,
@@ -22,7 +22,7 @@ from crm.generator.context import (
     round_hundreds,
     sigmoid,
 )
-from crm.generator.model import (
+from demo.generator.model import (
     CLOSED_LOST,
     CLOSED_WON,
     EXPANSION_LOGIT,
@@ -43,8 +43,8 @@ from crm.generator.model import (
     B,
     logit,
 )
-from crm.generator.plan import DAY, Plan, ramp
-from crm.generator.records import COLUMNS, Records, SellerStats, Table, empty_table, merge_tables
+from demo.generator.plan import DAY, Plan, ramp
+from demo.generator.records import COLUMNS, Records, SellerStats, Table, empty_table, merge_tables
 
 OPPORTUNITY_LABELS: tuple[str, ...] = (
     "New Business",

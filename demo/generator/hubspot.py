@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from crm.generator import formatting as f
-from crm.generator.activities import SUBJECT_LIST
-from crm.generator.model import (
+from demo.generator import formatting as f
+from demo.generator.activities import SUBJECT_LIST
+from demo.generator.model import (
     CALL,
     COMPANY_SUFFIXES,
     COMPANY_WORDS_A,
@@ -34,9 +34,9 @@ from crm.generator.model import (
     MEETING,
     TASK,
 )
-from crm.generator.plan import DAY, Plan
-from crm.generator.records import Records
-from crm.generator.simulate import OPPORTUNITY_LABELS
+from demo.generator.plan import DAY, Plan
+from demo.generator.records import Records
+from demo.generator.simulate import OPPORTUNITY_LABELS
 
 # Salesforce-style stage index -> HubSpot default pipeline stage.
 HUBSPOT_STAGES: tuple[str, ...] = (

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 # Subjects as one list, so activities store an index.
-from crm.generator.context import (
+from demo.generator.context import (
     OpportunityBatch,
     SellerContext,
     group_positions,
     sigmoid,
 )
-from crm.generator.model import (
+from demo.generator.model import (
     CALL,
     CALL_RESULT_P,
     COVERAGE_LOGIT,
@@ -36,8 +36,8 @@ from crm.generator.model import (
     B,
     logit,
 )
-from crm.generator.plan import DAY
-from crm.generator.records import Table
+from demo.generator.plan import DAY
+from demo.generator.records import Table
 
 SUBJECT_LIST: tuple[str, ...] = tuple(
     dict.fromkeys(

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crm.generator.model import (
+from demo.generator.model import (
     ATTAINMENT_BASELINE,
     ATTAINMENT_NOISE_SD,
     BEHAVIOURS,
     RAMP_FLOOR,
     RAMP_MONTHS,
 )
-from crm.generator.plan import Plan, from_day_number, tenure_months
-from crm.generator.records import SellerStats
+from demo.generator.plan import Plan, from_day_number, tenure_months
+from demo.generator.records import SellerStats
 
 
 def build_truth(

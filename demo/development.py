@@ -18,7 +18,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Role, User
-from core.demo import DemoContext, register_demo_step
+from demo.registry import DemoContext, register_demo_step
 from development import services
 from development.models import (
     CompletionImport,

@@ -1,7 +1,7 @@
 """The plan: every seller's skills, attainment and record counts, the CRM users, and the struggling managers.
 
 The plan is small (one row per seller) and made in one pass from the roster and the seed, before any record is
-generated; the per-seller simulation (crm.generator.simulate) then only needs its own row, which is what makes
+generated; the per-seller simulation (demo.generator.simulate) then only needs its own row, which is what makes
 the output independent of how sellers are grouped into chunks.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crm.generator.model import (
+from demo.generator.model import (
     ACTIVITY_VOLUME_LOG,
     ATTAINMENT_BASELINE,
     ATTAINMENT_NOISE_SD,
@@ -29,7 +29,7 @@ from crm.generator.model import (
     B,
     SituationProfile,
 )
-from crm.generator.roster import Roster, RosterPerson
+from demo.generator.roster import Roster, RosterPerson
 
 EPOCH = dt.date(1970, 1, 1)
 DAY = 86_400
@@ -63,7 +63,7 @@ def from_day_number(value: int) -> dt.date:
 @dataclass(frozen=True)
 class CompanySpec:
     """The kinds of book a company has and what drives success in each: by default the four of model.py
-    (`SITUATION_PROFILES`, `DRIVERS`); crm.generator.companies draws many different ones for calibration.
+    (`SITUATION_PROFILES`, `DRIVERS`); demo.generator.companies draws many different ones for calibration.
 
     `quota_share` is the share of sellers who have quotas (the others have none in the export).
     """

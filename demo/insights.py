@@ -14,8 +14,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from accounts.models import Role, User
-from core.demo import DemoContext, DemoLogin, register_demo_step
 from crm import store
+from demo.registry import DemoContext, DemoLogin, register_demo_step
 from insights import services
 from insights.analysis.pipeline import default_period
 from insights.models import (

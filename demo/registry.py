@@ -1,13 +1,10 @@
 """The demo's steps: each capability adds its own demo data without editing `manage.py demo`.
 
-An app registers its step from its AppConfig.ready(), through its own `<app>/demo.py`:
+Each capability's step is a module of this package, `demo/<capability>.py`, with a `register_demo_steps()`
+that `demo.register_demo_steps` calls (once, from the shell's HomeConfig.ready()); add a new capability's module
+there:
 
-    class CrmConfig(AppConfig):
-        def ready(self) -> None:
-            from crm.demo import register_demo_steps
-            register_demo_steps()
-
-    # crm/demo.py
+    # demo/crm.py
     def register_demo_steps() -> None:
         register_demo_step("crm", 20, crm_demo_step, reset=crm_demo_reset)
 
@@ -32,7 +29,7 @@ from accounts.models import User
 from core.models import AuditEvent
 
 if TYPE_CHECKING:
-    from people.demo import CompanyPlan
+    from demo.company import CompanyPlan
 
 
 @dataclass(frozen=True)

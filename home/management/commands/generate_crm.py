@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crm.generator import (
+from demo.generator import (
     TRUTH_FILE,
     GeneratorConfig,
     Roster,
@@ -73,14 +73,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--people-truth",
             type=Path,
-            help="The people truth JSON (people/demo.py): sellers' situations and turnover "
+            help="The people truth JSON (demo/company.py): sellers' situations and turnover "
             "managers. Default: people_truth.json beside --people-csv, or "
             "var/demo/people_truth.json for the database.",
         )
         parser.add_argument(
             "--sellers",
             type=_count,
-            help=f"Generate a company of this many active sellers (people.demo, --seed) instead "
+            help=f"Generate a company of this many active sellers (demo.company, --seed) instead "
             f"of reading people (1-{MAX_SELLERS}).",
         )
         parser.add_argument(
@@ -169,7 +169,7 @@ class Command(BaseCommand):
     def _roster(self, options: dict[str, Any]) -> Roster:
         truth_path: Path | None = options["people_truth"]
         if options["sellers"]:
-            from people.demo import generate_company
+            from demo.company import generate_company
 
             as_of = options["period_end"] or dt.datetime.now(tz=dt.UTC).date()
             return roster_from_company_plan(

@@ -30,8 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
-from core.demo import DemoContext, DemoLogin, register_demo_step
 from core.services import audit_log
+from demo.registry import DemoContext, DemoLogin, register_demo_step
 from people.importing import import_people
 from people.importing.columns import ALL_COLUMNS
 from people.models import OrgUnit, PeopleImport, Person

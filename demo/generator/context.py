@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crm.generator.model import (
+from demo.generator.model import (
     SituationProfile,
 )
-from crm.generator.plan import Plan
-from crm.generator.records import Table
+from demo.generator.plan import Plan
+from demo.generator.records import Table
 
 # Subjects as one list, so activities store an index.
 

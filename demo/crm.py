@@ -14,8 +14,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from core.demo import DemoContext, register_demo_step
-from crm.generator import (
+from demo.generator import (
     GeneratorConfig,
     default_period,
     generate_export,
@@ -23,6 +22,7 @@ from crm.generator import (
     roster_from_company_plan,
     roster_from_database,
 )
+from demo.registry import DemoContext, register_demo_step
 
 DEMO_ORDER = 20
 

@@ -1,9 +1,9 @@
 """Who sells: the sales organisation the CRM export is generated for.
 
 A roster is read from one of three places, all giving the same `Roster`:
-- the demo company plan (`people.demo.CompanyPlan`), in memory;
+- the demo company plan (`demo.company.CompanyPlan`), in memory;
 - an HR-format people CSV (the HR import's columns, docs/imports.md), optionally with the people truth JSON
-  written beside it by people/demo.py;
+  written beside it by demo/company.py;
 - the Django database (people with function "sales"), optionally with the people truth JSON.
 
 Only the sales function is kept: sellers (nobody reports to them) and the managers and leaders above them.
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crm.generator.model import SITUATIONS
+from demo.generator.model import SITUATIONS
 
 if TYPE_CHECKING:
-    from people.demo import CompanyPlan
+    from demo.company import CompanyPlan
 
 TURNOVER_WINDOW_DAYS = 365
 TURNOVER_MIN_LEAVERS = 3
@@ -199,7 +199,7 @@ def build_roster(
 
 
 def read_people_truth(path: Path | str | None) -> dict[str, Any] | None:
-    """The people truth JSON (people/demo.py `write_truth`), or None when there is no file."""
+    """The people truth JSON (demo/company.py `write_truth`), or None when there is no file."""
     if path is None:
         return None
     target = Path(path)
@@ -260,7 +260,7 @@ def roster_from_people_csv(
 
 
 def roster_from_company_plan(plan: CompanyPlan) -> Roster:
-    """The sales people of a demo company plan (people.demo), with its planted truth."""
+    """The sales people of a demo company plan (demo.company), with its planted truth."""
     sales = [
         RosterPerson(
             employee_id=p.employee_id,

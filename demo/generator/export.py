@@ -10,12 +10,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from crm.generator.model import region_geo
-from crm.generator.plan import GeneratorConfig, Plan, build_plan
-from crm.generator.records import Records, SellerStats, concatenate
-from crm.generator.roster import Roster
-from crm.generator.simulate import simulate_seller
-from crm.generator.truth import build_truth, write_truth
+from demo.generator.model import region_geo
+from demo.generator.plan import GeneratorConfig, Plan, build_plan
+from demo.generator.records import Records, SellerStats, concatenate
+from demo.generator.roster import Roster
+from demo.generator.simulate import simulate_seller
+from demo.generator.truth import build_truth, write_truth
 
 TRUTH_FILE = "truth.json"
 
@@ -50,17 +50,17 @@ class ExportResult:
 
 def make_writer(plan: Plan, out_dir: Path) -> ExportWriter:
     if plan.config.format == "hubspot":
-        from crm.generator.hubspot import HubSpotWriter
+        from demo.generator.hubspot import HubSpotWriter
 
         return HubSpotWriter(out_dir, plan)
-    from crm.generator.salesforce import SalesforceWriter
+    from demo.generator.salesforce import SalesforceWriter
 
     return SalesforceWriter(out_dir, plan)
 
 
 def _stale_files(out_dir: Path) -> list[Path]:
-    from crm.generator.hubspot import FILES as HUBSPOT_FILES
-    from crm.generator.salesforce import FILES as SALESFORCE_FILES
+    from demo.generator.hubspot import FILES as HUBSPOT_FILES
+    from demo.generator.salesforce import FILES as SALESFORCE_FILES
 
     names = {*SALESFORCE_FILES, *HUBSPOT_FILES, TRUTH_FILE}
     return [out_dir / name for name in sorted(names) if (out_dir / name).exists()]

@@ -19,7 +19,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Role, User
-from core.demo import DemoContext, register_demo_step
+from demo.registry import DemoContext, register_demo_step
 from people.models import EmploymentStatus, Function, Person
 from training import services
 from training.curriculum import default_curriculum_install

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from crm.generator.model import BEHAVIOURS, SITUATION_PROFILES, SituationProfile
-from crm.generator.plan import CompanySpec
-from crm.generator.roster import Roster, RosterPerson
+from demo.generator.model import BEHAVIOURS, SITUATION_PROFILES, SituationProfile
+from demo.generator.plan import CompanySpec
+from demo.generator.roster import Roster, RosterPerson
 
 # How far apart two kinds of book are, as a factor on each of (accounts, deal size, cycle, opportunities a year):
 # near kinds differ by these factors, a far kind by about their cube.
