@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from people.importing.hooks import promotion_preview
 from people.importing.loading import NAMES_KEPT, Changes
 from people.models import EmploymentStatus, Function
 
 
 def promotions_preview(changes: Changes, *, today: dt.date) -> list[dict[str, Any]]:
     """People the file gives a `manager_since` they did not have (first NAMES_KEPT), each with whether they were
-    a seller until now and the program's tracks with course counts and due dates (training.catch_up)."""
-    from training.catch_up import promotion_preview  # training builds on people; import late
-
+    a seller until now and what the apps above people add (people.importing.hooks: the program's tracks with
+    course counts and due dates)."""
     active = [c for c in changes.people if c.target.get("status") != EmploymentStatus.INACTIVE]
     manage_sellers = {c.target.get("manager") for c in active if c.target.get("function") == Function.SALES}
     has_reports = {c.target.get("manager") for c in active}

@@ -7,7 +7,6 @@ synced, and an audit event written, in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import logging
@@ -21,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.services import audit_log
 from people.importing.columns import FunctionSource
+from people.importing.hooks import after_import_run
 from people.importing.loading import apply_changes, hr_partner_units, plan_changes
 from people.importing.promotions import promotions_preview
 from people.importing.reading import FileRejected, Issue, read_sheet
@@ -220,7 +220,7 @@ def _process(record: PeopleImport, data: bytes, *, enrol_new_managers: bool = Tr
                 grants = hr_partner_units(plan, full=record.full, keys=keys) if scope.may_grant else None
                 record.changes["access"] = access_sync(hr_partner_units=grants)
                 if enrol_new_managers:
-                    record.changes["training"] = _apply_training_rules(record, today)
+                    record.changes.update(after_import_run(today=today, actor=record.actor))
                 record.upload = None
             elif record.upload:
                 # A successful check keeps its file so it can be imported with one click; only the latest.
@@ -263,19 +263,6 @@ def _check_deactivations(record: PeopleImport, deactivated: int, snapshot: Snaps
         "update only the people in the "
         "file, choose a partial import."
     ))], warnings, to_confirm=deactivated)
-
-
-def _apply_training_rules(record: PeopleImport, today: dt.date) -> dict[str, int]:
-    """New people managers in the file are enrolled in the development program at once (no opt-out), in the
-    import's transaction: the import and its enrolments land together or not at all."""
-    from training.services import enrolment_rules_apply  # training builds on people; import late
-
-    result = enrolment_rules_apply(today=today, actor=record.actor)
-    return {
-        "enrolled": len(result.enrolled),
-        "seats_confirmed": result.seats_confirmed,
-        "waitlisted": result.waitlisted,
-    }
 
 
 def _counts(record: PeopleImport) -> dict[str, Any]:
