@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.models import AuditEvent
+from development.equipment import equipped_task_keys
 from development.models import (
     CompletionImport,
     DevelopmentPlan,
@@ -69,17 +70,8 @@ def mastery_dates(accepted: Iterable[tuple[int, dt.date]]) -> dict[int, dt.date]
 
 def coaching_tasks_mastered(*, manager: Person) -> set[str]:
     """Seller task keys the manager is equipped to coach: those taught by courses whose every competency the
-    manager has mastered (by accepted evidence). A course without competencies equips no one."""
-    mastered = set(mastered_competencies(manager=manager))
-    if not mastered:
-        return set()
-    keys: set[str] = set()
-    courses = Course.objects.filter(seller_tasks__isnull=False).prefetch_related("competencies", "seller_tasks")
-    for course in courses.distinct():
-        required = {c.pk for c in course.competencies.all()}
-        if required and required <= mastered:
-            keys.update(t.task_key for t in course.seller_tasks.all())
-    return keys
+    manager has mastered (by accepted evidence). The rule is development/equipment.py's."""
+    return equipped_task_keys([manager.pk]).get(manager.pk, set())
 
 
 def _managers_reviewable_by(user: Any) -> QuerySet[Person]:

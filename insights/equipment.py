@@ -1,72 +1,56 @@
 """Whether a manager is equipped to coach a task: they have shown mastery in a course that teaches it.
 
-The rule is the development app's (`development.selectors.coaching_tasks_mastered`): a course equips a manager to
-coach the seller tasks it teaches (training.CourseSellerTask) once accepted mastery evidence covers every
-competency the course builds. This module applies the same rule to many managers at once (the gap map lists all
-of them), with a fixed number of queries; insights/tests/test_equipment.py checks the two agree.
+The rule is the development app's (development/equipment.py): a course equips a manager to coach the seller tasks
+it teaches once accepted mastery evidence covers every competency the course builds. Insights is on a floor below
+development and cannot import it, so development hands the rule over when Django starts (`equipment_register`,
+from DevelopmentConfig.ready()), in bulk: the gap map lists every manager, with a fixed number of queries.
 Without the development app (or before any course names the tasks it teaches) nobody counts as equipped, and the
 pages say so.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
+
+@dataclass(frozen=True)
+class Equipment:
+    """The development app's answers, for many managers or tasks at once."""
+
+    mastery_is_recorded: Callable[[], bool]  # some course names the seller tasks it teaches
+    equipped_task_keys: Callable[[list[int]], dict[int, set[str]]]  # manager person ids -> task keys
+    courses_teaching: Callable[[list[str]], dict[str, list[Any]]]  # task keys -> active courses (training.Course)
+
+
+_registered: dict[str, Equipment] = {}
+
+
+def equipment_register(equipment: Equipment) -> None:
+    """Called from DevelopmentConfig.ready(): from then on, these functions answer with development's rule."""
+    _registered["equipment"] = equipment
 
 
 def mastery_is_recorded() -> bool:
     """True when the development app is installed and some course names the seller tasks it teaches."""
-    if not apps.is_installed("development") or not apps.is_installed("training"):
-        return False
-    from training.models import CourseSellerTask
-
-    return CourseSellerTask.objects.exists()
+    equipment = _registered.get("equipment")
+    return equipment is not None and equipment.mastery_is_recorded()
 
 
 def equipped_task_keys(manager_ids: Iterable[int]) -> dict[int, set[str]]:
     """Manager person id -> the seller task keys they are equipped to coach (missing ids: none)."""
     ids = list(manager_ids)
-    if not ids or not apps.is_installed("development") or not apps.is_installed("training"):
+    equipment = _registered.get("equipment")
+    if not ids or equipment is None:
         return {}
-    from development.models import MasteryEvidence
-    from training.models import Course
-
-    mastered: dict[int, set[int]] = defaultdict(set)
-    for manager_id, competency_id in MasteryEvidence.objects.filter(
-        manager_id__in=ids, status=MasteryEvidence.Status.ACCEPTED, decided_at__isnull=False
-    ).values_list("manager_id", "competency_id"):
-        mastered[manager_id].add(competency_id)
-    if not mastered:
-        return {}
-    courses = [
-        ({c.pk for c in course.competencies.all()}, {t.task_key for t in course.seller_tasks.all()})
-        for course in Course.objects.filter(seller_tasks__isnull=False)
-        .prefetch_related("competencies", "seller_tasks").distinct()
-    ]
-    result: dict[int, set[str]] = {}
-    for manager_id, competencies in mastered.items():
-        keys: set[str] = set()
-        for required, teaches in courses:
-            if required and required <= competencies:
-                keys |= teaches
-        result[manager_id] = keys
-    return result
+    return equipment.equipped_task_keys(ids)
 
 
 def courses_teaching(task_keys: Iterable[str]) -> dict[str, list[Any]]:
     """Task key -> the active courses (training.Course, by title) that teach a manager to coach it."""
     keys = list(task_keys)
-    if not keys or not apps.is_installed("training"):
+    equipment = _registered.get("equipment")
+    if not keys or equipment is None:
         return {}
-    from training.models import CourseSellerTask
-
-    result: dict[str, list[Any]] = defaultdict(list)
-    for link in (
-        CourseSellerTask.objects.filter(task_key__in=keys, course__is_active=True)
-        .select_related("course").order_by("course__title")
-    ):
-        result[link.task_key].append(link.course)
-    return dict(result)
+    return equipment.courses_teaching(keys)
