@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from development.models import ImportedCompletion, MasteryEvidence
+from training.hooks import Standing
 from training.models import Course, Enrolment, Track
 
 
@@ -41,19 +41,6 @@ def plan_percent(*, fundamentals_done: int, fundamentals_total: int, module_frac
     fractions = list(module_fractions)
     parts = fundamentals_total + len(fractions)
     return round(100 * (fundamentals_done + sum(fractions)) / parts) if parts else 0
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A manager's management fundamentals: how many there are, completed, and mastered (done)."""
-
-    total: int
-    completed: int
-    mastered: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.completed}/{self.total} completed, {self.mastered}/{self.total} mastered"
 
 
 def fundamentals_courses() -> list[Course]:

@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Role
-from development.progress import Standing, fundamentals_standing
 from people.models import EmploymentStatus, Function, OrgUnit, Person
 from people.scoping import may_see, scope_for, visible_people
 from training.catch_up import course_due_on
+from training.hooks import Standing, fundamentals_standing
 from training.models import (
     Booking,
     CalendarFeed,
@@ -212,7 +212,7 @@ class EnrolmentProgress:
 class PersonProgress:
     person: Person
     items: list[EnrolmentProgress] = field(default_factory=list)
-    fundamentals: Standing | None = None  # fundamentals completed and mastered (development.progress)
+    fundamentals: Standing | None = None  # fundamentals completed and mastered (training.hooks)
     pull_outs: int = 0
     deferrals: int = 0
     pending_deferrals: int = 0
@@ -393,7 +393,7 @@ def progress_for(people: QuerySet[Person], *, today: dt.date | None = None) -> l
         entry.pending_deferrals += sum(1 for d in its if d.status == Deferral.Status.PENDING)
     standings = fundamentals_standing(result)
     for pid, person_entry in result.items():
-        person_entry.fundamentals = standings[pid]
+        person_entry.fundamentals = standings.get(pid)
     return list(result.values())
 
 

@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.services import audit_log
-from development.services import xapi_record_completion
 from people.models import EmploymentStatus, Person
 from people.scoping import scope_for
 from people.services import sales_roles_refresh
 from training import emails
 from training.catch_up import CatchUpPlan, catch_up_plan, rules_due_on, taken_or_certified, track_applies
+from training.hooks import completion_recorded
 from training.models import (
     Booking,
     CalendarFeed,
@@ -643,7 +643,7 @@ def enrolment_complete(
         details={"completed_on": completed_on.isoformat(), "source": source},
     )
     # The learning record store hears of every completion, whatever its source (idempotent per enrolment).
-    xapi_record_completion(enrolment=enrolment)
+    completion_recorded(enrolment=enrolment)
     return enrolment
 
 
