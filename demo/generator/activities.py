@@ -139,8 +139,14 @@ def seller_activities(
     o_kind = np.where(~early & (rng.random(len(o_opp)) < 0.15), MEETING, o_kind)
     o_purpose = np.full(len(o_opp), PURPOSE_OPPORTUNITY)
     o_subject = _subjects(rng, o_kind)
+    # Logged activities per opportunity relative to the natural volume, where fewer are logged: a company that
+    # logs fewer activities logs fewer of every kind, so the touches added beside the cadence (discovery
+    # meetings, multi-threading emails) scale down as the cadence does, and the mix of kinds on a deal stays.
+    logged_share = min(plan.activity_scale / plan.opportunity_scale, 1.0)
     # Discovery: some activities before the proposal become discovery meetings (they replace, not add).
-    discovery = rng.poisson(profile.discovery_meetings * np.exp(DISCOVERY_LOG * z[B["discovery"]]), len(life))
+    discovery = rng.poisson(
+        profile.discovery_meetings * logged_share * np.exp(DISCOVERY_LOG * z[B["discovery"]]), len(life)
+    )
     rank = np.lexsort((rng.random(len(o_opp)), ~early, o_opp))
     early_rank = np.empty(len(o_opp), dtype=np.int64)
     early_rank[rank] = group_positions(o_opp[rank])
@@ -168,6 +174,9 @@ def seller_activities(
     ).astype(np.int64)
     have = np.bincount(o_opp, minlength=len(life)) + missing
     short = np.where(life > 0, np.maximum(threads - have, 0), 0)
+    if logged_share < 1.0:
+        # Only that share of the missing emails is logged (no random draw at the natural volume).
+        short = rng.binomial(short, logged_share)
     y_opp = np.repeat(np.arange(len(life)), short)
     y_time = a0[y_opp] + rng.random(len(y_opp)) * life[y_opp]
     o_opp = np.concatenate([o_opp, x_opp, y_opp])
