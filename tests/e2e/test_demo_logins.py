@@ -59,7 +59,8 @@ def test_each_printed_login_signs_in_and_sees_its_home_page(browser_page, settin
     assert len(team) >= 5
     reports = page.locator("section", has=page.get_by_role("heading", name="Direct reports"))
     for seller in team:
-        assert reports.get_by_role("link", name=seller.full_name).is_visible()
+        assert reports.get_by_role("link", name=seller.full_name, exact=True).is_visible()  # opens the diagnostic
+        assert reports.get_by_role("link", name=f"profile of {seller.full_name}").is_visible()
     outsider = Person.objects.filter(function="sales", manager__isnull=False).exclude(manager=manager).exclude(
         pk=manager.pk).exclude(pk__in=[p.pk for p in team]).exclude(status=EmploymentStatus.INACTIVE).first()
     assert outsider is not None
