@@ -141,12 +141,10 @@ def seller_activities(
     o_subject = _subjects(rng, o_kind)
     # Logged activities per opportunity relative to the natural volume, where fewer are logged: a company that
     # logs fewer activities logs fewer of every kind, so the touches added beside the cadence (discovery
-    # meetings, multi-threading emails) scale down as the cadence does, and the mix of kinds on a deal stays.
+    # meetings, multi-threading emails) are logged in that share too, as the cadence's are.
     logged_share = min(plan.activity_scale / plan.opportunity_scale, 1.0)
     # Discovery: some activities before the proposal become discovery meetings (they replace, not add).
-    discovery = rng.poisson(
-        profile.discovery_meetings * logged_share * np.exp(DISCOVERY_LOG * z[B["discovery"]]), len(life)
-    )
+    discovery = rng.poisson(profile.discovery_meetings * np.exp(DISCOVERY_LOG * z[B["discovery"]]), len(life))
     rank = np.lexsort((rng.random(len(o_opp)), ~early, o_opp))
     early_rank = np.empty(len(o_opp), dtype=np.int64)
     early_rank[rank] = group_positions(o_opp[rank])
@@ -159,6 +157,9 @@ def seller_activities(
     early_slots = np.bincount(o_opp[early], minlength=len(life))
     disc_end = np.minimum(opps.proposal_time, a1)
     missing = np.where(disc_end > a0, np.maximum(discovery - early_slots, 0), 0)
+    if logged_share < 1.0:
+        # Only that share of the added meetings is logged (no random draw at the natural volume).
+        missing = rng.binomial(missing, logged_share)
     x_opp = np.repeat(np.arange(len(life)), missing)
     x_time = a0[x_opp] + rng.random(len(x_opp)) * (disc_end - a0)[x_opp]
     # Multi-threading: each opportunity cycles through its own few contacts of the account; where it has
