@@ -248,7 +248,7 @@ def plan_get(request: HttpRequest, manager_id: Id) -> dict[str, Any]:
     """Fundamentals, modules recommended from the team's coaching needs (with why), due dates, mastery."""
     user = caller(request)
     manager, relation = selectors.plan_manager(user=user, manager_id=manager_id)
-    view = selectors.plan_view(user=user, manager=manager, relation=relation)
+    view = selectors.plan_view(user=user, manager=manager, relation=relation, plan=services.plan_open(manager=manager))
     return {
         "manager": manager,
         "percent": view.percent,

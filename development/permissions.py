@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from people.models import Person
-from people.scoping import visible_people
-from training.permissions import is_above, is_hr_for, is_self
+from people.scoping import is_above, is_hr_for, is_self, visible_people
 
 
 def _relation(user: Any, manager: Person) -> str:

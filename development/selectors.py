@@ -38,7 +38,7 @@ from development.progress import (
     plan_percent,
 )
 from people.models import EmploymentStatus, Person
-from people.scoping import scope_for, visible_people
+from people.scoping import led_or_supported, me, scope_for, visible_people
 from training.models import Booking, Competency, Course, Enrolment, Notice
 
 ACTIVE_STATUSES = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
@@ -74,22 +74,6 @@ def coaching_tasks_mastered(*, manager: Person) -> set[str]:
     return equipped_task_keys([manager.pk]).get(manager.pk, set())
 
 
-def _managers_reviewable_by(user: Any) -> QuerySet[Person]:
-    """People whose evidence `user` may review: in scope, not themself, and HR for them or above them."""
-    scope = scope_for(user)
-    people = visible_people(user)
-    if scope.person_id is not None:
-        people = people.exclude(pk=scope.person_id)
-    if scope.sees_everyone:
-        return people
-    standing = Q(pk__in=[])
-    if scope.person_path:
-        standing |= Q(path__startswith=scope.person_path)
-    for unit_path in scope.hr_unit_paths:
-        standing |= Q(org_unit__path__startswith=unit_path)
-    return people.filter(standing)
-
-
 def _evidence_base() -> QuerySet[MasteryEvidence]:
     return MasteryEvidence.objects.select_related(
         "manager", "manager__org_unit", "competency", "course", "submitted_by", "submitted_by__person",
@@ -101,7 +85,7 @@ def review_queue(*, user: Any) -> list[MasteryEvidence]:
     """Open evidence (submitted or in review) that `user` may sign off, oldest first."""
     return list(
         _evidence_base()
-        .filter(manager__in=_managers_reviewable_by(user), status__in=[
+        .filter(manager__in=led_or_supported(user), status__in=[
             MasteryEvidence.Status.SUBMITTED, MasteryEvidence.Status.IN_REVIEW])
         .order_by("submitted_at", "pk")
     )
@@ -138,7 +122,7 @@ def home_evidence(*, user: Any) -> HomeEvidence:
 def evidence_list(*, user: Any, manager_id: int | None = None, status: str = "") -> QuerySet[MasteryEvidence]:
     """Evidence `user` may see: their own, and that of managers they lead or support as HR."""
     scope = scope_for(user)
-    standing = Q(manager__in=_managers_reviewable_by(user))
+    standing = Q(manager__in=led_or_supported(user))
     if scope.person_id is not None:
         standing |= Q(manager_id=scope.person_id)
     evidence = _evidence_base().filter(standing)
@@ -416,14 +400,19 @@ def _scoped_reasons(reasons: list[dict[str, Any]], visible: set[str]) -> list[di
     return scoped
 
 
-def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | None = None) -> PlanView:
-    """Everything the plan page shows, in a fixed number of queries."""
+def plan_view(
+    *, user: Any, manager: Person, relation: str, today: dt.date | None = None, plan: DevelopmentPlan | None = None
+) -> PlanView:
+    """Everything the plan page shows, in a fixed number of queries. Pages pass the `plan` that
+    `services.plan_open` created; without it the manager's saved plan is read, or an empty unsaved one (a
+    selector never writes)."""
     today = today or timezone.localdate()
-    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    if plan is None:
+        plan = DevelopmentPlan.objects.filter(manager=manager).first() or DevelopmentPlan(manager=manager)
     modules = list(
         plan.modules.select_related("course", "course__track", "course__provider")
         .prefetch_related("course__competencies")
-    )
+    ) if plan.pk is not None else []
     enrolments = _latest_enrolments(
         Enrolment.objects.filter(person=manager).select_related("course", "course__track")
         .prefetch_related(Prefetch("bookings", queryset=Booking.objects.select_related("session")))
@@ -492,7 +481,7 @@ def plan_view(*, user: Any, manager: Person, relation: str, today: dt.date | Non
         other_training=other,
         competencies=sorted(states.values(), key=lambda s: (s.mastered, s.competency.name)),
         evidence=evidence,
-        check_ins=list(plan.check_ins.select_related("author", "author__person")[:20]),
+        check_ins=list(plan.check_ins.select_related("author", "author__person")[:20]) if plan.pk is not None else [],
         uncovered_needs=_scoped_reasons(list(plan.uncovered_needs), visible),
         today=today,
         standing=fundamentals_standing([manager.pk])[manager.pk],
@@ -531,7 +520,7 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
     """
     today = today or timezone.localdate()
     managers = list(
-        _managers_reviewable_by(user)
+        led_or_supported(user)
         .filter(status__in=ACTIVE_STATUSES)
         .filter(Q(manager_since__isnull=False) | Q(direct_reports__status__in=ACTIVE_STATUSES))
         .select_related("org_unit", "manager", "development_plan")
@@ -610,11 +599,8 @@ def plans_overview(*, user: Any, today: dt.date | None = None) -> list[PlanRow]:
 
 def own_plan_manager(*, user: Any) -> Person | None:
     """The signed-in person, when they are a people manager (they have a plan of their own)."""
-    scope = scope_for(user)
-    if scope.person_id is None:
-        return None
-    me = Person.objects.filter(pk=scope.person_id).first()
-    return me if me is not None and is_people_manager(me) else None
+    person = me(user)
+    return person if person is not None and is_people_manager(person) else None
 
 
 def addable_courses(*, plan: DevelopmentPlan) -> QuerySet[Course]:

@@ -295,6 +295,12 @@ class PlanRefresh:
     added: list[PlanModule] = field(default_factory=list)
 
 
+def plan_open(*, manager: Person) -> DevelopmentPlan:
+    """The manager's development plan, created (empty) the first time anyone opens or changes it."""
+    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    return plan
+
+
 @transaction.atomic
 def plan_refresh(*, user: Any, manager: Person, force: bool = False, today: dt.date | None = None) -> PlanRefresh:
     """Read the manager's team coaching needs (as `user` sees them) into their plan.
@@ -304,7 +310,7 @@ def plan_refresh(*, user: Any, manager: Person, force: bool = False, today: dt.d
     needs no longer call for stay on the plan, marked as no longer indicated. Skipped (refreshed=False) when the
     plan was refreshed within PLAN_REFRESH_INTERVAL, unless `force`.
     """
-    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    plan = plan_open(manager=manager)
     now = timezone.now()
     if not force and plan.refreshed_at is not None and now - plan.refreshed_at < PLAN_REFRESH_INTERVAL:
         return PlanRefresh(plan=plan, refreshed=False)
@@ -383,7 +389,7 @@ def plan_module_add(*, actor: Any, manager: Person, course: Course, due_on: dt.d
         raise ValidationError({"due_on": "The due date cannot be in the past."})
     if not course.is_active:
         raise ValidationError({"course": "This course is no longer offered."})
-    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    plan = plan_open(manager=manager)
     if plan.modules.filter(course=course).exists():
         raise ValidationError({"course": f"{course.title} is already on the plan."})
     module = PlanModule.objects.create(
@@ -402,7 +408,7 @@ def plan_check_in(*, actor: Any, manager: Person, note: str) -> PlanCheckIn:
     _require_plan_manager(actor, manager)
     if len(note.strip()) < MIN_COMMENT_LENGTH:
         raise ValidationError({"note": "Write what was discussed or agreed."})
-    plan, _ = DevelopmentPlan.objects.get_or_create(manager=manager)
+    plan = plan_open(manager=manager)
     check_in = PlanCheckIn.objects.create(plan=plan, author=actor, note=note.strip())
     audit_log(actor=actor, action="development.plan.check_in", target=check_in,
               summary=f"Check-in on {manager.full_name}'s plan", details={"manager_id": manager.pk})

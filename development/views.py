@@ -56,7 +56,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _plan_context(request: HttpRequest, manager: Person, relation: str) -> dict[str, Any]:
-    view = selectors.plan_view(user=request.user, manager=manager, relation=relation)
+    view = selectors.plan_view(user=request.user, manager=manager, relation=relation,
+                               plan=services.plan_open(manager=manager))
     return {
         "page_title": f"Development plan: {manager.full_name}",
         "view": view,
@@ -118,7 +119,7 @@ def module_add(request: HttpRequest, person_id: int) -> HttpResponse:
     manager, relation = selectors.plan_manager(user=request.user, manager_id=person_id)
     if relation not in ("leader", "hr"):
         raise Http404
-    plan = selectors.plan_view(user=request.user, manager=manager, relation=relation).plan
+    plan = services.plan_open(manager=manager)
     form = AddModuleForm(request.POST, courses=selectors.addable_courses(plan=plan))
     if form.is_valid():
         try:

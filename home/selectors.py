@@ -5,18 +5,15 @@ from typing import Any
 from django.db.models import Count, Q
 
 from accounts.models import Role
-from people.models import EmploymentStatus, Person
+from people.models import EmploymentStatus
+from people.scoping import me as signed_in_person
 from people.scoping import scope_for, visible_people
 
 
 def home_summary(*, user: Any) -> dict[str, Any]:
     """Figures for the home page, each limited to what `user` may see."""
     scope = scope_for(user)
-    me = (
-        Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
-        if scope.person_id is not None
-        else None
-    )
+    me = signed_in_person(user)
     visible = visible_people(user)
     counts = visible.aggregate(
         active=Count("pk", filter=~Q(status=EmploymentStatus.INACTIVE)),

@@ -38,7 +38,7 @@ from insights.models import (
     TeamComparison,
 )
 from people.models import Person
-from people.scoping import Scope, scope_for, visible_people
+from people.scoping import Scope, me, scope_for, visible_people
 
 # ---------------------------------------------------------------------------------------------------------------
 # Who may do what
@@ -755,7 +755,7 @@ def home_card(*, user: Any) -> HomeCard | None:
         if run is not None:
             card.top_tasks = list(CoachingNeed.objects.filter(run=run, manager_id=scope.person_id).order_by("rank")
                                   .values_list("task__name", flat=True)[:3])
-            person = Person.objects.filter(pk=scope.person_id).first()
+            person = me(user)
             # The same managers the team view lists (those below the person that the person may see).
             below = _org_managers(user, person, run) if person is not None else []
             card.managers = len(below)

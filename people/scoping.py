@@ -10,6 +10,7 @@ Scope by role (a user's scope is the union over the roles they hold):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,79 @@ def may_see_as_seller(user: Any, person: Person) -> bool:
         )
         setattr(user, _SELLERS_CACHE_ATTR, ids)
     return person.pk in ids
+
+
+def me(user: Any) -> Person | None:
+    """The signed-in person (with their manager and org unit), or None for a sign-in with no person record."""
+    scope = scope_for(user)
+    if scope.person_id is None:
+        return None
+    return Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
+
+
+def ancestor_ids(person: Person) -> list[int]:
+    """Primary keys above `person` in the reporting line, top first (from the materialised path)."""
+    ids = [int(part) for part in person.path.strip("/").split("/") if part]
+    return [pk for pk in ids if pk != person.pk]
+
+
+def is_self(user: Any, person: Person) -> bool:
+    return scope_for(user).person_id == person.pk
+
+
+def is_above(user: Any, person: Person) -> bool:
+    """The user's own person record is above `person` in the reporting line."""
+    scope = scope_for(user)
+    return scope.person_id is not None and scope.person_id in ancestor_ids(person)
+
+
+def is_at_or_below(candidate_path: str, requester: Person | None) -> bool:
+    """The candidate is the requester, or somewhere in the requester's reporting subtree."""
+    return requester is not None and bool(requester.path) and candidate_path.startswith(requester.path)
+
+
+def _supports(unit_paths: Iterable[str], unit_path: str) -> bool:
+    """An HR partner supporting `unit_paths` supports the unit at `unit_path` (one of them or a sub-unit)."""
+    return any(unit_path.startswith(p) for p in unit_paths if p)
+
+
+def is_hr_for(user: Any, person: Person) -> bool:
+    """An administrator, or an HR partner supporting the person's org unit."""
+    scope = scope_for(user)
+    if scope.sees_everyone:
+        return True
+    if Role.HR_PARTNER not in scope.roles or person.org_unit_id is None:
+        return False
+    unit_path = person.org_unit.path if person.org_unit is not None else ""
+    return _supports(scope.hr_unit_paths, unit_path)
+
+
+def hr_partners_for(person: Person) -> list[Person]:
+    """Active people holding the HR-partner role for the person's org unit."""
+    if person.org_unit is None:
+        return []
+    unit_path = person.org_unit.path
+    grants = RoleGrant.objects.filter(role=Role.HR_PARTNER).prefetch_related("org_units")
+    user_ids = [g.user_id for g in grants if _supports((u.path for u in g.org_units.all()), unit_path)]
+    return list(Person.objects.filter(user_id__in=user_ids).exclude(status="inactive"))
+
+
+def led_or_supported(user: Any) -> QuerySet[Person]:
+    """The bulk form of `is_above` or `is_hr_for`: the people `user` may see who are below them in the
+    reporting line or in an org unit they support as HR partner (everyone visible for administrators), never
+    themselves."""
+    scope = scope_for(user)
+    people = visible_people(user)
+    if scope.person_id is not None:
+        people = people.exclude(pk=scope.person_id)
+    if scope.sees_everyone:
+        return people
+    standing = Q(pk__in=[])
+    if scope.person_path:
+        standing |= Q(path__startswith=scope.person_path)
+    for unit_path in scope.hr_unit_paths:
+        standing |= Q(org_unit__path__startswith=unit_path)
+    return people.filter(standing)
 
 
 def visible_org_units(user: Any) -> QuerySet[OrgUnit]:

@@ -22,10 +22,9 @@ from api.errors import COMMON_ERRORS, ErrorOut
 from api.ids import Id
 from api.pagination import PageMeta, PageParams, paginate
 from api.schemas import PersonRef
-from people.scoping import visible_people
+from people.scoping import is_hr_for, visible_people
 from training import selectors, services
 from training.models import Booking, Course, Deferral, Enrolment, Session, Track
-from training.permissions import is_hr_for
 
 router = Router(tags=["Training"])
 WRITE_ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, **COMMON_ERRORS}

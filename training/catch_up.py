@@ -17,9 +17,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from people.models import EmploymentStatus, Function, OrgUnit, Person
-from people.scoping import visible_org_units, visible_people
+from people.scoping import is_hr_for, visible_org_units, visible_people
 from training.models import Certification, Course, Enrolment, ProgramSettings, Track
-from training.permissions import is_hr_for, leads_managers_q
+from training.permissions import leads_managers_q
 
 SENIOR_LEADERS = "senior_leaders"
 LONG_SERVING = "long_serving"

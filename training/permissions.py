@@ -18,16 +18,17 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import Role, RoleGrant
 from people.models import EmploymentStatus, Function, Person
-from people.scoping import scope_for
+from people.scoping import (
+    ancestor_ids,
+    hr_partners_for,
+    is_above,
+    is_at_or_below,
+    is_self,
+    scope_for,
+)
 
 if TYPE_CHECKING:
     from training.models import Deferral
-
-
-def ancestor_ids(person: Person) -> list[int]:
-    """Primary keys above `person` in the reporting line, top first (from the materialised path)."""
-    ids = [int(part) for part in person.path.strip("/").split("/") if part]
-    return [pk for pk in ids if pk != person.pk]
 
 
 def runs_program(user: Any) -> bool:
@@ -35,42 +36,9 @@ def runs_program(user: Any) -> bool:
     return scope_for(user).is_hr
 
 
-def is_hr_for(user: Any, person: Person) -> bool:
-    """An administrator, or an HR partner supporting the person's org unit."""
-    scope = scope_for(user)
-    if scope.sees_everyone:
-        return True
-    if Role.HR_PARTNER not in scope.roles or person.org_unit_id is None:
-        return False
-    unit_path = person.org_unit.path if person.org_unit is not None else ""
-    return any(unit_path.startswith(p) for p in scope.hr_unit_paths)
-
-
-def is_above(user: Any, person: Person) -> bool:
-    """The user's own person record is above `person` in the reporting line."""
-    scope = scope_for(user)
-    return scope.person_id is not None and scope.person_id in ancestor_ids(person)
-
-
-def is_self(user: Any, person: Person) -> bool:
-    return scope_for(user).person_id == person.pk
-
-
 def may_request_deferral(user: Any, person: Person) -> bool:
     """The person themselves (a deferral) or anyone above them in the reporting line (a pull-out)."""
     return is_self(user, person) or is_above(user, person)
-
-
-def hr_partners_for(person: Person) -> list[Person]:
-    """People holding the HR-partner role for the person's org unit."""
-    if person.org_unit is None:
-        return []
-    unit_path = person.org_unit.path
-    grants = RoleGrant.objects.filter(role=Role.HR_PARTNER).prefetch_related("org_units")
-    user_ids = [
-        g.user_id for g in grants if any(unit_path.startswith(u.path) for u in g.org_units.all() if u.path)
-    ]
-    return list(Person.objects.filter(user_id__in=user_ids).exclude(status="inactive"))
 
 
 def senior_leaders_over(person: Person) -> list[Person]:
@@ -92,11 +60,6 @@ def leads_managers_q() -> Exists:
         .exclude(status=EmploymentStatus.INACTIVE)
         .filter(Exists(Person.objects.filter(manager=OuterRef("pk")).exclude(status=EmploymentStatus.INACTIVE)))
     )
-
-
-def is_at_or_below(candidate_path: str, requester: Person | None) -> bool:
-    """The candidate is the requester, or somewhere in the requester's reporting subtree."""
-    return requester is not None and bool(requester.path) and candidate_path.startswith(requester.path)
 
 
 def line_leaders(person: Person, *, requester: Person | None = None) -> list[Person]:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from people.models import EmploymentStatus, Function, OrgUnit, Person
-from people.scoping import may_see, scope_for, visible_people
+from people.scoping import is_hr_for, may_see, me, scope_for, visible_people
 from training.catch_up import course_due_on
 from training.hooks import Standing, fundamentals_standing
 from training.models import (
@@ -36,7 +36,6 @@ from training.models import (
     Track,
 )
 from training.permissions import (
-    is_hr_for,
     may_decide_as_hr,
     may_decide_as_leader,
     may_request_deferral,
@@ -92,13 +91,6 @@ def require_program(user: Any) -> ProgramAccess:
 def require_runs_program(user: Any) -> None:
     if not runs_program(user):
         raise Http404
-
-
-def me(user: Any) -> Person | None:
-    scope = scope_for(user)
-    if scope.person_id is None:
-        return None
-    return Person.objects.select_related("manager", "org_unit").filter(pk=scope.person_id).first()
 
 
 # ------------------------------------------------------------------------------------------------------------

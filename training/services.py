@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.services import audit_log
 from people.models import EmploymentStatus, Person
-from people.scoping import scope_for
+from people.scoping import is_above, is_at_or_below, is_hr_for, is_self, me, scope_for
 from people.services import sales_roles_refresh
 from training import emails
 from training.catch_up import CatchUpPlan, catch_up_plan, rules_due_on, taken_or_certified, track_applies
@@ -47,10 +47,6 @@ from training.models import (
 from training.permissions import (
     Approvers,
     approvers,
-    is_above,
-    is_at_or_below,
-    is_hr_for,
-    is_self,
     leader_approval,
     may_decide_as_hr,
     may_decide_as_leader,
@@ -799,7 +795,7 @@ def deferral_request(*, booking: Booking, actor: Any, reason_category: str, reas
         enrolment__person=person, enrolment__course_id=booking.session.course_id
     )
     number = sequence.count() + 1
-    actor_person = Person.objects.filter(user=actor).first()
+    actor_person = me(actor)
     deferral = Deferral(
         enrolment=booking.enrolment,
         booking=booking,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from core.http import next_url, safe_next
 from people.models import Person
+from people.scoping import is_hr_for, me
 from training import catch_up as bulk
 from training import selectors, services
 from training.calendar import feed_ics
@@ -44,7 +45,7 @@ from training.forms import (
     SessionForm,
 )
 from training.models import Booking, Course, Deferral, Enrolment, Notice, ProgramSettings, Provider, Track
-from training.permissions import is_hr_for, leader_approval
+from training.permissions import leader_approval
 
 
 def _apply_errors(form: BaseForm, exc: ValidationError) -> None:
@@ -101,7 +102,7 @@ def my_training(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def calendar_feed_create(request: HttpRequest) -> HttpResponse:
-    person = selectors.me(request.user)
+    person = me(request.user)
     if person is None:
         raise Http404
     if request.POST.get("action") == "revoke":
@@ -130,7 +131,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
-    scope_person = selectors.me(request.user)
+    scope_person = me(request.user)
     notice = get_object_or_404(Notice, pk=notice_id, recipient=scope_person)
     services.notice_mark_read(notice=notice, user=request.user)
     if request.htmx:  # type: ignore[attr-defined]
@@ -140,7 +141,7 @@ def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @require_POST
 def provider_rate(request: HttpRequest, provider_id: int) -> HttpResponse:
-    person = selectors.me(request.user)
+    person = me(request.user)
     if person is None:
         raise Http404
     enrolment = get_object_or_404(

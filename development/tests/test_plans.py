@@ -289,3 +289,14 @@ def test_plans_overview_runs_a_fixed_number_of_queries(company, stub_needs, djan
     with django_assert_max_num_queries(17):  # 5 of them count fundamentals completed and mastered
         rows = selectors.plans_overview(user=company.user("dirk"))
     assert len(rows) == 31
+
+
+def test_plan_view_only_reads_and_opening_the_plan_creates_it(company):
+    assert not DevelopmentPlan.objects.filter(manager=company.nora).exists()
+    view = selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader")
+    assert view.modules == []
+    assert view.plan.pk is None
+    assert not DevelopmentPlan.objects.filter(manager=company.nora).exists()  # a selector never writes
+    plan = services.plan_open(manager=company.nora)
+    assert services.plan_open(manager=company.nora) == plan  # once per manager
+    assert selectors.plan_view(user=company.user("dirk"), manager=company.nora, relation="leader").plan == plan

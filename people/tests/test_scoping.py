@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from people.scoping import visible_people
+from people.scoping import hr_partners_for, is_above, is_hr_for, led_or_supported, me, visible_people
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,35 @@ def test_hr_partner_sees_supported_units_and_self(company):
 
 def test_outsider_sees_only_themselves(company):
     assert names(company, "otto") == {"Otto"}
+
+
+def test_me_is_the_signed_in_person_or_none(company):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert me(company.user("nora")) == company.nora
+    assert me(AnonymousUser()) is None
+
+
+def test_led_or_supported_is_the_bulk_form_of_above_or_hr_for(company):
+    people = list(visible_people(company.user("admin")))
+    for who in ("admin", "vera", "dirk", "nora", "sam", "hana", "otto"):
+        user = company.user(who)
+        bulk = set(led_or_supported(user).values_list("pk", flat=True))
+        visible = set(visible_people(user).values_list("pk", flat=True))
+        one_by_one = {
+            p.pk for p in people
+            if p.pk in visible and p.pk != getattr(me(user), "pk", None) and (is_above(user, p) or is_hr_for(user, p))
+        }
+        assert bulk == one_by_one, who
+    assert set(led_or_supported(company.user("nora")).values_list("first_name", flat=True)) == {"Sam", "Sara", "Lou"}
+    assert set(led_or_supported(company.user("hana")).values_list("first_name", flat=True)) == {
+        "Dirk", "Nora", "Sam", "Sara", "Lou"
+    }
+
+
+def test_hr_partners_for_names_the_partners_of_the_unit(company):
+    assert [p.first_name for p in hr_partners_for(company.nora)] == ["Hana"]
+    assert hr_partners_for(company.otto) == []
 
 
 def test_access_sync_asks_the_owner_before_moving_a_sign_in(company, mailoutbox, django_capture_on_commit_callbacks):

@@ -51,7 +51,7 @@ def test_demo_has_a_program_in_progress(demo):
 
 
 def test_done_when_in_the_demo(demo):
-    from training.permissions import is_above, is_hr_for
+    from people.scoping import is_above, is_hr_for
 
     sellers = list(
         Person.objects.filter(
