@@ -5,24 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from core.commands import ActingCommand
 from crm import services
 from crm.models import CrmImport, CrmSource
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
+    as_help = "Record the import as started by this user (email)."
     help = ("Import CRM export files into the analytics store: queue a background job (default) or run it now "
             "(--sync). A folder stands for every .csv file in it.")
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("paths", nargs="+", help="CSV files, or folders of them, of one export.")
         parser.add_argument("--source", required=True, choices=CrmSource.values)
         parser.add_argument("--mapping", help="The TOML mapping file (source 'mapped'; optional for HubSpot "
                                               "custom pipelines).")
         parser.add_argument("--sync", action="store_true", help="Run the import in this process and wait.")
-        parser.add_argument("--as", dest="actor", help="Record the import as started by this user (email).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = self._files(options["paths"])
@@ -31,11 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"{mapping}: no such mapping file")
         if options["source"] == "mapped" and mapping is None:
             raise CommandError("--source mapped needs --mapping (see docs/imports.md)")
-        actor = None
-        if options.get("actor"):
-            actor = get_user_model().objects.filter(email__iexact=options["actor"]).first()
-            if actor is None:
-                raise CommandError(f"no user with email {options['actor']}")
+        actor = self.acting_user(options)
         if options["sync"]:
             try:
                 crm_import = services.run_import(source=options["source"], paths=paths, actor=actor,

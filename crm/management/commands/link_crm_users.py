@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
 
+from core.commands import ActingCommand
 from crm import selectors, services, store
 from crm.importing.registry import user_id_as_stored
 from crm.models import CrmSource
@@ -33,14 +33,15 @@ class LinkRow:
     person: Person
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
+    as_help = "Record the links as made by this user (email)."
     help = "Link CRM users to people from a CSV file with columns crm_user_id and person (email or employee id)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("file")
         parser.add_argument("--source", choices=CrmSource.values,
                             help="The CRM the ids come from (default: the source of the latest successful import).")
-        parser.add_argument("--as", dest="actor", help="Record the links as made by this user (email).")
         parser.add_argument("--sync", action="store_true", help="Write the links into the store now.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,11 +52,7 @@ class Command(BaseCommand):
         if source is None:
             raise CommandError("No CRM import has succeeded yet, so it is not known how the ids are written: "
                                "give --source (salesforce, hubspot or mapped).")
-        actor = None
-        if options.get("actor"):
-            actor = get_user_model().objects.filter(email__iexact=options["actor"]).first()
-            if actor is None:
-                raise CommandError(f"no user with email {options['actor']}")
+        actor = self.acting_user(options)
         rows = self._rows(path, source)
         with transaction.atomic():
             for link in rows:

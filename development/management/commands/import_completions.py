@@ -10,30 +10,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from accounts.models import User
+from core.commands import ActingCommand
 from development.models import CompletionImport
 from development.services import completions_import
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
+    as_help = "Import as this user (email), within their scope."
+    as_must_be_active = True
     help = "Import course completions from another learning system's CSV export (see docs/development.md)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("file", type=Path)
         parser.add_argument("--source", required=True, help="The learning system the file comes from.")
-        parser.add_argument("--as", dest="actor", default="", help="Import as this user (email), within their scope.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
-        actor = None
-        if options["actor"]:
-            actor = User.objects.filter(email__iexact=options["actor"], is_active=True).first()
-            if actor is None:
-                raise CommandError(f"No active user with email {options['actor']}")
+        actor = self.acting_user(options)
         record = completions_import(actor=actor, file_name=path.name, content=path.read_bytes(),
                                     source_system=options["source"])
         if record.status == CompletionImport.Status.REJECTED:

@@ -1,4 +1,4 @@
-"""manage.py import_people PATH [--partial] [--dry-run] [--actor EMAIL] [--function-from COLUMN]
+"""manage.py import_people PATH [--partial] [--dry-run] [--as EMAIL] [--function-from COLUMN]
 [--default-function FUNCTION]: load an HR file from the command line."""
 
 from __future__ import annotations
@@ -6,15 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from accounts.models import User
+from core.commands import ActingCommand
 from people.importing import import_people
 from people.importing.columns import FUNCTION_HINT, function_source_parse
 from people.models import PeopleImport
 
 
-class Command(BaseCommand):
+class Command(ActingCommand):
+    as_help = "Record the import as made by this user (email)."
+    as_deprecated_aliases = ("--actor",)
     help = (
         "Import people and org units from an HR file (CSV or XLSX; see docs/imports.md). Full by default: active "
         "people missing from the file are marked as having left. Prints the counts, or every problem with its row "
@@ -22,12 +24,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("path", type=Path, help="The .csv (UTF-8) or .xlsx file.")
         parser.add_argument("--partial", action="store_true",
                             help="Only add or update the people in the file; leave everyone else as is.")
         parser.add_argument("--dry-run", action="store_true",
                             help="Check the file and show what would change, without changing anything.")
-        parser.add_argument("--actor", metavar="EMAIL", help="Record the import as made by this user.")
         parser.add_argument(
             "--confirm-deactivations", type=int, metavar="N",
             help="A full import that marks more than 10%% of the active people as left runs only when N is exactly "
@@ -52,11 +54,7 @@ class Command(BaseCommand):
                                                     default=options["default_function"])
         except ValueError as problem:
             raise CommandError(str(problem)) from problem
-        actor = None
-        if options["actor"]:
-            actor = User.objects.filter(email__iexact=options["actor"].strip()).first()
-            if actor is None:
-                raise CommandError(f"No user with the email {options['actor']}.")
+        actor = self.acting_user(options)
         record = import_people(file=path, filename=path.name, actor=actor, full=not options["partial"],
                                dry_run=options["dry_run"],
                                confirmed_deactivations=options["confirm_deactivations"],
