@@ -1,0 +1,29 @@
+"""Shared template partials live once: no two templates in the project are copies of each other (three identical
+form-fields partials were kept in step by hand before core/_fields.html)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+from django.conf import settings
+
+
+def test_no_two_templates_are_identical_copies() -> None:
+    roots = [Path(settings.BASE_DIR) / "templates"]
+    roots += [p for p in Path(settings.BASE_DIR).glob("*/templates") if ".venv" not in p.parts]
+    by_content: dict[str, list[str]] = defaultdict(list)
+    for root in roots:
+        for path in root.rglob("*.html"):
+            by_content[hashlib.sha256(path.read_bytes()).hexdigest()].append(str(path.relative_to(settings.BASE_DIR)))
+    copies = [sorted(paths) for paths in by_content.values() if len(paths) > 1]
+    assert not copies, f"identical templates, keep one shared partial instead: {copies}"
+
+
+def test_every_form_page_uses_the_one_fields_partial() -> None:
+    templates = Path(settings.BASE_DIR) / "templates"
+    stray = [str(p.relative_to(templates)) for p in templates.rglob("_fields*.html") if p.parent.name != "core"]
+    assert not stray, stray
+    users = [p for p in templates.rglob("*.html") if "core/_fields.html" in p.read_text()]
+    assert len(users) >= 19
