@@ -27,3 +27,21 @@ def test_every_form_page_uses_the_one_fields_partial() -> None:
     assert not stray, stray
     users = [p for p in templates.rglob("*.html") if "core/_fields.html" in p.read_text()]
     assert len(users) >= 19
+
+
+def test_the_pagination_partial_keeps_filters_and_says_where_the_reader_is() -> None:
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    page = Paginator(list(range(75)), 20).page(2)
+    html = render_to_string("core/_pagination.html", {"page": page, "querystring": "q=ann&unit=3"})
+    assert 'aria-label="Pages"' in html
+    assert 'href="?q=ann&amp;unit=3&page=1">Previous</a>' in html
+    assert 'href="?q=ann&amp;unit=3&page=3">Next</a>' in html
+    assert "Page 2 of 4" in html
+    html = render_to_string("core/_pagination.html", {"page": page, "prev": "Newer", "next": "Older",
+                                                      "items": "Problems", "label": "Pages of problems"})
+    assert 'href="?page=1">Newer</a>' in html and 'href="?page=3">Older</a>' in html
+    assert "Problems 21–40 of 75" in html
+    assert 'aria-label="Pages of problems"' in html
+    assert "<nav" not in render_to_string("core/_pagination.html", {"page": Paginator([1], 20).page(1)})  # one page
