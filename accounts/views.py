@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors, services
 from accounts.forms import ApiTokenCreateForm
 from accounts.models import User
+from core.forms import apply_errors
 
 
 def sign_in_locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
@@ -47,8 +48,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         try:
             created, raw_token = services.api_token_create(user=user, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             form = ApiTokenCreateForm()
     context = {

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.forms import apply_errors
 from development import selectors, services
 from development.forms import (
     AddModuleForm,
@@ -28,14 +29,6 @@ from development.models import MasteryEvidence, PlanModule
 from people.models import Person
 from people.scoping import scope_for
 from training.models import Competency, Course
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.message_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -169,7 +162,7 @@ def evidence_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 attachment=data["attachment"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Evidence submitted for review.")
             return redirect("development:evidence", evidence_id=evidence.pk)
@@ -243,7 +236,7 @@ def evidence_resubmit(request: HttpRequest, evidence_id: int) -> HttpResponse:
                 attachment=data["attachment"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Evidence resubmitted for review.")
             return redirect("development:evidence", evidence_id=evidence.pk)
@@ -283,7 +276,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                 source_system=form.cleaned_data["source_system"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if record.status == record.Status.APPLIED:
                 messages.success(request, f"Imported: {record.created_count} new, {record.updated_count} updated, "

@@ -13,13 +13,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import apply_errors
 from core.http import next_url, safe_next
 from people.models import Person
 from people.scoping import is_hr_for, me
@@ -46,14 +46,6 @@ from training.forms import (
 )
 from training.models import Booking, Course, Deferral, Enrolment, Notice, ProgramSettings, Provider, Track
 from training.permissions import leader_approval
-
-
-def _apply_errors(form: BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _page(request: HttpRequest, template: str, title: str, **context: Any) -> HttpResponse:
@@ -201,7 +193,7 @@ def course_edit(request: HttpRequest, course_id: int | None = None) -> HttpRespo
         except ValidationError as exc:
             if course_id is None:
                 instance.pk = None
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Saved {instance.title}.")
             return redirect("training:course", instance.pk)
@@ -232,7 +224,7 @@ def provider_edit(request: HttpRequest, provider_id: int | None = None) -> HttpR
         try:
             saved = services.provider_save(provider=form.save(commit=False), actor=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Saved {saved.name}.")
             return redirect("training:provider", saved.pk)
@@ -284,7 +276,7 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
         try:
             cohort = services.cohort_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Cohort {cohort.name} created. Now schedule its sessions.")
             return redirect("training:cohort", cohort.pk)
@@ -299,7 +291,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
         try:
             session = services.session_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Session scheduled; people waiting for one were booked and invited.")
             return redirect("training:session", session.pk)
@@ -328,7 +320,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         try:
             services.session_update(session=session, actor=request.user, **changes)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, "Session updated; invitations were updated where the time or place changed."
@@ -393,7 +385,7 @@ def deferral_request(request: HttpRequest, booking_id: int) -> HttpResponse:
         try:
             deferral = services.deferral_request(booking=booking, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -476,7 +468,7 @@ def exemption_grant(request: HttpRequest, enrolment_id: int) -> HttpResponse:
                 enrolment=enrolment, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, f"{enrolment.person.full_name} is exempted from {enrolment.course.title}."
@@ -595,7 +587,7 @@ def person_promote(request: HttpRequest, person_id: int) -> HttpResponse:
                 new_title=form.cleaned_data["new_title"] or None,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             count = Enrolment.objects.filter(person=person, status=Enrolment.Status.ENROLLED).count()
             seats = Booking.objects.filter(
@@ -652,7 +644,7 @@ def catch_up(request: HttpRequest) -> HttpResponse:
                     first_due_on=params["first_due_on"], today=today,
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
