@@ -178,7 +178,7 @@ def hr_partners_for(person: Person) -> list[Person]:
     unit_path = person.org_unit.path
     grants = RoleGrant.objects.filter(role=Role.HR_PARTNER).prefetch_related("org_units")
     user_ids = [g.user_id for g in grants if _supports((u.path for u in g.org_units.all()), unit_path)]
-    return list(Person.objects.filter(user_id__in=user_ids).exclude(status="inactive"))
+    return list(Person.objects.filter(user_id__in=user_ids).exclude(status=EmploymentStatus.INACTIVE))
 
 
 def led_or_supported(user: Any) -> QuerySet[Person]:

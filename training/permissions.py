@@ -46,7 +46,7 @@ def senior_leaders_over(person: Person) -> list[Person]:
     ids = ancestor_ids(person)
     leaders = (
         Person.objects.filter(pk__in=ids, user__role_grants__role=Role.SENIOR_SALES_LEADER)
-        .exclude(status="inactive")
+        .exclude(status=EmploymentStatus.INACTIVE)
         .distinct()
     )
     order = {pk: i for i, pk in enumerate(reversed(ids))}
@@ -174,15 +174,28 @@ def _others(deferral: Deferral, users: list[Any]) -> list[Any]:
     return list(unique.values())
 
 
-def approvers(deferral: Deferral) -> Approvers:
+@dataclass(frozen=True)
+class DeciderPool:
+    """What every deferral's deciders are drawn from beside the person's own line and HR partners: read once
+    for a list of requests (`deferrals_awaiting`) instead of once per request."""
+
+    admins: list[Any]
+    head_of_hr: Person | None
+
+    @classmethod
+    def load(cls) -> DeciderPool:
+        return cls(administrator_users(), hr_head())
+
+
+def approvers(deferral: Deferral, *, pool: DeciderPool | None = None) -> Approvers:
     """The deciders of `deferral` (computed once per deferral object)."""
     cached = getattr(deferral, "_approvers", None)
     if cached is not None:
         return cached
     person = deferral.enrolment.person
     requester = deferral.requested_by_person
-    admins = administrator_users()
-    head_of_hr = hr_head()
+    pool = pool or DeciderPool.load()
+    admins, head_of_hr = pool.admins, pool.head_of_hr
 
     def strict(users: list[Any]) -> list[Any]:
         unique = {u.pk: u for u in users if u is not None}

@@ -36,6 +36,8 @@ from training.models import (
     Track,
 )
 from training.permissions import (
+    DeciderPool,
+    approvers,
     may_decide_as_hr,
     may_decide_as_leader,
     may_request_deferral,
@@ -770,8 +772,11 @@ def decision_roles(*, user: Any, deferral: Deferral) -> list[str]:
 def deferrals_awaiting(*, user: Any) -> list[Deferral]:
     """Pending requests waiting for one of the user's approvals, oldest first."""
     pending = deferrals_seen_by(user).filter(status=Deferral.Status.PENDING)
-    return [d for d in _deferral_qs().filter(pk__in=pending.values("pk")).order_by("created_at")
-            if decision_roles(user=user, deferral=d)]
+    deferrals = list(_deferral_qs().filter(pk__in=pending.values("pk")).order_by("created_at"))
+    pool = DeciderPool.load() if deferrals else None
+    for deferral in deferrals:
+        approvers(deferral, pool=pool)  # kept on the deferral for decision_roles
+    return [d for d in deferrals if decision_roles(user=user, deferral=d)]
 
 
 def deferral_detail(*, user: Any, deferral_id: int) -> Deferral:

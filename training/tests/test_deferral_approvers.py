@@ -173,3 +173,21 @@ def test_a_request_nobody_else_could_decide_is_refused_when_asked_saying_why(com
         "reason_category": "customer", "reason": "Board meeting with our largest customer"})
     assert page.status_code == 200
     assert "This request cannot be sent: only Hana Acme could approve it" in page.content.decode()
+
+
+def test_the_waiting_list_reads_the_administrators_and_hrs_head_once_for_all_requests(company, monkeypatch):
+    from training import permissions, selectors
+
+    make_program()
+    for who in ("otto", "eve"):
+        services.deferral_request(
+            booking=_book(getattr(company, who)), actor=company.user(who), reason_category="workload",
+            reason="Release week",
+        )
+    calls: list[str] = []
+    real_admins, real_head = permissions.administrator_users, permissions.hr_head
+    monkeypatch.setattr(permissions, "administrator_users", lambda: calls.append("admins") or real_admins())
+    monkeypatch.setattr(permissions, "hr_head", lambda: calls.append("head") or real_head())
+    waiting = selectors.deferrals_awaiting(user=company.admin)
+    assert len(waiting) == 2
+    assert calls == ["admins", "head"]  # once for the list, not once per request
