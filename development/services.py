@@ -39,6 +39,7 @@ from people.models import Person
 from people.scoping import scope_for, visible_people
 from training.catch_up import course_due_on
 from training.models import Booking, Competency, Course, Enrolment, Notice
+from training.services import enrolment_complete, notice_send
 
 logger = logging.getLogger("promoted.development")
 
@@ -164,9 +165,6 @@ def _tell_manager(evidence: MasteryEvidence, *, actor: Any) -> None:
         body = f"{who} sent back your {what}. Add what they ask for and submit it again."
     if evidence.reviewer_comment:
         body += f" Their note: “{evidence.reviewer_comment}”"
-    # Imported here: training.services imports this module (completions record xAPI statements).
-    from training.services import notice_send
-
     notice_send(
         recipient=evidence.manager, kind=Notice.Kind.EVIDENCE_DECIDED, subject=subject, body=body,
         url=reverse("development:evidence", args=[evidence.pk]),
@@ -656,8 +654,6 @@ class _RowRefused(Exception):
 
 def _apply_completions(*, actor: Any | None, file_name: str, digest: str, source_system: str,
                        parsed_rows: list[Any], rows_total: int, ignored_columns: list[str]) -> CompletionImport:
-    from training.services import enrolment_complete  # training calls into development; import late
-
     record = CompletionImport.objects.create(
         source_system=source_system, file_name=file_name[:255], sha256=digest, imported_by=actor,
         status=CompletionImport.Status.APPLIED, rows_total=rows_total, ignored_columns=ignored_columns,
